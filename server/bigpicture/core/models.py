@@ -211,3 +211,34 @@ class Cost(msgspec.Struct, frozen=True):
     tier: str
     batch: bool = False
     list_price_usd: float = 0.0  # the same tokens with no caching and no batch discount
+
+
+# --------------------------------------------------------------------------- a review's result
+
+
+class DroppedCounts(msgspec.Struct):
+    malformed: int = 0  # failed schema validation (one finding, not the whole reply)
+    unknown_path: int = 0  # path was not sent
+    out_of_range: int = 0  # line outside the file
+    below_threshold: int = 0  # under minSeverity / confidence bar
+
+
+class ReviewResult(msgspec.Struct):
+    """What one review produced: what every output format renders."""
+
+    kind: str  # "workspace" | "changes" | "file"
+    model: str
+    findings: list[Finding]
+    summary: str = ""
+    complete: bool = True
+    incomplete_reason: str | None = None  # e.g. "refused", "max_tokens", "stream broken"
+    dropped: DroppedCounts = msgspec.field(default_factory=DroppedCounts)
+    usage: Usage | None = None
+    cost: Cost | None = None
+    request_id: str | None = None
+    left_out: list[LeftOut] = []
+    skipped: list[Skipped] = []
+    redactions: list[Redaction] = []
+    files_sent: int = 0
+    from_cache: bool = False  # served from the local result cache, no API call
+    root: str = ""
