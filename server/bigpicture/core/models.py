@@ -64,8 +64,9 @@ class SourceFile(msgspec.Struct, frozen=True):
     size: int  # bytes on disk
     encoding: str = "utf-8"
     kind: str = "source"  # source | test | doc | vendor | config
-    last_change: int = 0  # unix time of the last commit touching it; 0 = uncommitted
+    last_change: int = 0  # unix time of the last commit touching it (mtime outside git); 0 = new
     redactions: int = 0
+    dirty: bool = False  # differs from HEAD (modified, staged or untracked)
 
 
 class Skipped(msgspec.Struct, frozen=True):

@@ -1,0 +1,1 @@
+"""Layers that talk to the outside: the Anthropic API client."""

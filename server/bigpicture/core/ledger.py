@@ -1,0 +1,158 @@
+"""The local usage ledger: one JSON line per request sent, under the user's data directory.
+
+Each entry records when, which model, the usage fields, the cost and what the same tokens
+would have cost at list price (no caching, no Batch), and the request id. No content, no
+paths beyond the workspace folder's name. ``bigpicture usage`` summarizes it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import msgspec
+
+from .models import Cost, Usage
+from .store import data_dir
+
+
+class Entry(msgspec.Struct):
+    ts: float
+    model: str
+    kind: str  # workspace | changes | file | explain | keep-warm | batch
+    usage: Usage
+    cost_usd: float
+    list_price_usd: float
+    tier: str = "standard"
+    batch: bool = False
+    request_id: str | None = None
+    workspace: str = ""
+    complete: bool = True
+
+
+def path() -> Path:
+    return data_dir() / "ledger.jsonl"
+
+
+def append(entry: Entry) -> None:
+    line = msgspec.json.encode(entry) + b"\n"
+    # O_APPEND writes of one short line are atomic enough for concurrent processes
+    fd = os.open(path(), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        os.write(fd, line)
+    finally:
+        os.close(fd)
+
+
+def record(
+    *,
+    model: str,
+    kind: str,
+    usage: Usage,
+    cost: Cost,
+    request_id: str | None,
+    workspace: str,
+    complete: bool = True,
+) -> Entry:
+    entry = Entry(
+        ts=time.time(),
+        model=model,
+        kind=kind,
+        usage=usage,
+        cost_usd=cost.usd,
+        list_price_usd=cost.list_price_usd,
+        tier=cost.tier,
+        batch=cost.batch,
+        request_id=request_id,
+        workspace=Path(workspace).name,
+        complete=complete,
+    )
+    append(entry)
+    return entry
+
+
+def read() -> list[Entry]:
+    p = path()
+    if not p.exists():
+        return []
+    out: list[Entry] = []
+    dec = msgspec.json.Decoder(Entry)
+    for line in p.read_bytes().splitlines():
+        if not line.strip():
+            continue
+        try:
+            out.append(dec.decode(line))
+        except msgspec.DecodeError:
+            continue  # a torn line from a crash; the rest still counts
+    return out
+
+
+class DayModel(msgspec.Struct):
+    day: str
+    model: str
+    requests: int = 0
+    cost_usd: float = 0.0
+    list_price_usd: float = 0.0
+    input_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    output_tokens: int = 0
+
+    @property
+    def cache_read_share(self) -> float:
+        return self.cache_read_tokens / self.input_tokens if self.input_tokens else 0.0
+
+
+class Summary(msgspec.Struct):
+    rows: list[DayModel]
+    total_cost_usd: float
+    total_list_price_usd: float
+    saved_by_caching_usd: float
+    saved_by_batch_usd: float
+    cache_read_share: float
+    requests: int
+
+
+def summarize(entries: list[Entry], *, days: int = 30, now: float | None = None) -> Summary:
+    now = now or time.time()
+    cutoff = now - days * 86400
+    rows: dict[tuple[str, str], DayModel] = {}
+    saved_batch = 0.0
+    cost_sum = 0.0
+    list_sum = 0.0
+    read = total_in = 0
+    for e in entries:
+        if e.ts < cutoff:
+            continue
+        day = time.strftime("%Y-%m-%d", time.gmtime(e.ts))
+        row = rows.setdefault((day, e.model), DayModel(day, e.model))
+        row.requests += 1
+        row.cost_usd += e.cost_usd
+        row.list_price_usd += e.list_price_usd
+        row.input_tokens += e.usage.total_input
+        row.cache_read_tokens += e.usage.cache_read_input_tokens
+        row.cache_write_tokens += e.usage.cache_creation_input_tokens
+        row.output_tokens += e.usage.output_tokens
+        if e.batch:
+            saved_batch += e.cost_usd  # the discount equals what was paid (50%)
+        cost_sum += e.cost_usd
+        list_sum += e.list_price_usd
+        read += e.usage.cache_read_input_tokens
+        total_in += e.usage.total_input
+    ordered = [rows[k] for k in sorted(rows, reverse=True)]
+    saved_total = list_sum - cost_sum
+    return Summary(
+        rows=ordered,
+        total_cost_usd=round(cost_sum, 6),
+        total_list_price_usd=round(list_sum, 6),
+        saved_by_caching_usd=round(saved_total - saved_batch, 6),
+        saved_by_batch_usd=round(saved_batch, 6),
+        cache_read_share=read / total_in if total_in else 0.0,
+        requests=sum(r.requests for r in ordered),
+    )
+
+
+def to_json(summary: Summary) -> str:
+    return json.dumps(msgspec.to_builtins(summary), indent=2) + "\n"

@@ -1,0 +1,98 @@
+"""From a folder and settings to a plan: gather, diff, budget and lay out, with progress.
+
+Used by the CLI and the language server alike; sending the plan is the client layer's job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import msgspec
+
+from . import gather as gathering
+from . import gitdiff, store
+from . import plan as planning
+from .config import Settings
+from .errors import GatherError
+from .models import Snapshot
+from .registry import Registry
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Prepared:
+    snapshot: Snapshot
+    plan: planning.Plan
+
+
+def focus_file(root: Path, snapshot: Snapshot, file: str) -> Snapshot:
+    """The snapshot of a file review: ``file`` in focus, the workspace as context."""
+    path = Path(file)
+    full = path if path.is_absolute() else (Path.cwd() / path)
+    try:
+        rel = full.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError as e:
+        raise GatherError(f"{file} is outside the workspace {root}") from e
+    if rel not in snapshot.by_path():
+        why = next((s for s in snapshot.skipped if s.path == rel), None)
+        reason = f" ({why.reason}: {why.detail})" if why else " (not found, or ignored)"
+        raise GatherError(f"{rel} is not sent by BigPicture{reason}")
+    return msgspec.structs.replace(snapshot, focus=[rel])
+
+
+def snapshot_for(
+    root: Path,
+    settings: Settings,
+    *,
+    kind: str = "workspace",
+    ref: str | None = None,
+    file: str | None = None,
+    progress: Progress | None = None,
+) -> Snapshot:
+    root = root.resolve()
+    if progress:
+        progress(f"gathering {root}")
+    snap = gathering.gather(root, settings, progress=progress)
+    if kind == "changes":
+        check = gathering.name_filter(root, settings)
+        diff = gitdiff.changes(root, snap, ref, allowed=lambda p: check(p) is None)
+        snap = gitdiff.with_diff(snap, diff)
+    elif kind == "file":
+        if not file:
+            raise GatherError("a file review needs a file")
+        snap = focus_file(root, snap, file)
+    return snap
+
+
+def plan_for(
+    snapshot: Snapshot,
+    settings: Settings,
+    *,
+    kind: str,
+    registry: Registry | None = None,
+    token_scale: float = 1.0,
+    nonce: str | None = None,
+) -> planning.Plan:
+    texts = [f.text for f in snapshot.files]
+    if snapshot.diff:
+        texts.append(snapshot.diff.patch)
+    nonce = nonce or store.nonce_for(snapshot.root, texts)
+    return planning.build(
+        snapshot, settings, kind=kind, nonce=nonce, registry=registry, token_scale=token_scale
+    )
+
+
+def prepare(
+    root: Path,
+    settings: Settings,
+    *,
+    kind: str = "workspace",
+    ref: str | None = None,
+    file: str | None = None,
+    progress: Progress | None = None,
+) -> Prepared:
+    snap = snapshot_for(root, settings, kind=kind, ref=ref, file=file, progress=progress)
+    return Prepared(snap, plan_for(snap, settings, kind=kind))

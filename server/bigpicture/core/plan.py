@@ -1,0 +1,305 @@
+"""The plan of a review: what is sent, in which order, with which cache breakpoints, at what
+cost — and the exact request body, built as data (sending it is the client layer's job).
+
+The plan is pure and deterministic: the same snapshot, settings and nonce give a
+byte-identical body.
+
+Layout (the cache is a prefix cache: a change invalidates its segment and everything after):
+
+1. ``tools`` (the report_findings schema) and ``system`` (the instructions): never change
+   between reviews;
+2. the repository's committed files, the ones changed longest ago first (by git history;
+   outside git, by modification time), in up to three tiers that end in cache breakpoints;
+3. the uncommitted files, ending in the last breakpoint;
+4. the volatile part, never cached: the diff (a changes review) and the request, with the
+   policy restated after the data.
+
+An edit to a recently changed file therefore leaves every byte before that file's tier
+unchanged, and a repeat review of an unchanged workspace reads all of 1-3 from the cache.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import msgspec
+
+from . import budget as budgeting
+from . import pricing, prompt, tokens
+from .config import Settings
+from .errors import BudgetError
+from .models import ChangedFile, CostEstimate, LeftOut, Redaction, Segment, Skipped, Snapshot
+from .registry import BETA_1M, ModelInfo, Registry
+
+MAX_BREAKPOINTS = 4
+TIER_SPLITS = (0.6, 0.85)  # cumulative token fractions ending tier 1 and tier 2
+TOOL_OVERHEAD = {"forced": 313, "auto": 346}  # tokens the API adds for tool use (section 3.2)
+ASSUMED_OUTPUT = 4000  # output tokens a review is assumed to write, for estimates
+
+
+class PlannedFile(msgspec.Struct, frozen=True):
+    path: str
+    tokens: int
+    kind: str
+    segment: int  # index into Plan.segments
+    last_change: int = 0
+
+
+class Plan(msgspec.Struct):
+    kind: str  # workspace | changes | file
+    root: str
+    model: str
+    model_known: bool
+    files: list[PlannedFile]  # in request order
+    left_out: list[LeftOut]
+    skipped: list[Skipped]
+    redactions: list[Redaction]
+    focus: list[str]
+    input_tokens: int  # estimate of the whole input (system, tools, messages)
+    window: int
+    budget: int  # tokens available for repository files
+    max_output: int
+    segments: list[Segment]
+    cost: CostEstimate
+    cache_ttl: str
+    betas: list[str] = []
+    warnings: list[str] = []
+    diff_base: str | None = None
+    diff_files: list[ChangedFile] = []
+    exact_input_tokens: int | None = None  # from count_tokens, when asked
+    body: dict[str, Any] = {}
+
+    def sent_texts(self, snapshot: Snapshot) -> dict[str, str]:
+        """The exact text of every file in the request (what anchoring searches)."""
+        by_path = snapshot.by_path()
+        return {f.path: by_path[f.path].text for f in self.files}
+
+
+def _json_tokens(obj: Any) -> int:
+    return tokens.estimate(json.dumps(obj, sort_keys=True), "config")
+
+
+def _tool_definition() -> dict[str, Any]:
+    from .findings import tool_definition
+
+    return tool_definition()
+
+
+def max_output_tokens(settings: Settings, info: ModelInfo) -> int:
+    want = settings.maxOutputTokens + (settings.thinkingBudget or 0)
+    return min(want, info.max_output)
+
+
+def build(
+    snapshot: Snapshot,
+    settings: Settings,
+    *,
+    kind: str = "workspace",
+    nonce: str,
+    registry: Registry | None = None,
+    token_scale: float = 1.0,
+) -> Plan:
+    """Plan a review of ``snapshot``. Raises ``BudgetError`` when nothing sensible fits."""
+    registry = registry or Registry(settings.models)
+    info, warning = registry.get(settings.model)
+    warnings = [warning] if warning else []
+    ttl = settings.cacheTtl
+    thinking = settings.thinkingBudget
+    max_output = max_output_tokens(settings, info)
+    if thinking and thinking >= max_output:
+        raise BudgetError(
+            f"thinking budget {thinking} leaves no room for the findings within the model's "
+            f"{info.max_output} output tokens; lower thinkingBudget"
+        )
+
+    file_tokens = {
+        f.path: math.ceil(tokens.estimate(f.text, f.kind, None) * token_scale)
+        + tokens.PER_FILE_OVERHEAD
+        for f in snapshot.files
+    }
+    tool = _tool_definition()
+    system = prompt.system_prompt(nonce)
+    diff_text = (
+        prompt.render_diff(snapshot.diff.patch, nonce, snapshot.diff.base) if snapshot.diff else ""
+    )
+    # the request text's length barely depends on its numbers; estimate it once
+    request_probe = prompt.request_text(
+        kind,
+        nonce,
+        focus=snapshot.focus,
+        left_out=99999,
+        diff_base="x" * 40,
+        thinking=bool(thinking),
+    )
+    fixed = (
+        tokens.estimate(system, "doc")
+        + _json_tokens(tool)
+        + TOOL_OVERHEAD["auto" if thinking else "forced"]
+        + math.ceil(tokens.estimate(diff_text, "source") * token_scale)
+        + tokens.estimate(request_probe, "doc")
+        + 64  # message framing
+    )
+    window = info.context_window
+    margin = math.ceil(window * budgeting.SAFETY_MARGIN)
+    room = window - max_output - margin - fixed
+    if room <= 0:
+        raise BudgetError(
+            f"the request's fixed part ({fixed} tokens"
+            + (", most of it the diff" if diff_text else "")
+            + f") does not fit the {window}-token window of {info.id}"
+            + (": review a smaller diff (--diff with a closer REF)" if diff_text else "")
+        )
+    chosen, left_out = budgeting.select(snapshot.files, file_tokens, room, snapshot.focus)
+    missing_focus = [lo.path for lo in left_out if lo.path in set(snapshot.focus)]
+    if missing_focus and kind == "file":
+        raise BudgetError(f"{missing_focus[0]} alone does not fit the context window")
+
+    # Tiers are cut on the order of last commits, dirty files included at their committed
+    # place, so a file becoming dirty does not move any tier boundary; dirty files are then
+    # sent after all tiers, in the uncommitted segment.
+    ordered = sorted(chosen, key=lambda f: (f.last_change or 2**62, f.path))
+    total = sum(file_tokens[f.path] for f in ordered)
+    tiers: list[list] = [[], [], []]
+    uncommitted = []
+    acc = 0
+    for f in ordered:
+        t = file_tokens[f.path]
+        frac = (acc + t / 2) / total if total else 1.0
+        acc += t
+        if f.dirty or not f.last_change:
+            uncommitted.append(f)
+            continue
+        idx = 0 if frac <= TIER_SPLITS[0] else 1 if frac <= TIER_SPLITS[1] else 2
+        tiers[idx].append(f)
+    uncommitted.sort(key=lambda f: f.path)
+    groups: list[tuple[str, list]] = []
+    for i, tier in enumerate(tiers):
+        if tier:
+            label = " (changed longest ago)" if i == 0 else ""
+            groups.append((f"repository tier {i + 1}{label}", tier))
+    if uncommitted:
+        groups.append(("uncommitted files", uncommitted))
+
+    head_tokens = (
+        tokens.estimate(system, "doc")
+        + _json_tokens(tool)
+        + TOOL_OVERHEAD["auto" if thinking else "forced"]
+    )
+    segments: list[Segment] = [Segment("instructions and findings schema", 0, head_tokens, False)]
+    planned: list[Any] = []
+    blocks: list[dict[str, Any]] = []
+    cumulative = head_tokens
+    breakpoints = 0
+    group_bounds: list[int] = []
+    for _, group in groups:
+        cumulative += sum(file_tokens[f.path] for f in group)
+        group_bounds.append(cumulative)
+    for gi, (name, group) in enumerate(groups):
+        seg_tokens = sum(file_tokens[f.path] for f in group)
+        cached = group_bounds[gi] >= info.min_cache_tokens and breakpoints < MAX_BREAKPOINTS
+        if cached:
+            breakpoints += 1
+        seg_index = len(segments)
+        segments.append(Segment(name, len(group), seg_tokens, cached, ttl if cached else None))
+        text = "".join(prompt.render_file(f, nonce) for f in group)
+        block: dict[str, Any] = {"type": "text", "text": text}
+        if cached:
+            block["cache_control"] = {"type": "ephemeral", "ttl": ttl}
+        blocks.append(block)
+        planned.extend(
+            PlannedFile(f.path, file_tokens[f.path], f.kind, seg_index, f.last_change)
+            for f in group
+        )
+
+    request = prompt.request_text(
+        kind,
+        nonce,
+        focus=snapshot.focus,
+        left_out=len(left_out),
+        diff_base=snapshot.diff.base if snapshot.diff else None,
+        thinking=bool(thinking),
+    )
+    volatile = diff_text + ("\n" if diff_text else "") + request
+    volatile_tokens = tokens.estimate(volatile, "source")
+    segments.append(
+        Segment(
+            "changes and request" if diff_text else "request",
+            len(snapshot.diff.files) if snapshot.diff else 0,
+            volatile_tokens,
+            False,
+        )
+    )
+    blocks.append({"type": "text", "text": volatile})
+
+    body: dict[str, Any] = {
+        "model": info.id,
+        "max_tokens": max_output,
+        "system": [{"type": "text", "text": system}],
+        "tools": [tool],
+        "messages": [{"role": "user", "content": blocks}],
+    }
+    if thinking:
+        body["thinking"] = {"type": "enabled", "budget_tokens": thinking}
+        body["tool_choice"] = {"type": "auto"}
+    else:
+        body["tool_choice"] = {"type": "tool", "name": tool["name"]}
+
+    input_tokens = sum(s.tokens for s in segments)
+    betas = [BETA_1M] if info.needs_beta(input_tokens) else []
+    if input_tokens > window:  # pragma: no cover - the budget above prevents it
+        raise BudgetError(f"plan of {input_tokens} tokens exceeds the {window}-token window")
+
+    cached_upto = 0
+    run = 0
+    for s in segments:
+        run += s.tokens
+        if s.breakpoint:
+            cached_upto = run
+    output = min(ASSUMED_OUTPUT + (thinking or 0), max_output)
+    uncached = input_tokens - cached_upto
+
+    def est(written: int, read: int, unc: int, batch: bool = False) -> float:
+        return pricing.split_cost(
+            info, uncached=unc, written=written, read=read, output=output, ttl=ttl, batch=batch
+        )
+
+    cost = CostEstimate(
+        first=est(cached_upto, 0, uncached),
+        repeat=est(0, cached_upto, uncached),
+        no_cache=est(0, 0, input_tokens),
+        batch_first=est(cached_upto, 0, uncached, True),
+        batch_repeat=est(0, cached_upto, uncached, True),
+        tier=pricing.rates(info, input_tokens).tier,
+        output_tokens_assumed=output,
+    )
+    return Plan(
+        kind=kind,
+        root=snapshot.root,
+        model=info.id,
+        model_known=info.known,
+        files=planned,
+        left_out=left_out,
+        skipped=list(snapshot.skipped),
+        redactions=list(snapshot.redactions)
+        + (list(snapshot.diff.redactions) if snapshot.diff else []),
+        focus=list(snapshot.focus),
+        input_tokens=input_tokens,
+        window=window,
+        budget=room,
+        max_output=max_output,
+        segments=segments,
+        cost=cost,
+        cache_ttl=ttl,
+        betas=betas,
+        warnings=warnings,
+        diff_base=snapshot.diff.base if snapshot.diff else None,
+        diff_files=list(snapshot.diff.files) if snapshot.diff else [],
+        body=body,
+    )
+
+
+def body_bytes(plan: Plan) -> bytes:
+    """The request body as the bytes a determinism test compares."""
+    return json.dumps(plan.body, ensure_ascii=False, separators=(",", ":")).encode()

@@ -1,0 +1,121 @@
+"""Findings to LSP structures, and core ranges to the client's position encoding — the one
+place where code-point columns become UTF-16 (or UTF-8/32) units.
+
+The core counts columns in code points on lines split the LSP way; the client negotiated an
+encoding at initialize (UTF-16 unless it offered another). Links in diagnostics come only from
+an allowlist (CWE entries), never from the model.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types as lsp
+
+from ..core.lines import split_lines
+from ..core.models import Finding, Range
+
+SEVERITY = {
+    "critical": lsp.DiagnosticSeverity.Error,
+    "high": lsp.DiagnosticSeverity.Error,
+    "medium": lsp.DiagnosticSeverity.Warning,
+    "low": lsp.DiagnosticSeverity.Information,
+    "info": lsp.DiagnosticSeverity.Hint,
+}
+SOURCE = "bigpicture"
+_CWE = re.compile(r"^CWE-(\d{1,6})$")
+
+
+def _units(text: str, encoding: str) -> int:
+    if encoding == lsp.PositionEncodingKind.Utf8:
+        return len(text.encode("utf-8", "surrogatepass"))
+    if encoding == lsp.PositionEncodingKind.Utf32:
+        return len(text)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+class Lines:
+    """A text's LSP lines, for converting many ranges of one file."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = split_lines(text)
+
+    def position(self, line: int, char: int, encoding: str) -> lsp.Position:
+        if line >= len(self.lines):
+            last = len(self.lines) - 1
+            return lsp.Position(last, _units(self.lines[last], encoding))
+        text = self.lines[line]
+        return lsp.Position(line, _units(text[: min(char, len(text))], encoding))
+
+    def range(self, rng: Range, encoding: str) -> lsp.Range:
+        return lsp.Range(
+            self.position(rng.start_line, rng.start_char, encoding),
+            self.position(rng.end_line, rng.end_char, encoding),
+        )
+
+    def to_code_points(self, pos: lsp.Position, encoding: str) -> tuple[int, int]:
+        """A client position back to (line, code-point column)."""
+        if pos.line >= len(self.lines):
+            return len(self.lines) - 1, len(self.lines[-1])
+        text = self.lines[pos.line]
+        if encoding == lsp.PositionEncodingKind.Utf32:
+            return pos.line, min(pos.character, len(text))
+        units = 0
+        for i, ch in enumerate(text):
+            if units >= pos.character:
+                return pos.line, i
+            units += _units(ch, encoding)
+        return pos.line, len(text)
+
+
+def cwe_link(cwe: str | None) -> str | None:
+    m = _CWE.match(cwe or "")
+    return f"https://cwe.mitre.org/data/definitions/{int(m.group(1))}.html" if m else None
+
+
+def diagnostic(
+    f: Finding, lines: Lines, encoding: str, uri_of: Any, related_lines: Any
+) -> lsp.Diagnostic:
+    """One finding as a diagnostic. ``uri_of(path)`` and ``related_lines(path)`` resolve the
+    other files of a cross-file finding."""
+    assert f.range is not None
+    code = f.cwe or f.category
+    link = cwe_link(f.cwe)
+    related = []
+    for r in f.related:
+        rl = related_lines(r.path)
+        if r.range is None or rl is None:
+            continue
+        related.append(
+            lsp.DiagnosticRelatedInformation(
+                location=lsp.Location(uri_of(r.path), rl.range(r.range, encoding)),
+                message=r.message or f.title,
+            )
+        )
+    prefix = "(approximate location) " if f.approximate else ""
+    return lsp.Diagnostic(
+        range=lines.range(f.range, encoding),
+        message=f"{prefix}{f.title}\n\n{f.message}".strip(),
+        severity=SEVERITY.get(f.severity, lsp.DiagnosticSeverity.Warning),
+        code=code,
+        code_description=lsp.CodeDescription(href=link) if link else None,
+        source=SOURCE,
+        related_information=related or None,
+        data={
+            "id": f.id,
+            "severity": f.severity,
+            "category": f.category,
+            "fix": f.fix.replacement if f.fix else None,
+            "approximate": f.approximate,
+        },
+    )
+
+
+def inside(root: Path, path: Path) -> bool:
+    """True when ``path`` resolves inside ``root`` (symlinks followed; no string prefixes)."""
+    try:
+        return path.resolve().is_relative_to(root.resolve())
+    except OSError:
+        return False

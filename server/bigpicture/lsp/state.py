@@ -1,0 +1,59 @@
+"""The language server's state, in one object.
+
+Findings are kept per workspace-relative path together with the exact text their ranges refer
+to; an edit re-anchors them onto the new text, so they follow the code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..core.config import Settings
+from ..core.live import LiveWorkspace
+from ..core.models import Finding
+from ..core.pipeline import Prepared
+
+
+@dataclass
+class FileFindings:
+    text: str  # the text the findings' ranges refer to
+    findings: list[Finding]
+    version: int | None = None  # the document version of ``text`` when it came from the editor
+
+
+@dataclass
+class ReviewRequest:
+    kind: str  # workspace | changes | file
+    file: str | None = None  # workspace-relative path for a file review
+    trigger: str = "command"  # command | save
+
+
+@dataclass
+class State:
+    settings: Settings = field(default_factory=Settings)
+    settings_warnings: list[str] = field(default_factory=list)
+    init_options: dict[str, Any] = field(default_factory=dict)
+    client_settings: dict[str, Any] = field(default_factory=dict)
+    root: Path | None = None
+    live: LiveWorkspace | None = None
+    findings: dict[str, FileFindings] = field(default_factory=dict)
+    running: asyncio.Task | None = None
+    running_request: ReviewRequest | None = None
+    queued: ReviewRequest | None = None
+    debounce: asyncio.Task | None = None
+    last_summary: dict[str, Any] | None = None
+    last_prepared: Prepared | None = None
+    cost_warned: bool = False
+    api: Any = None  # ApiClient, created on first use
+    tasks: set[asyncio.Task] = field(default_factory=set)
+    progress_counter: int = 0
+
+    def finding_by_id(self, finding_id: str) -> tuple[str, Finding] | None:
+        for path, ff in self.findings.items():
+            for f in ff.findings:
+                if f.id == finding_id:
+                    return path, f
+        return None

@@ -1,0 +1,128 @@
+"""The plan of a review, for people (text, Markdown-friendly) and for programs (JSON).
+
+JSON shape (``bigpicture review --dry-run --format json``), version 1::
+
+    {"version": 1, "kind": "workspace|changes|file", "root": str, "model": str,
+     "modelKnown": bool, "inputTokens": int, "exactInputTokens": int|null, "window": int,
+     "budget": int, "maxOutput": int, "betas": [str], "cacheTtl": "5m|1h",
+     "cost": {"first", "repeat", "noCache", "batchFirst", "batchRepeat": USD, "tier": str,
+              "outputTokensAssumed": int},
+     "segments": [{"name", "files", "tokens", "breakpoint", "ttl"}],
+     "files": [{"path", "tokens", "kind", "segment", "lastChange"}],   # request order
+     "leftOut": [{"path", "tokens", "reason"}],
+     "skipped": [{"path", "reason", "detail"}],
+     "redactions": [{"path", "line", "rule"}],                          # never the value
+     "focus": [str], "diffBase": str|null, "diffFiles": [{"path", "status", "oldPath"}],
+     "warnings": [str]}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from ..core.plan import Plan
+
+
+def _camel(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        out = {}
+        for k, v in obj.items():
+            parts = k.split("_")
+            out[parts[0] + "".join(p.title() for p in parts[1:])] = _camel(v)
+        return out
+    if isinstance(obj, list):
+        return [_camel(v) for v in obj]
+    return obj
+
+
+def to_dict(plan: Plan) -> dict[str, Any]:
+    raw = msgspec.to_builtins(plan)
+    raw.pop("body", None)
+    return {"version": 1, **_camel(raw)}
+
+
+def render_json(plan: Plan) -> str:
+    return msgspec.json.format(msgspec.json.encode(to_dict(plan)), indent=2).decode() + "\n"
+
+
+def _n(x: int) -> str:
+    return f"{x:,}"
+
+
+def _usd(x: float) -> str:
+    return f"${x:,.4f}" if x < 1 else f"${x:,.2f}"
+
+
+def render_text(plan: Plan, *, max_list: int = 50) -> str:
+    out: list[str] = []
+    add = out.append
+    what = {"workspace": "the whole workspace", "changes": "the changes", "file": "one file"}[
+        plan.kind
+    ]
+    add(f"BigPicture plan: a review of {what} in {plan.root}")
+    add(
+        f"Model: {plan.model}"
+        + ("" if plan.model_known else " (unknown model)")
+        + " — nothing has been sent."
+    )
+    for w in plan.warnings:
+        add(f"warning: {w}")
+    add("")
+    if plan.kind == "changes":
+        add(f"Changes against {plan.diff_base}: {len(plan.diff_files)} files")
+        for c in plan.diff_files[:max_list]:
+            add(f"  {c.status:<10} {c.path}" + (f" (from {c.old_path})" if c.old_path else ""))
+        add("")
+    if plan.kind == "file" and plan.focus:
+        add(f"In focus: {plan.focus[0]}")
+        add("")
+    file_tokens = sum(f.tokens for f in plan.files)
+    add(f"Files sent: {_n(len(plan.files))} ({_n(file_tokens)} tokens, estimated)")
+    tok = f"Input: {_n(plan.input_tokens)} tokens estimated"
+    if plan.exact_input_tokens is not None:
+        tok += f", {_n(plan.exact_input_tokens)} counted by the API"
+    add(tok)
+    add(
+        f"Window: {_n(plan.window)} tokens; room for files {_n(plan.budget)}; "
+        f"max output {_n(plan.max_output)}; pricing tier {plan.cost.tier}"
+        + (f"; beta {', '.join(plan.betas)}" if plan.betas else "")
+    )
+    add("")
+    if plan.left_out:
+        add(f"Left out to fit the window ({len(plan.left_out)}):")
+        for lo in plan.left_out[:max_list]:
+            add(f"  {lo.path} ({_n(lo.tokens)} tokens) {lo.reason}")
+        if len(plan.left_out) > max_list:
+            add(f"  ... and {len(plan.left_out) - max_list} more (--format json lists all)")
+        add("")
+    if plan.skipped:
+        add(f"Never sent ({len(plan.skipped)}):")
+        for s in plan.skipped[:max_list]:
+            add(f"  {s.path:<40} {s.reason:<16} {s.detail}")
+        if len(plan.skipped) > max_list:
+            add(f"  ... and {len(plan.skipped) - max_list} more (--format json lists all)")
+        add("")
+    if plan.redactions:
+        add(f"Secrets redacted before sending ({len(plan.redactions)}; values never shown):")
+        for r in plan.redactions[:max_list]:
+            add(f"  {r.path}:{r.line}  {r.rule}")
+        add("")
+    bps = sum(1 for s in plan.segments if s.breakpoint)
+    add(f"Cache layout ({bps} of 4 breakpoints, TTL {plan.cache_ttl}):")
+    for i, s in enumerate(plan.segments, 1):
+        mark = "  <- cache breakpoint" if s.breakpoint else ""
+        files = f"{_n(s.files)} files, " if s.files else ""
+        add(f"  {i}. {s.name:<40} {files}{_n(s.tokens)} tokens{mark}")
+    add("")
+    c = plan.cost
+    add(
+        f"Estimated cost: first review {_usd(c.first)} (writes the cache), repeat "
+        f"{_usd(c.repeat)} (reads it), without caching {_usd(c.no_cache)}"
+    )
+    add(
+        f"With Batch (half price): first {_usd(c.batch_first)}, repeat {_usd(c.batch_repeat)}"
+        f"; assuming {_n(c.output_tokens_assumed)} output tokens"
+    )
+    return "\n".join(out) + "\n"
