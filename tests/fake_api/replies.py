@@ -110,7 +110,7 @@ class HeldReply:
     closing) before sending the rest of ``reply``.
 
     ``before_start=True`` holds before anything is sent, and before the cache writes become
-    visible. ``started`` is set when the hold begins, ``disconnected`` when the fake noticed the
+    visible (a non-streaming request, and a wrapped ErrorReply, always hold that way). ``started`` is set when the hold begins, ``disconnected`` when the fake noticed the
     client went away (the rest is then not sent), ``finished`` when the handler is done.
     """
 

@@ -12,7 +12,9 @@ Routes (anthropic-api.md §4, §5, §10, §11):
   Bearer auth, no version header); ``.../models/count-tokens:rawPredict`` (model in the body)
 * Control (not recorded): ``POST /_fake/script``, ``GET /_fake/requests``, ``POST /_fake/reset``,
   ``POST /_fake/advance {"seconds"}``, ``POST /_fake/finish_batches``,
-  ``POST /_fake/release {"name"}``, ``GET /_fake/held``, ``GET /_fake/health``
+  ``POST /_fake/release {"name"}``, ``GET /_fake/held``, ``GET /_fake/health``,
+  ``POST /_fake/wait {"held": name, "event": "started"} | {"requests": n}`` (blocks, with
+  ``timeout``; answers ``{"ok": bool}``)
 
 Every response carries a ``request-id`` header.
 """
@@ -287,6 +289,23 @@ class FakeAnthropic:
             if "batch_polls_until_done" in data:
                 self.batch_polls_until_done = int(data["batch_polls_until_done"])
             self._queue.extend(replies)
+
+    def _wait_control(self, data: dict[str, Any]) -> bool:
+        """``POST /_fake/wait``: block until a named hold reaches an event
+        (``{"held": name, "event": "started"|"disconnected"|"finished"}``) or until
+        ``{"requests": n}`` requests were recorded; ``timeout`` seconds (default 5)."""
+        timeout = float(data.get("timeout", 5))
+        if "held" in data:
+            held = self.held[data["held"]]
+            event = data.get("event", "started")
+            if event not in ("started", "disconnected", "finished"):
+                raise ValueError(f"unknown hold event {event!r}")
+            return getattr(held, event).wait(timeout)
+        try:
+            self.wait_for_requests(int(data["requests"]), timeout)
+        except TimeoutError:
+            return False
+        return True
 
     # internals --------------------------------------------------------------------------
 
@@ -585,24 +604,26 @@ class _Handler(BaseHTTPRequestHandler):
         if isinstance(reply, HeldReply):
             held, reply = reply, reply.reply
             self._active_held = held
-            if held.before_start or isinstance(reply, ErrorReply):
+        stream = bool(body.get("stream"))
+        if isinstance(reply, ErrorReply) or (isinstance(reply, StreamError) and not stream):
+            if held is not None:
                 self._hold(held)
-                held = None
-        if isinstance(reply, ErrorReply):
+            if isinstance(reply, StreamError):
+                status = STATUS_BY_TYPE.get(reply.error_type, 500)
+                raise ApiError(status, reply.error_type, reply.message)
             self._send_error_reply(reply)
             return
-        stream = bool(body.get("stream"))
-        if isinstance(reply, StreamError) and not stream:
-            status = STATUS_BY_TYPE.get(reply.error_type, 500)
-            raise ApiError(status, reply.error_type, reply.message)
         content = _content_reply(reply)
+        # The cache lookup happens on arrival; the writes become visible when the response
+        # begins, so a hold before the start lets a parallel request miss.
         usage, writes = fake._plan_cache(checked, body, platform)
+        if held is not None and (held.before_start or not stream):
+            self._hold(held)
+            held = None
         if isinstance(reply, DropConnection) and (not stream or reply.after_events <= 0):
             self._drop()
         fake.cache.commit(writes)
         if not stream:
-            if held is not None:
-                self._hold(held)
             self._send_json(
                 200, render.message(content, checked.model, usage.as_usage(), "standard")
             )
@@ -771,6 +792,8 @@ class _Handler(BaseHTTPRequestHandler):
                 name = (data or {}).get("name")
                 fake.held[name].release.set()
                 payload = {"ok": True}
+            elif path == "/_fake/wait" and self.command == "POST":
+                payload = {"ok": fake._wait_control(data or {})}
             elif path == "/_fake/held" and self.command == "GET":
                 payload = {
                     name: {
