@@ -1,0 +1,234 @@
+/** Wires the extension together: the palette commands, settings, the key, the server, the status bar. */
+import { ApiKeyStore } from './apiKey';
+import { plural, summaryDetail, summaryLine, usd } from './format';
+import type { Disposable, Host } from './host';
+import { isReviewSummary, type ReviewKind, ServerCommand } from './protocol';
+import { Reviewer } from './review';
+import { errorText, ServerController } from './server';
+import { reactionTo } from './settings';
+import { StatusModel } from './status';
+
+/** The palette commands (category "BigPicture"); package.json lists the same ids and titles. */
+export const COMMANDS = {
+  'bigpicture.review.workspace': 'Review Workspace',
+  'bigpicture.review.changes': 'Review Changes',
+  'bigpicture.review.file': 'Review Current File',
+  'bigpicture.plan': 'Show Plan and Cost',
+  'bigpicture.cancelReview': 'Cancel Review',
+  'bigpicture.clear': 'Clear Findings',
+  'bigpicture.setApiKey': 'Set API Key',
+  'bigpicture.showUsage': 'Show Usage',
+  'bigpicture.restartServer': 'Restart Server',
+  'bigpicture.showLog': 'Show Log',
+  'bigpicture.showLastSummary': 'Show Last Review Summary',
+} as const;
+
+export type CommandId = keyof typeof COMMANDS;
+
+/** The command the status bar item runs. */
+export const STATUS_COMMAND: CommandId = 'bigpicture.showLastSummary';
+
+export class App {
+  readonly status: StatusModel;
+  readonly keys: ApiKeyStore;
+  readonly server: ServerController;
+  readonly reviewer: Reviewer;
+
+  constructor(private readonly host: Host) {
+    this.status = new StatusModel(host.status);
+    this.keys = new ApiKeyStore(host.secrets, () => host.processEnv());
+    this.server = new ServerController(host, this.keys, this.status, {
+      onReviewFinished: (s) => this.onReviewFinished(s),
+      interceptCommand: (command, args, forward) => this.intercept(command, args, forward),
+    });
+    this.reviewer = new Reviewer(host, this.server, this.keys, this.status, () => this.setApiKey());
+  }
+
+  /** The handler of each palette command. */
+  readonly handlers: Record<CommandId, (...args: unknown[]) => Promise<unknown>> = {
+    'bigpicture.review.workspace': () => this.reviewer.review('workspace'),
+    'bigpicture.review.changes': () => this.reviewer.review('changes'),
+    'bigpicture.review.file': (uri?: unknown) =>
+      this.reviewer.review('file', uriArgument(uri)),
+    'bigpicture.plan': (kind?: unknown) => this.reviewer.showPlan(kindArgument(kind)),
+    'bigpicture.cancelReview': () => this.reviewer.cancel(),
+    'bigpicture.clear': () => this.clearFindings(),
+    'bigpicture.setApiKey': () => this.setApiKey(),
+    'bigpicture.showUsage': () => this.showUsage(),
+    'bigpicture.restartServer': () => this.restartServer(),
+    'bigpicture.showLog': async () => this.host.log.show(),
+    'bigpicture.showLastSummary': () => this.showLastSummary(),
+  };
+
+  /** Registers the commands and listeners and starts the server (without waiting for it). */
+  activate(): Disposable[] {
+    const disposables: Disposable[] = [];
+    for (const [id, handler] of Object.entries(this.handlers)) {
+      disposables.push(this.host.registerCommand(id, handler));
+    }
+    disposables.push(
+      this.host.onSettingsChanged((affects) => {
+        const reaction = reactionTo(affects);
+        if (reaction === 'restart') {
+          this.server.restart().catch(() => undefined);
+        } else if (reaction === 'push') {
+          this.server.pushSettings().catch((err) => {
+            this.host.log.warn(`Sending settings: ${errorText(err)}`);
+          });
+        }
+      }),
+      this.keys.onDidChange(() => {
+        this.server.restartIfKeyChanged().catch(() => undefined);
+      }),
+    );
+    this.server.ensureStarted().catch(() => undefined);
+    return disposables;
+  }
+
+  deactivate(): Promise<void> {
+    return this.server.stop();
+  }
+
+  async setApiKey(): Promise<void> {
+    const outcome = await this.keys.ask(this.host);
+    if (outcome === 'dismissed') {
+      return;
+    }
+    this.host.log.info(outcome === 'stored' ? 'API key stored' : 'API key removed');
+    try {
+      await this.server.restartIfKeyChanged();
+    } catch {
+      return; // the failed start was reported
+    }
+    void this.host.info(
+      outcome === 'stored'
+        ? 'BigPicture: API key stored in VS Code secret storage.'
+        : 'BigPicture: API key removed from VS Code secret storage.',
+    );
+  }
+
+  private async restartServer(): Promise<void> {
+    try {
+      await this.server.restart();
+      void this.host.info('BigPicture: server restarted.');
+    } catch {
+      // reported by the controller
+    }
+  }
+
+  private async clearFindings(): Promise<void> {
+    try {
+      const result = (await this.server.executeCommand(ServerCommand.clearFindings, [])) as {
+        cleared?: number;
+      } | null;
+      void this.host.info(`BigPicture: cleared ${plural(result?.cleared ?? 0, 'finding')}.`);
+    } catch (err) {
+      void this.host.error(`BigPicture: could not clear the findings: ${errorText(err)}`);
+    }
+  }
+
+  private async showUsage(): Promise<void> {
+    try {
+      const result = (await this.server.executeCommand(ServerCommand.usage, [])) as {
+        text?: string;
+      } | null;
+      await this.host.showText('BigPicture usage.txt', result?.text ?? JSON.stringify(result, null, 2));
+    } catch (err) {
+      void this.host.error(`BigPicture: could not read the usage: ${errorText(err)}`);
+    }
+  }
+
+  private async showLastSummary(): Promise<void> {
+    const state = this.status.state;
+    if (state.kind === 'stopped') {
+      const choice = await this.host.warn(
+        'BigPicture: the language server is not running.',
+        'Restart Server',
+        'Show Log',
+      );
+      if (choice === 'Restart Server') {
+        await this.restartServer();
+      } else if (choice === 'Show Log') {
+        this.host.log.show();
+      }
+      return;
+    }
+    const last = this.status.lastSummary;
+    if (!last) {
+      const choice = await this.host.info(
+        'BigPicture: no review yet in this window.',
+        'Review Workspace',
+        'Show Plan and Cost',
+      );
+      if (choice === 'Review Workspace') {
+        await this.reviewer.review('workspace');
+      } else if (choice === 'Show Plan and Cost') {
+        await this.reviewer.showPlan('workspace');
+      }
+      return;
+    }
+    const choice = await this.host.info(
+      `BigPicture: ${summaryLine(last)}. ${summaryDetail(last).split('\n').slice(1).join(' · ')}`,
+      'Show Problems',
+      'Show Log',
+    );
+    if (choice === 'Show Problems') {
+      await this.host.showProblems();
+    } else if (choice === 'Show Log') {
+      this.host.log.show();
+    }
+  }
+
+  private onReviewFinished(summary: unknown): void {
+    if (isReviewSummary(summary)) {
+      this.status.finished(summary, false);
+    } else {
+      this.host.log.warn(`Ignored a malformed bigpicture/reviewFinished: ${JSON.stringify(summary)}`);
+    }
+  }
+
+  /** Server commands run from the editor (code actions) go through here. */
+  private async intercept(
+    command: string,
+    args: unknown[],
+    forward: (args: unknown[]) => Promise<unknown>,
+  ): Promise<unknown> {
+    const review: Record<string, ReviewKind> = {
+      [ServerCommand.reviewWorkspace]: 'workspace',
+      [ServerCommand.reviewChanges]: 'changes',
+      [ServerCommand.reviewFile]: 'file',
+    };
+    if (command in review) {
+      // Same path as the palette: key check, cost confirmation, progress, status bar.
+      const outcome = await this.reviewer.review(review[command], uriArgument(args[0]));
+      return outcome.ran ? outcome.summary : null;
+    }
+    const result = await forward(args);
+    if (command === ServerCommand.explainFinding) {
+      const r = result as { answer?: string; costUsd?: number } | null;
+      if (r && typeof r.answer === 'string') {
+        await this.host.showText(
+          'BigPicture explanation.md',
+          `${r.answer}\n\n---\n*Cost of this answer: ${usd(r.costUsd)}*\n`,
+        );
+      }
+    }
+    return result;
+  }
+}
+
+/** A URI argument as a string (VS Code passes a Uri from explorer menus; the server a string). */
+function uriArgument(value: unknown): string | undefined {
+  if (typeof value === 'string') {
+    return value;
+  }
+  if (value && typeof value === 'object' && typeof (value as object).toString === 'function') {
+    const text = String(value);
+    return text.includes(':') ? text : undefined;
+  }
+  return undefined;
+}
+
+function kindArgument(value: unknown): ReviewKind | undefined {
+  return value === 'workspace' || value === 'changes' || value === 'file' ? value : undefined;
+}

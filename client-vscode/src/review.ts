@@ -1,0 +1,209 @@
+/**
+ * A review as the user sees it: check for a key, estimate the cost and ask above
+ * `bigpicture.confirmAbove`, run the server's review command under a cancellable progress
+ * notification, and report the summary.
+ */
+import type { ApiKeyStore } from './apiKey';
+import { estimateLine, plural, severities, usd } from './format';
+import type { Host } from './host';
+import {
+  type Estimate,
+  isEstimate,
+  isReviewSummary,
+  planArguments,
+  REVIEW_COMMAND,
+  type ReviewKind,
+  type ReviewSummary,
+  reviewArguments,
+  ServerCommand,
+} from './protocol';
+import { errorText, type ServerController } from './server';
+import { confirmAbove } from './settings';
+import type { StatusModel } from './status';
+
+export const NO_KEY_MESSAGE =
+  'BigPicture needs an Anthropic API key to review. Run "BigPicture: Set API Key" to store one ' +
+  'in VS Code\'s secret storage (or start VS Code with ANTHROPIC_API_KEY set). ' +
+  '"Show Plan and Cost" works without a key.';
+
+const WHAT: Record<ReviewKind, string> = {
+  workspace: 'workspace',
+  changes: 'changes',
+  file: 'file',
+};
+
+export type ReviewOutcome =
+  | { ran: true; summary: ReviewSummary }
+  | { ran: false; why: 'no-file' | 'no-key' | 'declined' | 'error' };
+
+export class Reviewer {
+  constructor(
+    private readonly host: Host,
+    private readonly server: ServerController,
+    private readonly keys: ApiKeyStore,
+    private readonly status: StatusModel,
+    /** Runs "Set API Key" (offered when there is none). */
+    private readonly setKey: () => Promise<unknown>,
+  ) {}
+
+  async review(kind: ReviewKind, uri?: string): Promise<ReviewOutcome> {
+    if (kind === 'file') {
+      uri = uri ?? this.host.activeFileUri();
+      if (!uri) {
+        void this.host.warn('BigPicture: open a file to review it.');
+        return { ran: false, why: 'no-file' };
+      }
+    }
+    if (!(await this.keys.available())) {
+      const choice = await this.host.warn(NO_KEY_MESSAGE, 'Set API Key', 'Show Plan and Cost');
+      if (choice === 'Set API Key') {
+        await this.setKey();
+      } else if (choice === 'Show Plan and Cost') {
+        await this.showPlan(kind, uri);
+      }
+      return { ran: false, why: 'no-key' };
+    }
+    try {
+      if (!(await this.confirmCost(kind, uri))) {
+        return { ran: false, why: 'declined' };
+      }
+    } catch (err) {
+      this.report(`BigPicture: could not estimate the review: ${errorText(err)}`);
+      return { ran: false, why: 'error' };
+    }
+
+    this.status.reviewStarted(WHAT[kind]);
+    let result: unknown;
+    try {
+      result = await this.host.withProgress(`BigPicture: reviewing ${WHAT[kind]}`, (onCancel) => {
+        onCancel(() => void this.cancel());
+        return this.server.executeCommand(REVIEW_COMMAND[kind], reviewArguments(kind, uri));
+      });
+    } catch (err) {
+      this.status.reviewAbandoned();
+      this.report(`BigPicture: the review failed: ${errorText(err)}`);
+      return { ran: false, why: 'error' };
+    }
+    if (!isReviewSummary(result)) {
+      this.status.reviewAbandoned();
+      this.report(`BigPicture: the server answered the review with ${JSON.stringify(result)}`);
+      return { ran: false, why: 'error' };
+    }
+    this.status.finished(result, true);
+    this.host.log.info(`Review finished: ${JSON.stringify(result)}`);
+    void this.announce(result);
+    return { ran: true, summary: result };
+  }
+
+  /** Asks before a review whose first-run estimate is above `bigpicture.confirmAbove`. */
+  private async confirmCost(kind: ReviewKind, uri?: string): Promise<boolean> {
+    const limit = confirmAbove((k) => this.host.setting(k));
+    if (limit < 0) {
+      return true;
+    }
+    const estimate = await this.server.executeCommand(
+      ServerCommand.estimate,
+      planArguments(kind, uri),
+    );
+    if (!isEstimate(estimate)) {
+      throw new Error(`unexpected estimate ${JSON.stringify(estimate)}`);
+    }
+    this.host.log.info(`Estimate for a ${kind} review: ${JSON.stringify(estimate)}`);
+    if (estimate.costFirstUsd <= limit) {
+      return true;
+    }
+    return this.host.confirm(
+      `Review ${WHAT[kind]} for about ${usd(estimate.costFirstUsd)}?`,
+      `${estimateLine(WHAT[kind], estimate)}\nThis is above bigpicture.confirmAbove (${usd(limit)}).`,
+      'Review',
+    );
+  }
+
+  /** One short message for outcomes the status bar alone does not explain. */
+  private async announce(s: ReviewSummary): Promise<void> {
+    if (s.status === 'ok' && s.findings > 0) {
+      const sev = severities(s.bySeverity);
+      const choice = await this.host.info(
+        `BigPicture: ${plural(s.findings, 'finding')}${sev ? ` (${sev})` : ''} for ${usd(s.costUsd)}.`,
+        'Show Problems',
+      );
+      if (choice === 'Show Problems') {
+        await this.host.showProblems();
+      }
+    } else if (s.status === 'ok') {
+      void this.host.info(`BigPicture: no findings (${usd(s.costUsd)}).`);
+    } else if (s.status === 'failed' && s.error === 'bad-api-key') {
+      // The server already showed its message; offer the way out.
+      const choice = await this.host.warn(
+        'BigPicture: the API key was refused. Set a new one?',
+        'Set API Key',
+      );
+      if (choice === 'Set API Key') {
+        await this.setKey();
+      }
+    } else if (s.status === 'over-budget' || s.status === 'nothing-to-review') {
+      void this.host.info(`BigPicture: ${s.message}`);
+    }
+  }
+
+  async showPlan(kind?: ReviewKind, uri?: string): Promise<void> {
+    kind =
+      kind ??
+      (await this.host.pick<ReviewKind>(
+        [
+          { label: 'Workspace', description: 'every file the review would send', value: 'workspace' },
+          { label: 'Changes', description: 'the diff, with the workspace as context', value: 'changes' },
+          { label: 'Current file', description: 'the active file', value: 'file' },
+        ],
+        'Plan and cost of which review?',
+      ));
+    if (!kind) {
+      return;
+    }
+    if (kind === 'file') {
+      uri = uri ?? this.host.activeFileUri();
+      if (!uri) {
+        void this.host.warn('BigPicture: open a file to see its plan.');
+        return;
+      }
+    }
+    try {
+      const args = planArguments(kind, uri);
+      const [plan, estimate] = await Promise.all([
+        this.server.executeCommand(ServerCommand.showPlan, args),
+        this.server.executeCommand(ServerCommand.estimate, args),
+      ]);
+      const p = plan as { uri?: string; text?: string } | null;
+      if (p && typeof p.uri === 'string') {
+        await this.host.openDocument(p.uri, 'BigPicture plan.md', p.text ?? '');
+      } else if (p && typeof p.text === 'string') {
+        await this.host.showText('BigPicture plan.md', p.text);
+      }
+      if (isEstimate(estimate)) {
+        void this.host.info(`BigPicture: ${estimateLine(WHAT[kind], estimate as Estimate)}`);
+      }
+    } catch (err) {
+      this.report(`BigPicture: could not make the plan: ${errorText(err)}`);
+    }
+  }
+
+  async cancel(): Promise<void> {
+    try {
+      const result = (await this.server.executeCommand(ServerCommand.cancel, [])) as {
+        cancelled?: boolean;
+      } | null;
+      if (!result?.cancelled) {
+        void this.host.info('BigPicture: no review is running.');
+      }
+    } catch (err) {
+      this.report(`BigPicture: could not cancel: ${errorText(err)}`);
+    }
+  }
+
+  private report(message: string): void {
+    this.host.log.error(message);
+    void this.host
+      .error(message, 'Show Log')
+      .then((choice) => choice === 'Show Log' && this.host.log.show());
+  }
+}

@@ -1,0 +1,208 @@
+/** A scripted stand-in for the editor (Host) and the language client, for the unit tests. */
+import type { ClientHandle, ClientSpec, Disposable, Host, PickItem } from '../src/host';
+import type { LaunchEnvironment } from '../src/serverCommand';
+
+export interface Shown {
+  level: 'info' | 'warn' | 'error';
+  message: string;
+  actions: string[];
+}
+
+type Answer = string | undefined;
+
+export class FakeClient implements ClientHandle {
+  readonly commands: { command: string; args: unknown[] }[] = [];
+  readonly pushed: Record<string, unknown>[] = [];
+  stopped = false;
+  constructor(
+    readonly spec: ClientSpec,
+    private readonly answers: Map<string, (args: unknown[]) => unknown>,
+  ) {}
+
+  async executeCommand(command: string, args: unknown[]): Promise<unknown> {
+    this.commands.push({ command, args });
+    const answer = this.answers.get(command);
+    if (!answer) {
+      throw new Error(`unexpected command ${command}`);
+    }
+    return answer(args);
+  }
+
+  async pushSettings(settings: Record<string, unknown>): Promise<void> {
+    this.pushed.push(settings);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+  }
+}
+
+export class FakeHost implements Host {
+  readonly shown: Shown[] = [];
+  readonly logLines: string[] = [];
+  readonly texts: { title: string; text: string }[] = [];
+  readonly opened: { uri: string; title: string }[] = [];
+  readonly confirms: { message: string; detail: string }[] = [];
+  readonly commandsRegistered = new Map<string, (...args: unknown[]) => unknown>();
+  readonly clients: FakeClient[] = [];
+  statusText = '';
+  statusTooltip = '';
+  logShown = 0;
+  problemsShown = 0;
+  settings: Record<string, unknown> = { confirmAbove: 0.25 };
+  env: Record<string, string | undefined> = { PATH: '/usr/bin' };
+  activeFile: string | undefined;
+  workspace: string | undefined = '/ws';
+  /** Answers to messages, in order, by level ('info' | 'warn' | 'error'). */
+  readonly answers: Record<string, Answer[]> = { info: [], warn: [], error: [] };
+  confirmAnswer = true;
+  secretAnswer: string | undefined;
+  pickAnswer: unknown;
+  failStart: Error | undefined;
+  cancelProgress = false;
+  /** What the fake server answers, by command. */
+  readonly serverAnswers = new Map<string, (args: unknown[]) => unknown>();
+  readonly store = new Map<string, string>();
+  private secretListeners: ((key: string) => void)[] = [];
+  private settingsListeners: ((affects: (s: string) => boolean) => void)[] = [];
+
+  registerCommand(id: string, handler: (...args: unknown[]) => unknown): Disposable {
+    this.commandsRegistered.set(id, handler);
+    return { dispose: () => this.commandsRegistered.delete(id) };
+  }
+
+  private say(level: Shown['level'], message: string, actions: string[]): Promise<Answer> {
+    this.shown.push({ level, message, actions });
+    return Promise.resolve(this.answers[level].shift());
+  }
+  info(message: string, ...actions: string[]) {
+    return this.say('info', message, actions);
+  }
+  warn(message: string, ...actions: string[]) {
+    return this.say('warn', message, actions);
+  }
+  error(message: string, ...actions: string[]) {
+    return this.say('error', message, actions);
+  }
+  async confirm(message: string, detail: string): Promise<boolean> {
+    this.confirms.push({ message, detail });
+    return this.confirmAnswer;
+  }
+  async askSecret(
+    _prompt: string,
+    _placeHolder: string,
+    validate: (value: string) => string | undefined,
+  ): Promise<string | undefined> {
+    if (this.secretAnswer !== undefined && validate(this.secretAnswer)) {
+      return undefined; // a real input box would not accept it
+    }
+    return this.secretAnswer;
+  }
+  async pick<T>(_items: PickItem<T>[]): Promise<T | undefined> {
+    return this.pickAnswer as T | undefined;
+  }
+  setting(key: string): unknown {
+    return this.settings[key];
+  }
+  onSettingsChanged(listener: (affects: (s: string) => boolean) => void): Disposable {
+    this.settingsListeners.push(listener);
+    return { dispose: () => undefined };
+  }
+  /** Changes settings as the user would, firing the change event. */
+  changeSettings(values: Record<string, unknown>): void {
+    Object.assign(this.settings, values);
+    const changed = Object.keys(values).map((k) => `bigpicture.${k}`);
+    for (const l of this.settingsListeners) {
+      l((s) => changed.some((c) => c === s || c.startsWith(`${s}.`)));
+    }
+  }
+  readonly secrets = {
+    get: async (key: string) => this.store.get(key),
+    store: async (key: string, value: string) => {
+      this.store.set(key, value);
+      this.secretListeners.forEach((l) => l(key));
+    },
+    delete: async (key: string) => {
+      this.store.delete(key);
+      this.secretListeners.forEach((l) => l(key));
+    },
+    onDidChange: (listener: (key: string) => void) => {
+      this.secretListeners.push(listener);
+      return { dispose: () => undefined };
+    },
+  };
+  activeFileUri() {
+    return this.activeFile;
+  }
+  workspaceFolderPath() {
+    return this.workspace;
+  }
+  async openDocument(uri: string, title: string): Promise<void> {
+    this.opened.push({ uri, title });
+  }
+  async showText(title: string, text: string): Promise<void> {
+    this.texts.push({ title, text });
+  }
+  async withProgress<T>(
+    _title: string,
+    task: (onCancel: (fn: () => void) => void) => Promise<T>,
+  ): Promise<T> {
+    let cancel: (() => void) | undefined;
+    const result = task((fn) => {
+      cancel = fn;
+    });
+    if (this.cancelProgress && cancel) {
+      cancel();
+    }
+    return result;
+  }
+  async showProblems(): Promise<void> {
+    this.problemsShown += 1;
+  }
+  readonly status = {
+    update: (text: string, tooltip: string) => {
+      this.statusText = text;
+      this.statusTooltip = tooltip;
+    },
+  };
+  readonly log = {
+    info: (m: string) => this.logLines.push(`info ${m}`),
+    warn: (m: string) => this.logLines.push(`warn ${m}`),
+    error: (m: string) => this.logLines.push(`error ${m}`),
+    show: () => {
+      this.logShown += 1;
+    },
+  };
+  processEnv() {
+    return { ...this.env };
+  }
+  launchEnvironment(): LaunchEnvironment {
+    return { pathVariable: this.env.PATH, platform: 'linux', isExecutable: () => false };
+  }
+  async startClient(spec: ClientSpec): Promise<ClientHandle> {
+    if (this.failStart) {
+      throw this.failStart;
+    }
+    const client = new FakeClient(spec, this.serverAnswers);
+    this.clients.push(client);
+    return client;
+  }
+
+  get client(): FakeClient {
+    const c = this.clients.at(-1);
+    if (!c) {
+      throw new Error('no client started');
+    }
+    return c;
+  }
+
+  /** Every server command sent, across restarts. */
+  get sent(): string[] {
+    return this.clients.flatMap((c) => c.commands.map((x) => x.command));
+  }
+}
+
+/** Lets queued promise callbacks run. */
+export function settle(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

@@ -1,0 +1,215 @@
+// Drives code-server (VS Code 1.139 in the browser) in headless Chromium through one BigPicture
+// session, as a person would: set the API key in the masked box, run "Review Workspace" from the
+// command palette, confirm the cost, read the Problems panel, apply a quick fix, read the status bar.
+//
+// Usage: node drive.mjs <config.json>
+// The config (written by tests/e2e/test_vscode.py) names the code-server URL, the workspace, the
+// output folder and what to look for. Results go to <out>/results.json, one screenshot per step to
+// <out>/NN-step.png. Every wait is on UI state, never a fixed sleep. Exit code 0 when every step passed.
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const out = config.outDir;
+mkdirSync(out, { recursive: true });
+const TIMEOUT = config.stepTimeoutMs ?? 45000;
+
+const results = { steps: [], problems: [], statusBar: null, editorLine: null, dialog: null };
+const save = () => writeFileSync(join(out, 'results.json'), JSON.stringify(results, null, 2));
+
+const browser = await chromium.launch({
+  executablePath: config.chromium ?? '/usr/bin/chromium',
+  headless: true,
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--disable-dev-shm-usage',
+  ],
+});
+const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+const page = await context.newPage();
+page.setDefaultTimeout(TIMEOUT);
+
+let stepNo = 0;
+let current = null;
+/** Notes how long a step took to reach each point (to see where time goes). */
+function mark(label) {
+  if (current) {
+    current.marks.push([label, Date.now() - current.started]);
+  }
+}
+async function step(name, fn) {
+  stepNo += 1;
+  const started = Date.now();
+  const shot = `${String(stepNo).padStart(2, '0')}-${name}.png`;
+  const record = { name, ok: false, ms: 0, screenshot: shot, marks: [] };
+  results.steps.push(record);
+  current = { marks: record.marks, started };
+  try {
+    record.detail = (await fn()) ?? null;
+    record.ok = true;
+  } catch (err) {
+    record.error = String(err && err.stack ? err.stack : err);
+  }
+  record.ms = Date.now() - started;
+  await page.screenshot({ path: join(out, shot) }).catch(() => undefined);
+  save();
+  if (!record.ok) {
+    throw new Error(`step ${name} failed: ${record.error}`);
+  }
+}
+
+/** The BigPicture status bar item (its text, icons dropped). */
+const statusItem = () =>
+  page.locator('.statusbar-item').filter({ hasText: /BigPicture/ }).first();
+
+/** Runs a command from the palette: F1, type its title, click its row (Enter at once is flaky). */
+async function runCommand(title) {
+  await page.locator('.monaco-workbench').click({ position: { x: 640, y: 300 } }).catch(() => undefined);
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(`>${title}`);
+  const row = page
+    .locator('.quick-input-list .monaco-list-row')
+    .filter({ hasText: title })
+    .first();
+  await row.waitFor({ state: 'visible' });
+  await row.click();
+}
+
+/** Waits for a notification toast whose text matches and returns that text. */
+async function notification(pattern) {
+  const toast = page.locator('.notification-toast').filter({ hasText: pattern }).first();
+  await toast.waitFor({ state: 'visible' });
+  return (await toast.innerText()).trim();
+}
+
+let exitCode = 0;
+try {
+  await step('open-workspace', async () => {
+    await page.goto(`${config.url}/?folder=${encodeURIComponent(config.workspace)}`);
+    await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 90000 });
+    // The extension is active and its server started once the status item leaves "starting".
+    await statusItem().waitFor({ state: 'visible', timeout: 90000 });
+    await page.waitForFunction(
+      () => {
+        const items = [...document.querySelectorAll('.statusbar-item')];
+        const item = items.find((el) => el.textContent.includes('BigPicture'));
+        return item && !item.querySelector('.codicon-loading');
+      },
+      null,
+      { timeout: 90000 },
+    );
+    return { status: (await statusItem().innerText()).trim() };
+  });
+
+  await step('set-api-key', async () => {
+    await runCommand('BigPicture: Set API Key');
+    const box = page.locator('.quick-input-widget input[type="password"]');
+    await box.waitFor({ state: 'visible' });
+    await box.pressSequentially(config.apiKey);
+    await page.keyboard.press('Enter');
+    return { message: await notification(/API key stored/) };
+  });
+
+  await step('confirm-cost', async () => {
+    await runCommand('BigPicture: Review Workspace');
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ state: 'visible' });
+    results.dialog = (await dialog.innerText()).trim();
+    await page.screenshot({ path: join(out, `${String(stepNo).padStart(2, '0')}-confirm-dialog.png`) });
+    await dialog.getByRole('button', { name: 'Review', exact: true }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    return { dialog: results.dialog };
+  });
+
+  await step('review-finished', async () => {
+    await page.waitForFunction(
+      (want) => {
+        const items = [...document.querySelectorAll('.statusbar-item')];
+        const item = items.find((el) => el.textContent.includes('BigPicture'));
+        return item && new RegExp(want).test(item.textContent);
+      },
+      config.expectStatus,
+      { timeout: config.reviewTimeoutMs ?? 90000 },
+    );
+    results.statusBar = (await statusItem().innerText()).trim();
+    return { statusBar: results.statusBar };
+  });
+
+  await step('problems-panel', async () => {
+    await page.keyboard.press('Control+Shift+M');
+    const panel = page.locator('.markers-panel');
+    await panel.waitFor({ state: 'visible' });
+    const rows = panel.locator('.monaco-list-row');
+    // Wait until every expected finding is listed.
+    for (const want of config.expectProblems) {
+      await rows.filter({ hasText: want.text }).first().waitFor({ state: 'visible' });
+    }
+    results.problems = await rows.evaluateAll((els) =>
+      els.map((el) => ({
+        text: el.innerText.replace(/\s+/g, ' ').trim(),
+        aria: el.getAttribute('aria-label') ?? '',
+      })),
+    );
+    return { problems: results.problems.length };
+  });
+
+  await step('quick-fix', async () => {
+    const fix = config.quickFix;
+    // Open the file at the finding: select its row in the Problems panel, Enter focuses the editor.
+    const row = page
+      .locator('.markers-panel .monaco-list-row')
+      .filter({ hasText: fix.problemText })
+      .first();
+    await row.click();
+    await page.keyboard.press('Enter');
+    mark('row opened');
+    const editor = page.locator('.editor-instance .monaco-editor').first();
+    await editor.locator('.view-lines').filter({ hasText: fix.before }).waitFor({ state: 'visible' });
+    // Put the cursor on the finding's line (Ctrl+G), then ask for quick fixes (Ctrl+.).
+    await page.keyboard.press('Control+G');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(`:${fix.line}:${fix.column}`);
+    await page.keyboard.press('Enter');
+    await input.waitFor({ state: 'hidden' });
+    mark('cursor placed');
+    await page.keyboard.press('Control+.');
+    const action = page.locator('.action-widget .monaco-list-row').filter({ hasText: fix.title }).first();
+    await action.waitFor({ state: 'visible' });
+    await page.screenshot({ path: join(out, `${String(stepNo).padStart(2, '0')}-quick-fix-menu.png`) });
+    mark('menu shown');
+    await action.click();
+    await editor.locator('.view-lines').filter({ hasText: fix.after }).waitFor({ state: 'visible' });
+    results.editorLine = (await editor.locator('.view-line').filter({ hasText: fix.after }).first().innerText())
+      .replace(/\u00a0/g, ' ');
+    mark('fix applied');
+    await page.keyboard.press('Control+S');
+    await page.locator('.tab.active.dirty').waitFor({ state: 'detached' });
+    return { editorLine: results.editorLine };
+  });
+
+  await step('status-bar', async () => {
+    const item = statusItem();
+    results.statusBar = (await item.innerText()).trim();
+    await item.hover();
+    await page.locator('.monaco-hover, .workbench-hover').filter({ hasText: 'review' }).first()
+      .waitFor({ state: 'visible' }).catch(() => undefined);
+    return { statusBar: results.statusBar };
+  });
+} catch (err) {
+  results.error = String(err && err.message ? err.message : err);
+  exitCode = 1;
+} finally {
+  save();
+  await browser.close();
+}
+process.exit(exitCode);
