@@ -14,6 +14,8 @@ from bigpicture.core import anchor, findings, models, suppress
 from bigpicture.core.errors import ConfigError
 from bigpicture.outputs import json as json_out
 from bigpicture.outputs import sarif, text
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 APP = (
     "import os\n"
@@ -266,6 +268,47 @@ def test_sarif_columns_against_the_utf16_codec():
         expected = len(line[:char].encode("utf-16-le")) // 2 + 1
         assert sarif.utf16_column(line, char) == expected
     assert sarif.utf16_column(line, 3) == 5  # a, U+0308, then 😀 counts twice
+
+
+_CHARS = st.sampled_from(
+    [*"ab (=)", "\U0001f600", "錯", "a\u0308", "\r\n", "\r", "\n", "\x0c", "\x85", "\u2028"]
+)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(_CHARS, min_size=1, max_size=60).map("".join), st.data())
+def test_sarif_regions_match_the_utf16_codec(validator, text_, data):
+    i = data.draw(st.integers(0, len(text_) - 1))
+    j = data.draw(st.integers(i + 1, len(text_)))
+    quote = text_[i:j]
+    assume(quote.strip(" \t\r\n\x0c"))
+    raw = models.Finding(
+        path="t.py",
+        line=1,
+        quote=quote,
+        severity="medium",
+        category="bug",
+        title="t",
+        message="m",
+        fix=models.Fix("z"),
+    )
+    (f,), _ = anchor.anchor([raw], {"t.py": text_})
+    log = sarif_of(make_result(findings=[f]), texts={"t.py": text_}, validator=validator)
+    region = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]
+    lines = text_.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    rng = f.range
+
+    def utf16(s: str) -> int:
+        return len(s.encode("utf-16-le")) // 2
+
+    assert region == {
+        "startLine": rng.start_line + 1,
+        "startColumn": utf16(lines[rng.start_line][: rng.start_char]) + 1,
+        "endLine": rng.end_line + 1,
+        "endColumn": utf16(lines[rng.end_line][: rng.end_char]) + 1,
+    }
 
 
 def test_sarif_without_texts_keeps_lines_only(validator):

@@ -351,3 +351,33 @@ def test_text_reply_without_findings_is_an_error():
         with pytest.raises(ReplyFormatError):
             decode_text_reply(text)
     assert decode_text_reply('```\n{"findings": []}\n```') == ([], "", 0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from([*'{}[]":,` \njsonfindgs', "```json\n", '"findings"'])).map("".join)
+)
+def test_text_reply_parser_only_raises_reply_format_error(text):
+    try:
+        got, _, _ = decode_text_reply(text)
+    except ReplyFormatError:
+        return
+    assert isinstance(got, list)
+
+
+def test_text_reply_parser_is_bounded_on_hostile_text():
+    import time
+
+    hostile = '{"a": ' * 20_000 + "no end"
+    start = time.perf_counter()
+    with pytest.raises(ReplyFormatError):
+        decode_text_reply(hostile)
+    assert time.perf_counter() - start < 10
+
+
+def test_deeply_nested_input_is_malformed_not_a_crash():
+    deep = "[" * 100_000 + "]" * 100_000
+    with pytest.raises(ReplyFormatError):
+        decode_tool_input('{"findings": ' + deep + "}")
+    got, _, malformed = decode_tool_input({"findings": [good(), json.loads("[" * 500 + "]" * 500)]})
+    assert (len(got), malformed) == (1, 1)

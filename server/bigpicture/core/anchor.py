@@ -348,7 +348,7 @@ def _common_prefix(a: str, b: str) -> int:
     return i
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=2)
 def _edit_span(old: str, new: str) -> tuple[int, int]:
     """(common prefix, common suffix) of two versions: where an edit left them alike."""
     prefix = _common_prefix(old, new)

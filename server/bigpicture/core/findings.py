@@ -359,7 +359,7 @@ def decode_tool_input(raw: dict | str | bytes) -> tuple[list[models.Finding], st
     if isinstance(raw, str | bytes | bytearray):
         try:
             raw = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, RecursionError) as exc:
             raise ReplyFormatError("The model's reply is not valid JSON", detail=str(exc)) from None
     if not isinstance(raw, dict):
         raise ReplyFormatError("The model's reply is not a JSON object")
@@ -368,14 +368,17 @@ def decode_tool_input(raw: dict | str | bytes) -> tuple[list[models.Finding], st
         # Models sometimes send an array parameter as a JSON string.
         try:
             items = json.loads(items)
-        except ValueError:
+        except (ValueError, RecursionError):
             items = None
     if not isinstance(items, list):
         raise ReplyFormatError("The model's reply has no findings list")
     findings: list[models.Finding] = []
     malformed = 0
     for item in items:
-        finding = decode_finding(item)
+        try:
+            finding = decode_finding(item)
+        except RecursionError:  # absurdly nested values: malformed, like any other
+            finding = None
         if finding is None:
             malformed += 1
         else:
@@ -388,14 +391,19 @@ def decode_tool_input(raw: dict | str | bytes) -> tuple[list[models.Finding], st
 _FENCE = re.compile(r"```[ \t]*(?:json|JSON)?[ \t]*\r?\n(.*?)\r?\n[ \t]*```", re.DOTALL)
 
 
+_MAX_ATTEMPTS = 2000  # braces tried before giving up: bounds the time on hostile text
+
+
 def _objects_in(text: str):
     """Every top-level JSON object in ``text``, left to right (outermost first)."""
     decoder = json.JSONDecoder()
     pos = text.find("{")
-    while pos != -1:
+    attempts = 0
+    while pos != -1 and attempts < _MAX_ATTEMPTS:
+        attempts += 1
         try:
             obj, end = decoder.raw_decode(text, pos)
-        except ValueError:
+        except (ValueError, RecursionError):
             pos = text.find("{", pos + 1)
             continue
         if isinstance(obj, dict):
