@@ -8,7 +8,8 @@ reported line as an ``approximate`` whole-line range; a finding on a path that w
 or on a line outside its file, is dropped and counted.
 
 Ranges are 0-based lines split the LSP way (``core.lines``) and 0-based code-point
-columns, end exclusive. After anchoring, ``fix.replacement`` replaces exactly ``range``
+columns, end exclusive. An exact match covers the quote minus any line breaks at its ends;
+a normalized match runs from its first non-space character to the end of its last one. After anchoring, ``fix.replacement`` replaces exactly ``range``
 (fixes of approximate findings are dropped: there is nothing exact to replace).
 
 ``finding_id`` gives a finding an id that survives line moves, so a dismissal or a cached
