@@ -46,7 +46,10 @@ def fake():
 
 @pytest.fixture
 def client(fake):
-    with anthropic.Anthropic(base_url=fake.url, api_key="sk-ant-test") as sdk:
+    env = fake.env()
+    with anthropic.Anthropic(
+        base_url=env["ANTHROPIC_BASE_URL"], api_key=env["ANTHROPIC_API_KEY"]
+    ) as sdk:
         yield sdk
 
 
@@ -850,6 +853,20 @@ def test_batch_cancel_finish_and_delete_rules(fake, client):
         batches.create(requests=[_batch_request("same"), _batch_request("same")])
 
 
+def test_batch_output_300k_beta_raises_the_cap(fake, client):
+    fake.default = TextReply("long")
+    request = {"model": MODEL, "max_tokens": 200_000, "messages": USER}
+    plain = client.messages.batches.create(requests=[{"custom_id": "a", "params": request}])
+    beta = client.beta.messages.batches.create(
+        requests=[{"custom_id": "a", "params": request}], betas=["output-300k-2026-03-24"]
+    )
+    fake.finish_batches()
+    [plain_result] = client.messages.batches.results(plain.id)
+    [beta_result] = client.messages.batches.results(beta.id)
+    assert plain_result.result.error.error.type == "invalid_request_error"
+    assert beta_result.result.type == "succeeded"
+
+
 # cloud platforms ----------------------------------------------------------------------
 
 
@@ -879,6 +896,7 @@ def test_vertex_paths(fake):
     ]
     assert len(fake.messages_requests()) == 2
     first = fake.requests[0]
+    assert first.model == "claude-sonnet-4-5@20250929"
     assert "model" not in first.body
     assert first.body["anthropic_version"]
     assert first.headers["authorization"] == "Bearer tok"
@@ -982,3 +1000,38 @@ def test_process_mode_with_control_endpoint(tmp_path: Path):
         process.terminate()
         process.wait(5)
     assert process.returncode == 0
+
+
+def test_a_failing_default_callable_is_reported_not_retried(fake, client):
+    def broken(body: Any) -> Any:
+        raise RuntimeError("test bug")
+
+    fake.default = broken
+    with pytest.raises(anthropic.InternalServerError, match="internal error"):
+        client.messages.create(model=MODEL, max_tokens=10, messages=USER)
+    assert len(fake.messages_requests()) == 1
+    assert "RuntimeError: test bug" in fake.internal_errors[0]
+
+
+def test_close_ends_a_held_stream(client):
+    fake = FakeAnthropic().start()
+    held = HeldReply(ToolReply(FINDINGS))
+    fake.script(held)
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        sdk = client.with_options(base_url=fake.url, max_retries=0)
+        try:
+            with sdk.messages.stream(model=MODEL, max_tokens=10, messages=USER) as stream:
+                stream.get_final_message()
+        except Exception as exc:
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    assert held.started.wait(5)
+    fake.close()
+    worker.join(5)
+    assert not worker.is_alive()
+    assert "error" in outcome
+    assert held.finished.wait(5)

@@ -40,8 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         fake.serve_forever()
     finally:
-        fake._closing.set()
-        fake._server.server_close()
+        fake.close()
     return 0
 
 

@@ -135,7 +135,10 @@ def flatten(body: dict[str, Any], *, check_markers: bool = True) -> list[PrefixB
     explicit = sum(1 for b in blocks if b.ttl is not None)
     top = body.get("cache_control")
     if top is not None:
-        top_ttl = _marker_ttl(top, "cache_control") if check_markers else top.get("ttl", "5m")
+        if check_markers or not isinstance(top, dict):
+            top_ttl = _marker_ttl(top, "cache_control")
+        else:
+            top_ttl = top.get("ttl", "5m")
         if check_markers and explicit > MAX_BREAKPOINTS - 1:
             raise invalid(
                 f"A maximum of {MAX_BREAKPOINTS} blocks with cache_control may be provided "

@@ -29,6 +29,7 @@ import select
 import socket
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -94,6 +95,16 @@ class RecordedRequest:
         match = _VERTEX.fullmatch(self.path)
         return bool(match) and unquote(match["model"]) != "count-tokens"
 
+    @property
+    def model(self) -> str | None:
+        """The model asked for: from the body, or from a Vertex path."""
+        if isinstance(self.body, dict) and isinstance(self.body.get("model"), str):
+            return self.body["model"]
+        match = _VERTEX.fullmatch(self.path)
+        if match is not None and unquote(match["model"]) != "count-tokens":
+            return unquote(match["model"])
+        return None
+
     def to_json(self) -> dict[str, Any]:
         return {
             "method": self.method,
@@ -141,6 +152,8 @@ class FakeAnthropic:
         self.batch_script: dict[str, Any] = {}
         self.batch_polls_until_done = 0
         self.held: dict[str, HeldReply] = {}  # named holds from the JSON control API
+        self.internal_errors: list[str] = []  # tracebacks of exceptions inside the fake
+        self._connections: set[socket.socket] = set()
         self._clock = 0.0
         self.cache = PromptCache(lambda: self._clock)
         self.batches = BatchStore()
@@ -174,18 +187,28 @@ class FakeAnthropic:
         self._server.serve_forever(poll_interval=0.05)
 
     def close(self) -> None:
+        """Stop serving and cut open connections (held replies end, idle keep-alives close)."""
         self._closing.set()
         if self._thread is not None:
             self._server.shutdown()
             self._thread.join(timeout=5)
             self._thread = None
         self._server.server_close()
+        with self._lock:
+            connections = list(self._connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
     def __enter__(self) -> FakeAnthropic:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def env(self, api_key: str = "sk-ant-test") -> dict[str, str]:
+        """Environment variables pointing an SDK client (or the language server) here."""
+        return {"ANTHROPIC_BASE_URL": self.url, "ANTHROPIC_API_KEY": api_key}
 
     # scripting --------------------------------------------------------------------------
 
@@ -357,7 +380,8 @@ class FakeAnthropic:
             return _errored("api_error", "Internal server error")
         if not isinstance(reply, (ToolReply, TextReply)):
             raise TypeError(f"not a batch reply: {reply!r}")
-        usage, writes = self._plan_cache(checked, params, "batch")
+        # Batches share the first-party cache (the documented way to prime it).
+        usage, writes = self._plan_cache(checked, params, "first-party")
         self.cache.commit(writes)
         message = render.message(reply, checked.model, usage.as_usage(), "batch")
         return {"type": "succeeded", "message": message}
@@ -389,6 +413,17 @@ class _Handler(BaseHTTPRequestHandler):
     @property
     def fake(self) -> FakeAnthropic:
         return self.server.fake  # type: ignore[attr-defined]
+
+    def setup(self) -> None:
+        super().setup()
+        with self.fake._lock:
+            self.fake._connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.fake._lock:
+            self.fake._connections.discard(self.connection)
+        with contextlib.suppress(OSError):
+            super().finish()
 
     def do_GET(self) -> None:
         self._dispatch()
@@ -538,6 +573,19 @@ class _Handler(BaseHTTPRequestHandler):
         except _Dropped:
             pass
         except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+        except Exception:
+            # A bug in the fake or in a test's callable: answer 500 (not retried) and keep the
+            # traceback where the test can see it.
+            self.fake.internal_errors.append(traceback.format_exc())
+            err = ApiError(
+                500,
+                "api_error",
+                "fake_api internal error (see fake.internal_errors)",
+                {"x-should-retry": "false"},
+            )
+            with contextlib.suppress(Exception):
+                self._send_error(err)
             self.close_connection = True
         finally:
             if self._active_held is not None:
