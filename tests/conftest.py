@@ -59,3 +59,6 @@ def repo(tmp_path: Path) -> Path:
     root.mkdir()
     git(root, "init", "-q", "-b", "main")
     return root
+
+
+pytest_plugins = ["planted"]  # the `defects` fixture

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import traceback
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from ..core import anchor, gitdiff, ledger, pipeline, store, suppress
 from ..core import config as configuration
 from ..core.errors import BigPictureError, BudgetError, NothingToReview
 from ..core.gather import name_filter
+from ..core.lines import split_lines
 from ..core.live import LiveWorkspace
 from ..core.models import Finding, ReviewResult
 from ..core.textio import Undecodable, decode
@@ -576,6 +578,9 @@ def _apply_result(ls: Any, prepared: pipeline.Prepared, result: ReviewResult) ->
     by_path: dict[str, list[Finding]] = {}
     for f in result.findings:
         by_path.setdefault(f.path, []).append(f)
+    for path, fs in by_path.items():
+        if path in texts:
+            texts[path], by_path[path] = _unredact(ls, path, texts[path], fs)
     touched: set[str] = set()
     if result.complete:
         for path in texts:
@@ -604,6 +609,40 @@ def _apply_result(ls: Any, prepared: pipeline.Prepared, result: ReviewResult) ->
             touched.add(path)
     for path in sorted(touched):
         publish(ls, path)
+
+
+_PLACEHOLDER = re.compile(r"<redacted:[a-z0-9-]+>")
+
+
+def _unredact(ls: Any, path: str, sent: str, fs: list[Finding]) -> tuple[str, list[Finding]]:
+    """Findings on the file as it is (secrets and all) when it differs from the sent text only
+    by redactions: redaction keeps every line, so ranges keep their lines; on a line that
+    held a secret, columns are clamped to the real line."""
+    real, _ = current_text(ls, path)
+    if real is None or real == sent:
+        return sent, fs
+    sent_lines, real_lines = split_lines(sent), split_lines(real)
+    if len(sent_lines) != len(real_lines):
+        return sent, fs
+    changed = {i for i, (a, b) in enumerate(zip(sent_lines, real_lines, strict=True)) if a != b}
+    if not all(_PLACEHOLDER.search(sent_lines[i]) for i in changed):
+        return sent, fs
+    out = []
+    for f in fs:
+        rng = f.range
+        if rng is None:
+            continue
+        touched = any(i in changed for i in range(rng.start_line, rng.end_line + 1))
+        if touched:
+            rng = msgspec.structs.replace(
+                rng,
+                start_char=min(rng.start_char, len(real_lines[rng.start_line])),
+                end_char=len(real_lines[rng.end_line])
+                if rng.end_char >= len(sent_lines[rng.end_line])
+                else min(rng.end_char, len(real_lines[rng.end_line])),
+            )
+        out.append(msgspec.structs.replace(f, range=rng))
+    return real, out
 
 
 async def _start(ls: Any, req: ReviewRequest) -> dict[str, Any]:
