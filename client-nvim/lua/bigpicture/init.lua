@@ -91,16 +91,17 @@ end
 
 -- --------------------------------------------------------------------------- summaries
 
-local function report_summary(summary)
+local server_spoke_at = {} -- client id -> uv.now() of the server's last window/showMessage
+local SERVER_SPOKE_MS = 5000
+
+local function report_summary(client_id, summary)
   if type(summary) ~= "table" or summary.status == nil then
     return
   end
-  -- The server already showed its error (window/showMessage): do not say it twice.
-  if
-    summary.status == "failed"
-    and type(summary.message) == "string"
-    and ui.recently_shown(summary.message)
-  then
+  -- When the server just said how the review ended (window/showMessage: its summary or its
+  -- error), do not say it a second time.
+  local spoke = server_spoke_at[client_id]
+  if spoke and uv.now() - spoke < SERVER_SPOKE_MS then
     return
   end
   local text, level = status.summary_text(summary)
@@ -141,12 +142,12 @@ local function on_review_finished(_, summary, ctx)
     return
   end
   status.finished(ctx.client_id, summary)
-  report_summary(summary)
+  report_summary(ctx.client_id, summary)
 end
 
 local MESSAGE_LEVELS = { levels.ERROR, levels.WARN, levels.INFO, levels.DEBUG }
 
-local function on_show_message(_, result)
+local function on_show_message(_, result, ctx)
   if type(result) ~= "table" or type(result.message) ~= "string" then
     return vim.NIL
   end
@@ -159,8 +160,9 @@ local function on_show_message(_, result)
     text = "BigPicture: " .. text
   end
   ui.notify(text, level)
-  -- Remember the bare text too, so the failed review's summary is not repeated.
-  ui.remember(result.message)
+  if ctx then
+    server_spoke_at[ctx.client_id] = uv.now()
+  end
   return vim.NIL
 end
 
@@ -228,10 +230,11 @@ local function client_config(root)
         end
       end
       status.forget(client_id)
-      if code ~= 0 or (signal and signal ~= 0) then
+      local exiting = vim.v.exiting ~= vim.NIL and vim.v.exiting ~= nil
+      if not exiting and (code ~= 0 or (signal and signal ~= 0 and signal ~= 15)) then
         ui.notify(
           string.format(
-            "BigPicture: the language server exited (code %s, signal %s); see :LspLog",
+            "BigPicture: the language server exited (code %s, signal %s); see :help bigpicture-troubleshooting",
             tostring(code),
             tostring(signal)
           ),
@@ -338,7 +341,9 @@ local function with_client(bufnr, fn)
   if not client then
     if not root then
       ui.notify(
-        "BigPicture: not in a project (no " .. table.concat(M.config.root_markers, " or ") .. " found)",
+        "BigPicture: not in a project (no "
+          .. table.concat(M.config.root_markers, " or ")
+          .. " found)",
         levels.WARN
       )
     end
@@ -349,13 +354,19 @@ local function with_client(bufnr, fn)
   local function try()
     local c = alive(id)
     if not c then
-      ui.notify("BigPicture: the language server is not running; see :LspLog", levels.ERROR)
+      ui.notify(
+        "BigPicture: the language server is not running; see :help bigpicture-troubleshooting",
+        levels.ERROR
+      )
       return
     end
     if compat.is_initialized(c) then
       fn(c)
     elseif uv.now() > deadline then
-      ui.notify("BigPicture: the language server did not start in time; see :LspLog", levels.ERROR)
+      ui.notify(
+        "BigPicture: the language server did not start in time; see :help bigpicture-troubleshooting",
+        levels.ERROR
+      )
     else
       vim.defer_fn(try, 50)
     end
@@ -399,7 +410,7 @@ local function run_review(client, bufnr, kind, arguments)
   execute(client, bufnr, REVIEW_COMMANDS[kind], arguments, function(summary)
     if type(summary) == "table" then
       status.finished(client.id, summary)
-      report_summary(summary)
+      report_summary(client.id, summary)
     end
   end, function(err)
     status.finished(
@@ -411,10 +422,8 @@ end
 
 local function run_dismiss(client, bufnr, id, reason)
   execute(client, bufnr, "bigpicture.dismissFinding", { id, reason }, function()
-    ui.notify(
-      string.format("BigPicture: finding dismissed (%s)", (reason:gsub("%-", " "))),
-      levels.INFO
-    )
+    local label = reason == "wont-fix" and "won't fix" or reason:gsub("%-", " ")
+    ui.notify(string.format("BigPicture: finding dismissed (%s)", label), levels.INFO)
   end)
 end
 
@@ -557,7 +566,9 @@ function M.finding_at_cursor(bufnr, winid)
       if row >= d.lnum and row <= end_lnum then
         table.insert(on_line, d)
         local after_start = row > d.lnum or col >= d.col
-        local before_end = row < end_lnum or col < (d.end_col or d.col) or (d.end_col or d.col) == d.col
+        local before_end = row < end_lnum
+          or col < (d.end_col or d.col)
+          or (d.end_col or d.col) == d.col
         if after_start and before_end then
           table.insert(under, d)
         end
@@ -617,6 +628,17 @@ function M.status(bufnr)
   return status.text(id)
 end
 
+---What the buffer's project server is doing: { running, title, message, percentage, last }
+---(`last`: the last review's summary table), for statuslines of your own. nil outside a
+---project or before the server started.
+function M.state(bufnr)
+  bufnr = current(bufnr)
+  local root = buf_roots[bufnr]
+  local id = root and clients[root] or nil
+  local s = id and status.by_client[id]
+  return s and vim.deepcopy(s) or nil
+end
+
 ---Change settings at run time: merged into the current ones and sent to every client
 ---(workspace/didChangeConfiguration; the server re-reads them).
 function M.update_settings(settings)
@@ -626,7 +648,11 @@ function M.update_settings(settings)
     local client = alive(id)
     if client then
       compat.set_client_settings(client, { bigpicture = object })
-      compat.notify(client, "workspace/didChangeConfiguration", { settings = { bigpicture = object } })
+      compat.notify(
+        client,
+        "workspace/didChangeConfiguration",
+        { settings = { bigpicture = object } }
+      )
     end
   end
 end

@@ -140,8 +140,10 @@ function M.summary_text(summary)
     ["over-budget"] = "over budget, nothing sent",
   })[status] or tostring(status)
   local text = string.format("BigPicture: %s %s", kind, label)
-  if message ~= "" then
-    text = text .. ": " .. message:gsub("^BigPicture:%s*", "")
+  message = message:gsub("^BigPicture:%s*", "")
+  -- "cancelled: review cancelled" says nothing more than "cancelled".
+  if message ~= "" and not message:lower():find(label, 1, true) then
+    text = text .. ": " .. message
   end
   if status == "incomplete" and num(summary.findings) then
     text = text .. string.format(" (%s)", plural(summary.findings, "finding"))

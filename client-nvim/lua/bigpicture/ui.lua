@@ -21,17 +21,6 @@ function M.notify(text, level)
   end)
 end
 
----Remember `text` as shown now (for recently_shown), without showing it.
-function M.remember(text)
-  recent[text] = uv.now()
-end
-
----Was exactly this text shown in the last few seconds?
-function M.recently_shown(text)
-  local seen = recent[text]
-  return seen ~= nil and uv.now() - seen < DEDUPE_MS
-end
-
 local function lines_of(text)
   return vim.split(text or "", "\n", { plain = true })
 end

@@ -1,0 +1,141 @@
+-- Shared by the Lua drivers: read the test's input, capture messages, wait, write results.
+--
+-- The pytest side starts `nvim --headless -u NONE -i NONE -n -c "luafile <driver>"` with
+-- BP_TEST_INPUT (a JSON file of parameters) and BP_TEST_OUTPUT (where results go) in the
+-- environment. Nvim's own messages go to stdout, so results go only to the JSON file.
+
+local M = {}
+
+local function read_json(path)
+  local f = assert(io.open(path, "r"))
+  local text = f:read("*a")
+  f:close()
+  return vim.fn.json_decode(text)
+end
+
+-- BP_TEST_LSP_LOG=debug keeps every LSP message in $XDG_STATE_HOME/nvim/lsp.log (debugging).
+if os.getenv("BP_TEST_LSP_LOG") then
+  vim.lsp.set_log_level(os.getenv("BP_TEST_LSP_LOG"))
+end
+
+M.input = read_json(assert(os.getenv("BP_TEST_INPUT"), "BP_TEST_INPUT not set"))
+M.out = { notes = {}, steps = {} }
+
+-- Every message the plugin shows, in order.
+vim.notify = function(msg, level, _)
+  table.insert(M.out.notes, { msg = tostring(msg), level = level or vim.log.levels.INFO })
+end
+
+function M.setup_plugin(settings, extra)
+  vim.opt.runtimepath:prepend(M.input.plugin_dir)
+  vim.cmd("runtime plugin/bigpicture.lua")
+  local opts = { cmd = M.input.cmd, settings = settings or M.input.settings or {} }
+  for k, v in pairs(extra or {}) do
+    opts[k] = v
+  end
+  require("bigpicture").setup(opts)
+  return require("bigpicture")
+end
+
+---Wait for `pred`, recording the step's name, whether it held, and how long it took.
+function M.wait(name, ms, pred)
+  local start = vim.loop.hrtime()
+  local ok = vim.wait(ms, pred, 50)
+  table.insert(M.out.steps, {
+    name = name,
+    ok = ok and true or false,
+    ms = math.floor((vim.loop.hrtime() - start) / 1e6),
+  })
+  if not ok then
+    error("timed out waiting for: " .. name, 0)
+  end
+end
+
+function M.bp_diagnostics(bufnr)
+  local out = {}
+  for _, d in ipairs(vim.diagnostic.get(bufnr)) do
+    if d.source == "bigpicture" then
+      local lsp = d.user_data and d.user_data.lsp or {}
+      table.insert(out, {
+        lnum = d.lnum,
+        col = d.col,
+        end_lnum = d.end_lnum,
+        end_col = d.end_col,
+        severity = d.severity,
+        message = d.message,
+        code = d.code,
+        id = type(lsp.data) == "table" and lsp.data.id or nil,
+        fix = type(lsp.data) == "table" and lsp.data.fix or nil,
+      })
+    end
+  end
+  table.sort(out, function(a, b)
+    return a.lnum < b.lnum or (a.lnum == b.lnum and a.col < b.col)
+  end)
+  return out
+end
+
+function M.has_note(pattern)
+  for _, n in ipairs(M.out.notes) do
+    if n.msg:find(pattern) then
+      return n
+    end
+  end
+  return nil
+end
+
+---Wait for a message shown after `since` (an index into out.notes) matching `pattern`.
+function M.wait_note(name, ms, since, pattern)
+  local found
+  M.wait(name, ms, function()
+    for i = since + 1, #M.out.notes do
+      if M.out.notes[i].msg:find(pattern) then
+        found = M.out.notes[i].msg
+        return true
+      end
+    end
+    return false
+  end)
+  return found
+end
+
+---Has the buffer's server finished a review of `kind` (and no other runs)?
+function M.finished(bp, bufnr, kind)
+  local s = bp.state(bufnr)
+  return s ~= nil and not s.running and s.last ~= nil and s.last.kind == kind
+end
+
+function M.client()
+  local clients = require("bigpicture").clients()
+  local _, id = next(clients)
+  return id and vim.lsp.get_client_by_id(id) or nil
+end
+
+function M.open(rel)
+  vim.cmd("edit " .. vim.fn.fnameescape(M.input.workspace .. "/" .. rel))
+  return vim.api.nvim_get_current_buf()
+end
+
+function M.buffer_text(bufnr)
+  return table.concat(vim.api.nvim_buf_get_lines(bufnr, 0, -1, false), "\n")
+end
+
+local function write()
+  M.out.version = vim.version()
+  M.out.version.api_prerelease = nil
+  local f = assert(io.open(os.getenv("BP_TEST_OUTPUT"), "w"))
+  f:write(vim.fn.json_encode(M.out))
+  f:close()
+end
+
+---Run the driver's body, write the results whatever happens, and quit.
+function M.run(body)
+  local ok, err = xpcall(body, debug.traceback)
+  if not ok then
+    M.out.error = tostring(err)
+  end
+  pcall(write)
+  vim.cmd("qall!")
+end
+
+return M

@@ -1,0 +1,128 @@
+-- :BigPictureReview end to end: diagnostics, the statusline, a fix through the code action,
+-- explain (float), dismiss, the plan buffer, usage, clear.
+local T = dofile(vim.fn.fnamemodify(debug.getinfo(1, "S").source:sub(2), ":h") .. "/lib.lua")
+local I = T.input
+
+local function float_text()
+  for _, win in ipairs(vim.api.nvim_list_wins()) do
+    if vim.api.nvim_win_get_config(win).relative ~= "" then
+      local buf = vim.api.nvim_win_get_buf(win)
+      return table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), "\n")
+    end
+  end
+  return nil
+end
+
+-- Pick a code action by title, whichever way this Neovim asks (vim.ui.select).
+local function choose(title)
+  vim.ui.select = function(items, opts, on_choice)
+    for i, item in ipairs(items) do
+      if opts.format_item(item):find(title, 1, true) then
+        return on_choice(item, i)
+      end
+    end
+    on_choice(nil, nil)
+  end
+end
+
+local function code_action(title)
+  if vim.fn.has("nvim-0.11") == 1 then
+    vim.lsp.buf.code_action({
+      apply = true,
+      filter = function(a)
+        return a.title:find(title, 1, true) == 1
+      end,
+    })
+  else
+    choose(title)
+    vim.lsp.buf.code_action()
+  end
+end
+
+T.run(function()
+  local bp = T.setup_plugin()
+  local buf = T.open(I.file)
+  T.wait("client ready", 15000, function()
+    local c = T.client()
+    return c ~= nil and c.initialized == true and vim.lsp.buf_is_attached(buf, c.id)
+  end)
+  local client = T.client()
+  T.out.offset_encoding = client.offset_encoding
+  T.out.position_encoding = client.server_capabilities.positionEncoding or vim.NIL
+  T.out.root_dir = client.config.root_dir
+
+  -- A second file of the same project reuses the client.
+  local buf2 = T.open(I.other_file)
+  T.wait("second buffer attached", 5000, function()
+    return vim.lsp.buf_is_attached(buf2, client.id)
+  end)
+  T.out.clients = vim.tbl_count(bp.clients())
+  T.out.status_before = bp.status(buf)
+  vim.cmd("buffer " .. buf)
+
+  vim.cmd("BigPictureReview")
+  T.wait("diagnostics", 20000, function()
+    return #T.bp_diagnostics(buf) >= I.expect_findings
+  end)
+  T.wait("review finished", 5000, function()
+    return T.finished(bp, buf, "workspace")
+  end)
+  T.out.diagnostics = T.bp_diagnostics(buf)
+  T.out.status_after = bp.status(buf)
+  T.out.progress_seen = T.has_note("Waiting") ~= nil or T.has_note("reviewing") ~= nil
+
+  -- Apply the fix of the finding on fix_lnum through the code action.
+  local before = T.buffer_text(buf)
+  vim.api.nvim_win_set_cursor(0, { I.fix_lnum + 1, I.fix_col })
+  code_action("Apply suggested fix")
+  T.wait("fix applied", 10000, function()
+    return T.buffer_text(buf) ~= before
+  end)
+  T.out.text_after_fix = T.buffer_text(buf)
+
+  -- Explain the finding on explain_lnum (float).
+  vim.api.nvim_win_set_cursor(0, { I.explain_lnum + 1, I.explain_col })
+  vim.cmd("BigPictureExplain")
+  T.wait("explanation float", 15000, function()
+    return float_text() ~= nil
+  end)
+  T.out.float = float_text()
+
+  -- Dismiss it as won't-fix.
+  vim.api.nvim_win_set_cursor(0, { I.explain_lnum + 1, I.explain_col })
+  local _, dismissed = bp.finding_at_cursor(buf)
+  T.out.dismissed_id = dismissed
+  vim.cmd("BigPictureDismiss wont-fix")
+  T.wait("dismissed", 10000, function()
+    for _, d in ipairs(T.bp_diagnostics(buf)) do
+      if d.id == dismissed then
+        return false
+      end
+    end
+    return T.has_note("dismissed") ~= nil
+  end)
+  T.out.after_dismiss = T.bp_diagnostics(buf)
+
+  vim.cmd("BigPicturePlan")
+  T.wait("plan buffer", 10000, function()
+    local b = vim.fn.bufnr("bigpicture://plan")
+    return b ~= -1 and #T.buffer_text(b) > 0
+  end)
+  local plan = vim.fn.bufnr("bigpicture://plan")
+  T.out.plan = {
+    text = T.buffer_text(plan),
+    filetype = vim.bo[plan].filetype,
+    buftype = vim.bo[plan].buftype,
+    shown = vim.fn.bufwinid(plan) ~= -1,
+  }
+
+  local since = #T.out.notes
+  vim.cmd("BigPictureUsage")
+  T.out.usage = T.wait_note("usage message", 10000, since, I.usage_pattern)
+
+  vim.cmd("buffer " .. buf)
+  vim.cmd("BigPictureClear")
+  T.wait("cleared", 10000, function()
+    return #T.bp_diagnostics(buf) == 0 and T.has_note("cleared") ~= nil
+  end)
+end)
