@@ -118,7 +118,7 @@ def test_fail_on_exits_1_when_a_finding_is_at_or_above(defects, fake, capsys):
     [
         ([ErrorReply(529, "overloaded_error", "Overloaded")] * 3, 3, 5, "overloaded"),
         (
-            [ErrorReply(429, "rate_limit_error", "slow down", headers={"retry-after": "0"})] * 3,
+            [ErrorReply(429, "rate_limit_error", "slow down", headers={"retry-after-ms": "1"})] * 3,
             3,
             5,
             "rate limited",

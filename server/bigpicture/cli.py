@@ -82,9 +82,6 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--cache-ttl", choices=("5m", "1h"), help="prompt-cache lifetime")
     r.add_argument("--max-file-size", type=int, metavar="BYTES", help="largest file to send")
     r.add_argument("--no-cache", action="store_true", help="ignore the local result cache")
-    r.add_argument(
-        "--batch", action="store_true", help="submit as a Message Batch (half price, async)"
-    )
     r.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
 
     s = sub.add_parser("serve", help="run the language server")

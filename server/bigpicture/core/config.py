@@ -74,9 +74,6 @@ class Settings:
     maxOutputTokens: int = 16000
     """The ``max_tokens`` of a review request (the findings JSON, plus thinking when enabled)."""
 
-    keepWarm: bool = False
-    """Language server: keep the repository prefix warm in the prompt cache while you edit."""
-
     debounceMs: int = 1500
     """Language server: quiet period after the last save before a review on save starts."""
 
@@ -86,7 +83,8 @@ class Settings:
 
     provider: Literal["anthropic", "bedrock", "vertex", "foundry"] = "anthropic"
     """Where to send requests: the Claude API, or Claude on Amazon Bedrock, Google Vertex AI or
-    Microsoft Foundry (each configured through the SDK's own environment variables)."""
+    Microsoft Foundry through the SDK's own clients, configured by their environment variables
+    (the cloud platforms are not yet tested end to end)."""
 
     models: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Model registry overrides and additions, keyed by model ID (see the model registry keys:
