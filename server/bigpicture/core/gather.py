@@ -238,18 +238,26 @@ def gather(
 
     files: list[SourceFile] = []
     redactions: list[Redaction] = []
+    # Reading overlaps in threads; chunks keep the per-task overhead small.
     n_workers = workers or min(8, (os.cpu_count() or 2) * 2)
+    chunk = 256
+    batches = [wanted[i : i + chunk] for i in range(0, len(wanted), chunk)]
+
+    def load_batch(paths: list[str]) -> list[Loaded]:
+        return [load_file(root, root, p, settings.maxFileSize) for p in paths]
+
+    done = 0
     with ThreadPoolExecutor(max_workers=n_workers) as pool:
-        for i, loaded in enumerate(
-            pool.map(lambda p: load_file(root, root, p, settings.maxFileSize), wanted, chunksize=64)
-        ):
-            if loaded.file:
-                files.append(loaded.file)
-            if loaded.skipped:
-                skipped.append(loaded.skipped)
-            redactions.extend(loaded.redactions)
-            if progress and i and i % 2000 == 0:
-                progress(f"read {i}/{len(wanted)} files")
+        for results in pool.map(load_batch, batches):
+            for loaded in results:
+                if loaded.file:
+                    files.append(loaded.file)
+                if loaded.skipped:
+                    skipped.append(loaded.skipped)
+                redactions.extend(loaded.redactions)
+            done += len(results)
+            if progress and len(batches) > 8 and done % (chunk * 8) == 0:
+                progress(f"read {done}/{len(wanted)} files")
 
     head = None
     if listing.repo is not None:

@@ -74,14 +74,15 @@ def list_files(repo: Repo) -> tuple[list[str], list[str]]:
             continue
         seen.add(rel)
         files.append(rel)
-    # Submodules are gitlinks: listed as a path that is a directory on disk.
-    real_files = []
-    for rel in files:
-        full = repo.root / rel
-        if full.is_dir() and not full.is_symlink():
-            nested.append(rel)
-        else:
-            real_files.append(rel)
+    # Submodules are gitlinks (mode 160000 in the index): list them on their own.
+    staged = repo.run("ls-files", "-z", "--stage", "--full-name", "--", ".")
+    links = set()
+    for entry in staged.split("\0"):
+        if entry.startswith("160000 "):
+            full = entry.split("\t", 1)[1]
+            links.add(full[plen:] if plen and full.startswith(repo.prefix) else full)
+    nested.extend(sorted(links))
+    real_files = [f for f in files if f not in links]
     return real_files, nested
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from pathlib import PurePosixPath
 
 # Paths whose whole content is a secret or a credential store.
 SECRET_PATH_PATTERNS: tuple[str, ...] = (
@@ -150,9 +149,8 @@ def _glob_re(patterns: tuple[str, ...]) -> re.Pattern[str]:
 
 def refusal(path: str) -> tuple[str, str] | None:
     """``(reason, detail)`` when ``path`` must never be sent by its name, else None."""
-    p = PurePosixPath(path)
-    name = p.name
-    parts = p.parts
+    parts = path.split("/")
+    name = parts[-1]
     for d in parts[:-1]:
         if d in EXCLUDED_DIRS:
             return "excluded", f"inside {d}/"
