@@ -241,3 +241,13 @@ def test_long_context_tier_for_a_model_configured_with_one(defects, fake, capsys
     # 210k total input > 200k: every token at 2x input and 1.5x output
     assert big.tier == "long-context"
     assert big.usd == pytest.approx((10_000 * 6 + 150_000 * 0.6 + 50_000 * 7.5 + 2000 * 22.5) / 1e6)
+
+
+def test_count_asks_the_api_for_exact_tokens(defects, fake, capsys):
+    code, out, _ = run(capsys, str(defects), "--count", "--dry-run", "--format", "json")
+    assert code == 0
+    plan = json.loads(out)
+    counted = [r for r in fake.requests if r.path.endswith("/count_tokens")]
+    assert len(counted) == 1 and fake.messages_requests() == []
+    assert plan["exactInputTokens"] > 0
+    assert "max_tokens" not in counted[0].body
