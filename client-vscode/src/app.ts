@@ -70,7 +70,7 @@ export class App {
       this.host.onSettingsChanged((affects) => {
         const reaction = reactionTo(affects);
         if (reaction === 'restart') {
-          this.server.restart().catch(() => undefined);
+          this.server.restartIfLaunchChanged().catch(() => undefined);
         } else if (reaction === 'push') {
           this.server.pushSettings().catch((err) => {
             this.host.log.warn(`Sending settings: ${errorText(err)}`);

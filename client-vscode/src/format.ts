@@ -1,5 +1,5 @@
 /** Human text for costs, shares and review summaries (status bar, tooltips, messages). */
-import type { Estimate, ReviewSummary } from './protocol';
+import { costNow, type Estimate, type ReviewSummary } from './protocol';
 
 /** US dollars with as many decimals as a small amount needs: $1.25, $0.042, $0.0031. */
 export function usd(amount: number | null | undefined): string {
@@ -85,12 +85,14 @@ export function summaryDetail(s: ReviewSummary): string {
   return lines.join('\n');
 }
 
-/** The prompt of the confirmation asked before a review whose estimate is above the limit. */
+/** The estimate in words: files, tokens, model and what it would cost now, cold and cached. */
 export function estimateLine(kind: string, e: Estimate): string {
+  const now = costNow(e);
+  const cold = Math.abs(now - e.costFirstUsd) > 1e-9 ? ` (${usd(e.costFirstUsd)} with a cold cache)` : '';
   return (
     `This ${kind} review would send ${plural(e.files, 'file')} ` +
     `(~${e.inputTokens.toLocaleString('en-US')} tokens) to ${e.model}: ` +
-    `about ${usd(e.costFirstUsd)} now, ${usd(e.costRepeatUsd)} for a repeat while cached.`
+    `about ${usd(now)}${cold}; ${usd(e.costRepeatUsd)} for a repeat while cached.`
   );
 }
 

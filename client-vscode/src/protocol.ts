@@ -25,14 +25,24 @@ export interface ReviewSummary {
 export interface Estimate {
   costFirstUsd: number;
   costRepeatUsd: number;
+  /** The cost given what the prompt cache holds now, when the server knows it. */
+  costNowUsd?: number;
   inputTokens: number;
   files: number;
   model: string;
 }
 
 export interface Plan {
-  uri: string;
+  uri: string | null;
   text: string;
+  /** Set when no plan could be made (the server has shown why). */
+  error?: string;
+}
+
+/** What estimate answers when no plan could be made. */
+export interface EstimateError {
+  error: string;
+  message: string;
 }
 
 export const ServerCommand = {
@@ -75,6 +85,19 @@ export function isReviewSummary(value: unknown): value is ReviewSummary {
   }
   const v = value as Record<string, unknown>;
   return typeof v.status === 'string' && typeof v.findings === 'number';
+}
+
+export function isEstimateError(value: unknown): value is EstimateError {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Record<string, unknown>).error === 'string'
+  );
+}
+
+/** The best estimate of what the review would cost now. */
+export function costNow(e: Estimate): number {
+  return typeof e.costNowUsd === 'number' ? e.costNowUsd : e.costFirstUsd;
 }
 
 export function isEstimate(value: unknown): value is Estimate {

@@ -4,12 +4,14 @@
  * notification, and report the summary.
  */
 import type { ApiKeyStore } from './apiKey';
-import { estimateLine, plural, severities, usd } from './format';
+import { estimateLine, usd } from './format';
 import type { Host } from './host';
 import {
-  type Estimate,
+  costNow,
   isEstimate,
+  isEstimateError,
   isReviewSummary,
+  type Plan,
   planArguments,
   REVIEW_COMMAND,
   type ReviewKind,
@@ -95,7 +97,7 @@ export class Reviewer {
     return { ran: true, summary: result };
   }
 
-  /** Asks before a review whose first-run estimate is above `bigpicture.confirmAbove`. */
+  /** Asks before a review whose estimated cost is above `bigpicture.confirmAbove`. */
   private async confirmCost(kind: ReviewKind, uri?: string): Promise<boolean> {
     const limit = confirmAbove((k) => this.host.setting(k));
     if (limit < 0) {
@@ -105,44 +107,41 @@ export class Reviewer {
       ServerCommand.estimate,
       planArguments(kind, uri),
     );
+    if (isEstimateError(estimate)) {
+      // No plan (e.g. nothing to review): the review itself reports why, like any other outcome.
+      this.host.log.info(`No estimate for a ${kind} review: ${estimate.message}`);
+      return true;
+    }
     if (!isEstimate(estimate)) {
       throw new Error(`unexpected estimate ${JSON.stringify(estimate)}`);
     }
     this.host.log.info(`Estimate for a ${kind} review: ${JSON.stringify(estimate)}`);
-    if (estimate.costFirstUsd <= limit) {
+    const now = costNow(estimate);
+    if (now <= limit) {
       return true;
     }
     return this.host.confirm(
-      `Review ${WHAT[kind]} for about ${usd(estimate.costFirstUsd)}?`,
+      `Review ${WHAT[kind]} for about ${usd(now)}?`,
       `${estimateLine(WHAT[kind], estimate)}\nThis is above bigpicture.confirmAbove (${usd(limit)}).`,
       'Review',
     );
   }
 
-  /** One short message for outcomes the status bar alone does not explain. */
+  /**
+   * The server shows one message for every outcome; the extension adds only what the user
+   * can act on.
+   */
   private async announce(s: ReviewSummary): Promise<void> {
-    if (s.status === 'ok' && s.findings > 0) {
-      const sev = severities(s.bySeverity);
-      const choice = await this.host.info(
-        `BigPicture: ${plural(s.findings, 'finding')}${sev ? ` (${sev})` : ''} for ${usd(s.costUsd)}.`,
-        'Show Problems',
-      );
-      if (choice === 'Show Problems') {
-        await this.host.showProblems();
-      }
-    } else if (s.status === 'ok') {
-      void this.host.info(`BigPicture: no findings (${usd(s.costUsd)}).`);
-    } else if (s.status === 'failed' && s.error === 'bad-api-key') {
-      // The server already showed its message; offer the way out.
+    if (s.status === 'failed' && (s.error === 'bad-api-key' || s.error === 'no-api-key')) {
       const choice = await this.host.warn(
-        'BigPicture: the API key was refused. Set a new one?',
+        s.error === 'bad-api-key'
+          ? 'BigPicture: the API key was refused. Set a new one?'
+          : 'BigPicture: the server has no API key. Set one?',
         'Set API Key',
       );
       if (choice === 'Set API Key') {
         await this.setKey();
       }
-    } else if (s.status === 'over-budget' || s.status === 'nothing-to-review') {
-      void this.host.info(`BigPicture: ${s.message}`);
     }
   }
 
@@ -173,14 +172,17 @@ export class Reviewer {
         this.server.executeCommand(ServerCommand.showPlan, args),
         this.server.executeCommand(ServerCommand.estimate, args),
       ]);
-      const p = plan as { uri?: string; text?: string } | null;
-      if (p && typeof p.uri === 'string') {
+      const p = plan as Partial<Plan> | null;
+      if (!p || p.error) {
+        return; // the server has shown why there is no plan
+      }
+      if (typeof p.uri === 'string' && p.uri) {
         await this.host.openDocument(p.uri, 'BigPicture plan.md', p.text ?? '');
       } else if (p && typeof p.text === 'string') {
         await this.host.showText('BigPicture plan.md', p.text);
       }
       if (isEstimate(estimate)) {
-        void this.host.info(`BigPicture: ${estimateLine(WHAT[kind], estimate as Estimate)}`);
+        void this.host.info(`BigPicture: ${estimateLine(WHAT[kind], estimate)}`);
       }
     } catch (err) {
       this.report(`BigPicture: could not make the plan: ${errorText(err)}`);

@@ -1,5 +1,5 @@
 /** Starts, restarts and stops the language server, and carries commands and settings to it. */
-import type { ApiKeyStore } from './apiKey';
+import { type ApiKeyStore, ENV_NAME } from './apiKey';
 import type { ClientHandle, ClientSpec, Host } from './host';
 import { describeLaunch, resolveServerLaunch } from './serverCommand';
 import { serverSettings, startSettings } from './settings';
@@ -18,6 +18,8 @@ export class ServerController {
   private session: object | undefined;
   /** The stored key the running server was given (to restart only when it changes). */
   private keyAtStart: string | undefined;
+  /** The start settings the running server was launched with (likewise). */
+  private launchAtStart: string | undefined;
   /** Start, stop and restart run one after another, in call order. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -50,11 +52,34 @@ export class ServerController {
   }
 
   /** Restarts a running server whose environment no longer has the stored key. */
-  async restartIfKeyChanged(): Promise<void> {
-    const key = await this.keys.stored();
-    if (this.client && key !== this.keyAtStart) {
-      await this.restart();
-    }
+  restartIfKeyChanged(): Promise<void> {
+    // Decided inside the queue, so two notices of one change restart once.
+    return this.serialize(async () => {
+      const key = await this.keys.stored();
+      if (this.client && key !== this.keyAtStart) {
+        this.host.log.info('Restarting the server with the new API key');
+        await this.doStop();
+        await this.start();
+      }
+    });
+  }
+
+  /**
+   * Restarts a running server whose start settings changed. Editors also report a change when
+   * a settings file is merely rewritten, so the values are compared.
+   */
+  restartIfLaunchChanged(): Promise<void> {
+    return this.serialize(async () => {
+      if (this.client && this.launchSettings() !== this.launchAtStart) {
+        this.host.log.info('Restarting the server: its start settings changed');
+        await this.doStop();
+        await this.start();
+      }
+    });
+  }
+
+  private launchSettings(): string {
+    return JSON.stringify(startSettings((k) => this.host.setting(k)));
   }
 
   async executeCommand(command: string, args: unknown[]): Promise<unknown> {
@@ -94,11 +119,16 @@ export class ServerController {
     const session = {};
     this.session = session;
     this.status.set({ kind: 'starting' });
-    this.host.log.info(`Starting the server: ${describeLaunch(launch)} (from ${launch.origin})`);
     const key = await this.keys.stored();
+    const env = await this.keys.serverEnv();
+    this.host.log.info(
+      `Starting the server: ${describeLaunch(launch)} (from ${launch.origin}; ` +
+        `API key ${key ? 'from secret storage' : env[ENV_NAME] ? "from the editor's environment" : 'not set'})`,
+    );
+    const launchSettings = this.launchSettings();
     const spec: ClientSpec = {
       launch,
-      env: await this.keys.serverEnv(),
+      env,
       cwd: this.host.workspaceFolderPath(),
       initializationOptions: serverSettings(read),
       serverSettings: () => serverSettings(read),
@@ -131,6 +161,7 @@ export class ServerController {
     }
     this.client = client;
     this.keyAtStart = key;
+    this.launchAtStart = launchSettings;
     this.status.ready();
     return client;
   }

@@ -141,7 +141,8 @@ test('a review under confirmAbove runs without asking and lands in the status ba
   assert.deepEqual(host.client.commands[1].args, []);
   assert.equal(host.confirms.length, 0);
   assert.equal(host.statusText, '$(warning) BigPicture: 2 findings · $0.031 · 90% cached');
-  assert.match(host.shown.at(-1)!.message, /2 findings \(1 critical, 1 medium\) for \$0\.031/);
+  // The server shows the outcome; the extension adds no second message.
+  assert.deepEqual(host.shown, []);
 });
 
 test('above confirmAbove the user sees the estimate and can decline', async () => {
@@ -153,7 +154,7 @@ test('above confirmAbove the user sees the estimate and can decline', async () =
   assert.deepEqual(outcome, { ran: false, why: 'declined' });
   assert.equal(host.confirms.length, 1);
   assert.equal(host.confirms[0].message, 'Review workspace for about $0.100?');
-  assert.match(host.confirms[0].detail, /12 files .* about \$0\.100 now, \$0\.010 for a repeat/);
+  assert.match(host.confirms[0].detail, /12 files .* about \$0\.100; \$0\.010 for a repeat/);
   assert.match(host.confirms[0].detail, /above bigpicture\.confirmAbove \(\$0\.050\)/);
   assert.deepEqual(host.sent, ['bigpicture.estimate']);
   assert.equal(host.statusText, '$(eye) BigPicture');
@@ -165,6 +166,43 @@ test('above confirmAbove, accepting runs the review', async () => {
   await activate();
   await app.handlers['bigpicture.review.workspace']();
   assert.deepEqual(host.sent, ['bigpicture.estimate', 'bigpicture.reviewWorkspace']);
+});
+
+test('the cost given the cache as it is now decides, when the server knows it', async () => {
+  await host.secrets.store(SECRET_NAME, KEY);
+  host.settings.confirmAbove = 0.05;
+  host.serverAnswers.set('bigpicture.estimate', () => ({
+    costFirstUsd: 0.1,
+    costRepeatUsd: 0.01,
+    costNowUsd: 0.012,
+    inputTokens: 20000,
+    files: 12,
+    model: 'claude-sonnet-4-6',
+  }));
+  await activate();
+  await app.handlers['bigpicture.review.workspace']();
+  assert.equal(host.confirms.length, 0);
+  host.settings.confirmAbove = 0.011;
+  await app.handlers['bigpicture.review.workspace']();
+  assert.equal(host.confirms[0].message, 'Review workspace for about $0.012?');
+  assert.match(host.confirms[0].detail, /\(\$0\.100 with a cold cache\)/);
+});
+
+test('when no plan can be made the review runs and the server reports why', async () => {
+  await host.secrets.store(SECRET_NAME, KEY);
+  host.settings.confirmAbove = 0;
+  host.serverAnswers.set('bigpicture.estimate', () => ({
+    error: 'nothing-to-review',
+    message: 'no changes to review',
+  }));
+  host.serverAnswers.set('bigpicture.reviewChanges', () =>
+    summary({ status: 'nothing-to-review', kind: 'changes', findings: 0, costUsd: null }),
+  );
+  await activate();
+  await app.handlers['bigpicture.review.changes']();
+  assert.equal(host.confirms.length, 0);
+  assert.deepEqual(host.sent, ['bigpicture.estimate', 'bigpicture.reviewChanges']);
+  assert.equal(host.statusText, '$(pass) BigPicture: nothing to review');
 });
 
 test('a negative confirmAbove never estimates', async () => {
@@ -251,6 +289,10 @@ test('changing a start setting restarts the server; a server setting is pushed',
   await settle();
   await app.server.ensureStarted();
   assert.equal(host.clients.length, 2);
+  // A settings file rewritten with the same values is reported as a change too: no restart.
+  host.changeSettings({ pythonPath: '/venv/bin/python' });
+  await settle();
+  await app.server.ensureStarted();
   assert.ok(host.clients[0].stopped);
   assert.equal(host.client.spec.launch.command, '/venv/bin/python');
   host.changeSettings({ confirmAbove: 3 });
@@ -320,6 +362,16 @@ test('Show Usage and Clear Findings show what the server answers', async () => {
   assert.deepEqual(host.texts, [{ title: 'BigPicture usage.txt', text: 'Today: 2 reviews, $0.06' }]);
   await app.handlers['bigpicture.clear']();
   assert.equal(host.shown.at(-1)!.message, 'BigPicture: cleared 3 findings.');
+});
+
+test('Show Plan and Cost opens nothing when the server could not make a plan', async () => {
+  await activate();
+  host.serverAnswers.set('bigpicture.showPlan', () => ({ uri: null, text: 'no changes', error: 'nothing-to-review' }));
+  host.serverAnswers.set('bigpicture.estimate', () => ({ error: 'nothing-to-review', message: 'no changes' }));
+  await app.handlers['bigpicture.plan']('changes');
+  assert.deepEqual(host.opened, []);
+  assert.deepEqual(host.texts, []);
+  assert.deepEqual(host.shown, []);
 });
 
 test('Show Plan and Cost asks which review when not told', async () => {

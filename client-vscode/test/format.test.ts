@@ -53,18 +53,23 @@ test('summaryDetail has the kind, message, severities, cost and request id', () 
   assert.match(text, /Request: req_1/);
 });
 
-test('estimateLine states files, tokens, model and both costs', () => {
-  const line = estimateLine('workspace', {
+test('estimateLine states files, tokens, model and the costs', () => {
+  const estimate = {
     costFirstUsd: 0.62,
     costRepeatUsd: 0.071,
     inputTokens: 183456,
     files: 41,
     model: 'claude-sonnet-4-6',
-  });
+  };
   assert.equal(
-    line,
+    estimateLine('workspace', estimate),
     'This workspace review would send 41 files (~183,456 tokens) to claude-sonnet-4-6: ' +
-      'about $0.620 now, $0.071 for a repeat while cached.',
+      'about $0.620; $0.071 for a repeat while cached.',
+  );
+  assert.equal(
+    estimateLine('changes', { ...estimate, files: 1, costNowUsd: 0.09 }),
+    'This changes review would send 1 file (~183,456 tokens) to claude-sonnet-4-6: ' +
+      'about $0.090 ($0.620 with a cold cache); $0.071 for a repeat while cached.',
   );
 });
 

