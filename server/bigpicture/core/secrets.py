@@ -159,7 +159,7 @@ _CODE_LIKE = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 # A regular expression rather than a value: a character class with a range, \d \w \s, (?...
-_REGEX_LIKE = re.compile(r"\[\^|\[[^\]]*\w-\w[^\]]*\]|\\[dwsDWSbB]|\(\?")
+_REGEX_LIKE = re.compile(r"\[\^|\[[^\]]{0,30}?\w-\w|\\[dwsDWSbB]|\(\?")
 _AUTH_SCHEME = re.compile(r"(?:Bearer|Basic|Token|Digest|bearer|basic|token)[ \t]+(?=\S)")
 
 
@@ -274,7 +274,7 @@ def _classify_key(key: str) -> str | None:
     norm = "".join(words)
     if _PASSWORD_NAME.search(norm) or words[-1] == "pass":
         return "password-assignment"
-    if "tokeniz" in norm or "author" in norm:
+    if "tokeniz" in norm or ("author" in norm and "authoriz" not in norm):
         return None
     if _GENERIC_NAME.search(norm) or "auth" in norm or "creds" in words or "cred" in words:
         return "generic-secret-assignment"
@@ -287,7 +287,7 @@ def _classify_key(key: str) -> str | None:
 # 1.5-2 GB/s here) but tries a pattern that starts with a character class or an alternation of
 # different letters at nearly every position (under 200 MB/s). So each pass below starts with
 # one literal, and related needles share a pass through that literal: "k" finds key, token and
-# sk-/sk_/rk_; "p" finds pass, pwd, pypi- and npm_; "cre" finds secret and cred. Keyword passes
+# sk-/sk_/rk_; "p" finds pass, pwd, pypi-, npm_ and github_pat_; "cre" finds secret and cred. Keyword passes
 # run on a lower-cased copy and already require an assignment operator after the name, so
 # Python only sees real candidates.
 
@@ -299,7 +299,7 @@ _LOW_PASSES = (
         + _NAME_TAIL
         + r"|(?<=[sr]k)(?<![a-z0-9][sr]k)(?P<k>-[a-z0-9_-]{20}|_(?:live|test)_[a-z0-9]{10}))"
     ),
-    re.compile(r"p(?:(?:ass|wd)" + _NAME_TAIL + r"|(?P<p>ypi-age|m_))"),
+    re.compile(r"p(?:(?:ass|wd)" + _NAME_TAIL + r"|(?P<p>ypi-age|m_|at_(?<=github_pat_)))"),
     re.compile(r"cre(?:d|(?<=secre)t)" + _NAME_TAIL),
     re.compile(r"auth" + _NAME_TAIL),
 )
@@ -312,7 +312,7 @@ _ASSIGN_AT = re.compile(
     (?P<key>[\w.$-]{0,200}+)                  # rest of the name
     (?:\\?["'`])?\]?                          # closing quote of "key": / ['key'] / \"key\"
     (?:                                       # optional type annotation before "="
-        [ \t]*:[ \t]*[\w\[\]<>&.,|*?' ]{1,60}?(?=[ \t]*=[^=>])
+        [ \t]*:[ \t]*(?P<ann>[\w\[\]<>&.,|*?' ]{1,60}?)(?=[ \t]*=[^=>])
       | [ \t]+(?:string|String|str|&str|\[\]byte|char\[\])(?=[ \t]*=[^=>])
     )?
     [ \t]*
@@ -330,16 +330,22 @@ _ASSIGN_AT = re.compile(
     re.VERBOSE,
 )
 _VALUE_GROUPS = ("tq", "dq", "sq", "bq", "eq")
+_TOKENISH = re.compile(r"[A-Za-z0-9_+/=.-]+")
+_ANN_SPLIT = re.compile(r"[\s,;|]+")
 
 # Tokens with a fixed prefix, matched case-sensitively in the original text.
 _A_TOKENS = re.compile(
     r"A(?:(?P<aws>(?:KIA|SIA|BIA|CCA)[A-Z0-9]{16})|(?P<google>Iza[0-9A-Za-z_-]{35}))"
     r"(?![A-Za-z0-9_-])"
 )
-_GH_TOKENS = re.compile(r"gh(?:[pousr]_[A-Za-z0-9]{20,255}|ub_pat_[A-Za-z0-9_]{20,255})")
-_X_TOKENS = re.compile(r"x(?:ox[abposre]-[A-Za-z0-9-]{10,}|app-\d-[A-Za-z0-9-]{10,})")
+_GH_TOKENS = re.compile(r"gh[pousr]_[A-Za-z0-9]{20,255}")
+# Token patterns consume their whole run of token characters even when it is too short, so a
+# failed candidate is never rescanned from each later start inside the same run.
+_X_TOKENS = re.compile(r"x(?:ox[abposre]|app)-[A-Za-z0-9-]*+")
 # Found at its "J": a literal capital J is far rarer in source than an "e".
-_JWT = re.compile(r"J(?<=eyJ)[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
+_JWT = re.compile(r"J(?<=eyJ)[A-Za-z0-9_.-]*+")
+_JWT_SHAPE = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]*){1,3}")
+_TOKEN_RUN = re.compile(r"[A-Za-z0-9_-]*+")
 # After "://": a Slack webhook path, or "user:password@". The password runs to the last "@"
 # before whitespace or a quote, so an unencoded "@" or "/" in it is still covered (at worst
 # some of the host goes with it).
@@ -350,9 +356,10 @@ _URL_SECRETS = re.compile(
 _PORT_PATH = re.compile(r"\d{1,5}/")
 # Checked at a hit of a lower-cased pass.
 _K_TOKENS = re.compile(
-    r"k(?:(?P<ant>-ant-[A-Za-z0-9_-]{20,})|(?P<oai>-[A-Za-z0-9_-]{20,})"
-    r"|(?P<stripe>_(?:live|test)_[A-Za-z0-9]{10,}))"
+    r"k(?:(?P<ant>-ant-[A-Za-z0-9_-]{20,}+)|(?P<oai>-[A-Za-z0-9_-]{20,}+)"
+    r"|(?P<stripe>_(?:live|test)_[A-Za-z0-9]{10,}+))"
 )
+_GH_PAT = re.compile(r"github_pat_[A-Za-z0-9_]{20,255}")
 _NPM = re.compile(r"npm_[A-Za-z0-9]{36,}")
 _PYPI = re.compile(r"pypi-AgE[A-Za-z0-9_-]{50,}")
 _AWS_SECRET_BODY = re.compile(r"[A-Za-z0-9/+]{40}")
@@ -391,15 +398,22 @@ def _scan_original(text: str, spans: list) -> None:
         else:
             add((m.start(), m.end(), "google-api-key", True))
     for m in _GH_TOKENS.finditer(text):
-        body = m.group().split("_", 1)[1]
+        body = m.group()[4:]
         if _starts_word(text, m.start()) and _ends_word(text, m.end()) and _random_token(body):
             add((m.start(), m.end(), "github-token", True))
     for m in _X_TOKENS.finditer(text):
-        if _starts_word(text, m.start()) and any(ch.isdigit() for ch in m.group()):
+        token = m.group()
+        if (
+            _starts_word(text, m.start())
+            and len(token) >= 15
+            and (token[1] == "o" or token[5:6].isdigit())
+            and any(ch.isdigit() for ch in token)
+        ):
             add((m.start(), m.end(), "slack-token", True))
     for m in _JWT.finditer(text):
-        if _starts_word(text, m.start() - 2):
-            add((m.start() - 2, m.end(), "jwt", True))
+        start = m.start() - 2
+        if _starts_word(text, start) and _JWT_SHAPE.fullmatch(text, start, m.end()):
+            add((start, m.end(), "jwt", True))
     for m in _URL_SECRETS.finditer(text):
         if m.group("hook"):
             add((m.start("hook"), m.end("hook"), "slack-webhook", True))
@@ -415,13 +429,16 @@ def _scan_lowered(text: str, low: str, spans: list) -> None:
     candidates: list[int] = []
     pem = False
     for regex in _LOW_PASSES:
+        token_end = -1  # hits inside a token already looked at are skipped: linear time
         for m in regex.finditer(low):
             if m.lastgroup == "pem":
                 pem = True
             elif m.lastgroup == "k":
-                _check_k_token(text, m.start(), spans)
+                if m.start() >= token_end:
+                    token_end = _check_k_token(text, m.start(), spans)
             elif m.lastgroup == "p":
-                _check_p_token(text, m.start(), spans)
+                if m.start() >= token_end:
+                    token_end = _check_p_token(text, m.start(), spans)
             else:
                 candidates.append(m.start())
     if pem:
@@ -431,35 +448,47 @@ def _scan_lowered(text: str, low: str, spans: list) -> None:
         _find_assignments(text, candidates, spans)
 
 
-def _check_k_token(text: str, pos: int, spans: list) -> None:
-    """``pos`` is at the "k" of sk-... / sk_live_... / rk_live_..."""
+def _check_k_token(text: str, pos: int, spans: list) -> int:
+    """``pos`` is at the "k" of sk-... / sk_live_... / rk_live_...; returns where the token
+    characters after it end."""
+    run_end = _TOKEN_RUN.match(text, pos).end()
     if pos == 0 or not _starts_word(text, pos - 1):
-        return
+        return run_end
     m = _K_TOKENS.match(text, pos)
     if m is None:
-        return
+        return run_end
     lead = text[pos - 1]
     if m.group("stripe"):
         if lead in "sr" and _random_token(m.group("stripe")[6:], 2.5):
             spans.append((pos - 1, m.end(), "stripe-key", True))
     elif lead != "s":
-        return
+        pass
     elif m.group("ant"):
         if _random_token(m.group("ant")):
             spans.append((pos - 1, m.end(), "anthropic-key", True))
     elif _random_token(m.group("oai")) and _has_mixed_case(m.group("oai")):
         spans.append((pos - 1, m.end(), "openai-key", True))
+    return run_end
 
 
-def _check_p_token(text: str, pos: int, spans: list) -> None:
-    """``pos`` is at the "p" of pypi-AgE... or npm_..."""
-    m = _PYPI.match(text, pos)
-    rule = "pypi-token"
-    if m is None:
-        m = _NPM.match(text, pos - 1) if pos > 0 else None
-        rule = "npm-token"
-    if m is not None and _starts_word(text, m.start()) and _random_token(m.group(), 2.5):
+def _check_p_token(text: str, pos: int, spans: list) -> int:
+    """``pos`` is at the "p" of pypi-AgE..., npm_... or github_pat_...; returns where the token
+    characters after it end."""
+    run_end = _TOKEN_RUN.match(text, pos).end()
+    if text.startswith("at_", pos + 1):
+        m, rule = _GH_PAT.match(text, pos - 7), "github-token"
+    elif text.startswith("m_", pos + 1):
+        m, rule = (_NPM.match(text, pos - 1) if pos > 0 else None), "npm-token"
+    else:
+        m, rule = _PYPI.match(text, pos), "pypi-token"
+    if (
+        m is not None
+        and _starts_word(text, m.start())
+        and _ends_word(text, m.end())
+        and _random_token(m.group(), 2.5)
+    ):
         spans.append((m.start(), m.end(), rule, True))
+    return run_end
 
 
 def _key_start(text: str, pos: int) -> int:
@@ -479,27 +508,46 @@ def _find_assignments(text: str, candidates: list[int], spans: list) -> None:
         if m is None:
             continue
         done_until = m.end("key")
-        start, value, quoted = _value_of(m)
-        # Cheap rejections first: most candidates are code such as ``key = keys[0]``.
-        if len(value) < _MIN_PASSWORD_LEN or (not quoted and _CODE_LIKE.fullmatch(value)):
-            continue
-        key_start = _key_start(text, pos)
-        if m.group("op") == ">" and (
-            key_start == 0 or text[key_start - 1] != "<" or not text.startswith("</", m.end())
-        ):
-            continue  # ">" assigns only in <password>value</password>
-        rule = _classify_key(text[key_start:done_until])
-        if rule == "password-assignment":
-            ok = _password_value_ok(value, quoted)
-        elif rule is not None:
-            ok = _generic_value_ok(value, quoted)
-            if ok and len(value) == 40 and _AWS_SECRET_BODY.fullmatch(value):
-                rule = "aws-secret-key"
-        else:
-            ok = False
-        if ok:
-            spans.append((start, start + len(value), rule, True))
-            done_until = max(done_until, start + len(value))
+        values = [_value_of(m)]
+        ann = m.group("ann")
+        if ann is not None:
+            # "name: X = ..." is a type annotation in code, but X may be a value (YAML).
+            first = _ANN_SPLIT.split(ann, 1)[0]
+            if _TOKENISH.fullmatch(first):
+                values.append((m.start("ann"), first, False))
+        rule: str | None = ""
+        for start, value, quoted in values:
+            # Cheap rejections first: most candidates are code such as ``key = keys[0]``.
+            if len(value) < _MIN_PASSWORD_LEN or (not quoted and _CODE_LIKE.fullmatch(value)):
+                continue
+            if rule == "":
+                rule = _rule_for_name(text, m, pos)
+            if rule is None:
+                break
+            found = _judge(value, quoted, rule)
+            if found is not None:
+                spans.append((start, start + len(value), found, True))
+                done_until = max(done_until, start + len(value))
+
+
+def _rule_for_name(text: str, m: re.Match[str], pos: int) -> str | None:
+    key_start = _key_start(text, pos)
+    if m.group("op") == ">" and (
+        key_start == 0 or text[key_start - 1] != "<" or not text.startswith("</", m.end())
+    ):
+        return None  # ">" assigns only in <password>value</password>
+    return _classify_key(text[key_start : m.end("key")])
+
+
+def _judge(value: str, quoted: bool, rule: str) -> str | None:
+    """The rule a value assigned to a name of ``rule`` is redacted under, or None."""
+    if rule == "password-assignment":
+        return rule if _password_value_ok(value, quoted) else None
+    if not _generic_value_ok(value, quoted):
+        return None
+    if len(value) == 40 and _AWS_SECRET_BODY.fullmatch(value) and _has_mixed_case(value):
+        return "aws-secret-key"
+    return rule
 
 
 def _value_of(m: re.Match[str]) -> tuple[int, str, bool]:
@@ -512,8 +560,9 @@ def _value_of(m: re.Match[str]) -> tuple[int, str, bool]:
             if scheme:  # "Bearer <token>": the token is the secret
                 return start + scheme.end(), value[scheme.end() :], True
             return start, value, True
-    # Unquoted: a trailing "," or ";" ends a statement or a flow mapping entry.
-    return m.start("uq"), m.group("uq").rstrip(",;"), False
+    # Unquoted: a trailing "," or ";" ends a statement or a flow mapping entry, and a closing
+    # bracket the expression or markup around it: (see ?token=abc123).
+    return m.start("uq"), m.group("uq").rstrip(",;)]}"), False
 
 
 def _find_aws_secret_near(text: str, pos: int, spans: list) -> None:
@@ -538,7 +587,6 @@ _ESCAPED_EOL = re.compile(r"\\\\r\\\\n|\\\\n|\\r\\n|\\n")
 # The syntax around one body line of a key inside code: indentation, an opening quote (with a
 # string prefix or a "+" concatenation), and a closing quote with what follows it.
 _BODY_LEAD = re.compile(r"[ \t]*(?:\+[ \t]+)?(?:[rRbBuU]{0,2}[\"'`])?")
-_BODY_TAIL = re.compile(r"(?:(?:\\r)?\\n)?[\"'`][^A-Za-z0-9]*$|[ \t]+$")
 # A line that can only be part of a key body; used where no END marker follows (a truncated
 # block), to know where the block stops.
 _BODY_LIKE = re.compile(
@@ -654,6 +702,22 @@ def _is_blank_then_body(text: str, start: int, end: int, marker: bool) -> bool:
     return _BODY_LIKE.match(text, nxt, stop.start() if stop else len(text)) is not None
 
 
+def _body_end(text: str, start: int, end: int) -> int:
+    """Where the key material of ``text[start:end]`` ends: before trailing blanks, and before a
+    closing quote (with a preceding escaped newline) followed only by punctuation."""
+    while end > start and text[end - 1] in " \t":
+        end -= 1
+    quote = max(
+        text.rfind('"', start, end), text.rfind("'", start, end), text.rfind("`", start, end)
+    )
+    if quote < 0 or any(ch.isalnum() for ch in text[quote + 1 : end]):
+        return end
+    for escape in ("\\r\\n", "\\n"):
+        if text.startswith(escape, quote - len(escape)) and quote - len(escape) >= start:
+            return quote - len(escape)
+    return quote
+
+
 def _redact_body_piece(text: str, start: int, end: int, spans: list, *, strip_lead: bool) -> bool:
     """Replace the content of ``text[start:end]``, keeping indentation and string quotes."""
     if strip_lead:
@@ -663,9 +727,7 @@ def _redact_body_piece(text: str, start: int, end: int, spans: list, *, strip_le
     else:
         while start < end and text[start] in " \t":
             start += 1
-    tail = _BODY_TAIL.search(text, start, end)
-    if tail is not None:
-        end = tail.start()
+    end = _body_end(text, start, end)
     if end > start:
         spans.append((start, end, "private-key", False))
         return True
