@@ -76,6 +76,20 @@ def _imports(text: str) -> set[str]:
     return out
 
 
+_IMPORTS_BY_SHA: dict[str, frozenset[str]] = {}
+_IMPORTS_CACHE_MAX = 200_000
+
+
+def _imports_of(f: SourceFile) -> frozenset[str]:
+    """``_imports`` of a file, remembered by content hash (a save changes one file)."""
+    got = _IMPORTS_BY_SHA.get(f.sha)
+    if got is None:
+        if len(_IMPORTS_BY_SHA) > _IMPORTS_CACHE_MAX:
+            _IMPORTS_BY_SHA.clear()
+        got = _IMPORTS_BY_SHA[f.sha] = frozenset(_imports(f.text))
+    return got
+
+
 def related_files(focus: Iterable[str], files: list[SourceFile]) -> set[str]:
     """Paths that import a focus file or are imported by one (one hop)."""
     focus = set(focus)
@@ -89,7 +103,7 @@ def related_files(focus: Iterable[str], files: list[SourceFile]) -> set[str]:
     focus_keys = set().union(*(keys_of.get(p, _module_keys(p)) for p in focus))
     related: set[str] = set()
     for f in files:
-        imported = _imports(f.text)
+        imported = _imports_of(f)
         if f.path in focus:
             for name in imported:
                 related |= by_key.get(name, set())
