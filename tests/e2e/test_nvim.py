@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -272,6 +273,8 @@ def test_review_diagnostics_fix_explain_dismiss_plan_usage_clear(
 ):
     backend.tool(review_reply(DB_PY))
     # Explain answers through the same tool: no findings, the explanation as the summary.
+    # First through the code action (on the SQL finding), then :BigPictureExplain (shell).
+    backend.tool({"findings": [], "summary": "## SQL injection\n\nUse a bound parameter."})
     backend.tool(
         {
             "findings": [],
@@ -329,7 +332,8 @@ def test_review_diagnostics_fix_explain_dismiss_plan_usage_clear(
 
     # The quick fix replaced exactly the quoted code.
     assert data["text_after_fix"] == DB_PY.replace(SQL_QUOTE, SQL_FIX).rstrip("\n")
-    # The explanation in a float; the dismissed finding gone, and remembered as won't-fix.
+    # The explanations in floats; the dismissed finding gone, and remembered as won't-fix.
+    assert "Use a bound parameter." in data["float_code_action"]
     assert "caller can run anything" in data["float"]
     assert data["dismissed_id"] == diags[1]["id"]
     assert diags[1]["id"] not in [d["id"] for d in data["after_dismiss"]]
@@ -341,9 +345,10 @@ def test_review_diagnostics_fix_explain_dismiss_plan_usage_clear(
     assert plan["shown"] and plan["filetype"] == "markdown" and plan["buftype"] == "nofile"
     assert "claude-opus-4-6" in plan["text"]
     assert "claude-opus-4-6" in data["usage"]
-    # Two API calls (the review, the explanation), with the model from the settings.
+    # Three API calls (the review, two explanations), with the model from the settings.
     sent = backend.fake.messages_requests()
-    assert [r.body["model"] for r in sent] == ["claude-opus-4-6", "claude-opus-4-6"]
+    assert [r.body["model"] for r in sent] == ["claude-opus-4-6"] * 3
+    assert data["status_events"] > 0  # User BigPictureStatus fired for statusline plugins
     assert any("cleared" in m for m in notes(data))
     assert not notes(data, ERROR), notes(data)
 
@@ -367,6 +372,7 @@ def test_review_changes_after_edit_and_write(nvim, workspace, backend, tmp_path)
             "summary": "One new problem.",
         }
     )
+    backend.tool({"findings": [], "summary": "Nothing in this file."})  # :BigPictureReviewFile
     n_lines = DB_PY.count("\n")
     data = run_driver(
         nvim,
@@ -383,14 +389,17 @@ def test_review_changes_after_edit_and_write(nvim, workspace, backend, tmp_path)
         workspace,
     )
     assert (workspace / "app/db.py").read_text(encoding="utf-8") == edited
-    (sent,) = backend.fake.messages_requests()
-    assert EVAL_QUOTE in json.dumps(sent.body, ensure_ascii=False)  # the saved edit was sent
+    changes, file_review = backend.fake.messages_requests()
+    assert EVAL_QUOTE in json.dumps(changes.body, ensure_ascii=False)  # the saved edit was sent
     assert [(d["lnum"], d["col"], d["end_col"]) for d in data["diagnostics"]] == [eval_pos]
     assert data["diagnostics"][0]["severity"] == 1
     assert data["last"]["status"] == "ok" and data["last"]["findings"] == 1
     assert any("1 finding" in m and "$" in m for m in notes(data)), notes(data)
     assert data["status_after"].startswith("BigPicture: 1 finding")
     assert "app/db.py" in git(workspace, "status", "--porcelain")
+    # Then :BigPictureReviewFile on the same buffer.
+    assert data["file_last"]["kind"] == "file" and data["file_last"]["status"] == "ok"
+    assert "app/db.py" in json.dumps(file_review.body)
 
 
 def test_review_on_save(nvim, workspace, backend, tmp_path):
@@ -456,8 +465,8 @@ def test_cancel_a_held_review(nvim, workspace, backend, tmp_path):
         held.release.set()
     # The command returned at once: the review ran asynchronously.
     assert data["review_cmd_ms"] < 500
+    assert data["running"] is True
     assert data["status_running"].startswith("BigPicture: ")
-    assert "finding" not in data["status_running"]
     assert data["last"]["status"] == "cancelled"
     assert any("cancel" in m for m in notes(data)), notes(data)
     assert data["status_after"] == "BigPicture: cancelled"
@@ -526,26 +535,97 @@ def test_help_file_is_valid(nvim, tmp_path):
     assert data["help_opened"] and data["help_buftype"] == "help"
 
 
-def test_without_plugin_lsp_config_on_011(workspace, backend, tmp_path):
-    """client-nvim/lsp/bigpicture.lua through vim.lsp.config/enable (Neovim 0.11 only)."""
-    nvim = Nvim(NVIMS["0.11.4"], "0.11.4")
-    assert nvim.path.exists(), f"Neovim 0.11.4 is missing at {nvim.path}"
+def readme_snippet(name: str) -> str:
+    text = (PLUGIN / "README.md").read_text(encoding="utf-8")
+    m = re.search(rf"<!-- snippet: {re.escape(name)} -->\n```lua\n(.*?)```", text, re.S)
+    assert m, f"snippet {name} not in client-nvim/README.md"
+    return m.group(1)
+
+
+@pytest.mark.parametrize(
+    ("snippets", "version", "command"),
+    [
+        (["lsp-config-0.11"], "0.11.4", "BigPictureReview"),
+        (["lsp-start-0.10"], "0.11.4", None),
+        (["start-client-0.7"], "0.7.2", "BigPictureReview"),
+    ],
+    ids=["lsp-config-0.11", "lsp-start-0.10", "start-client-0.7"],
+)
+def test_readme_snippets_without_the_plugin(
+    snippets, version, command, workspace, backend, tmp_path
+):
+    """The README's plugin-less configurations, run as written (`bigpicture` from PATH)."""
+    nvim = Nvim(NVIMS[version], version)
+    assert nvim.path.exists(), f"Neovim {version} is missing at {nvim.path}"
+    files = []
+    for name in snippets:
+        path = tmp_path / f"{name}.lua"
+        path.write_text(readme_snippet(name), encoding="utf-8")
+        files.append(str(path))
     backend.tool(review_reply(DB_PY))
+    env = {**backend.env(), "PATH": f"{Path(sys.prefix) / 'bin'}{os.pathsep}{os.environ['PATH']}"}
     data = run_driver(
         nvim,
-        "lspconfig.lua",
+        "snippet.lua",
         {
             "workspace": str(workspace),
-            "settings": {"minSeverity": "low"},
+            "snippets": files,
             "file": "app/db.py",
+            "command": command,
+            "note_pattern": "BigPicture: ok, 2 findings",
             "expect_findings": 2,
+        },
+        env,
+        tmp_path,
+        workspace,
+    )
+    assert data["root_dir"] == str(workspace)
+    # The settings went along as initializationOptions.
+    if "lsp-config-0.11" in snippets:
+        assert data["before_init_options"] == {"reviewOnSave": "changes"}
+    else:
+        assert data["init_options"] == {"reviewOnSave": "changes"}
+    if command is None:
+        assert data["summary"]["status"] == "ok" and data["summary"]["findings"] == 2
+    sql = position(DB_PY, SQL_QUOTE)
+    assert (data["diagnostics"][0]["lnum"], data["diagnostics"][0]["col"]) == sql[:2]
+
+
+def test_settings_reach_the_server_and_keys_never_do(nvim, workspace, backend, tmp_path):
+    data = run_driver(
+        nvim,
+        "settings.lua",
+        {
+            "workspace": str(workspace),
+            "file": "app/db.py",
+            "settings": {
+                "model": "claude-haiku-4-5",
+                "maxCostPerReview": 0.5,
+                "include": [],
+                "apiKey": "sk-ant-do-not-send",
+                "ANTHROPIC_API_KEY": "sk-ant-do-not-send",
+                "colour": "blue",
+            },
+            "update": {"model": "claude-opus-4-6"},
         },
         backend.env(),
         tmp_path,
         workspace,
     )
-    assert data["root_dir"] == str(workspace)
-    assert "bigpicture.reviewWorkspace" in data["commands"]
-    assert data["summary"]["status"] == "ok" and data["summary"]["findings"] == 2
-    sql = position(DB_PY, SQL_QUOTE)
-    assert (data["diagnostics"][0]["lnum"], data["diagnostics"][0]["col"]) == sql[:2]
+    expected = {
+        "model": "claude-haiku-4-5",
+        "maxCostPerReview": 0.5,
+        "include": [],
+        "colour": "blue",
+    }
+    assert data["init_options"] == expected
+    assert data["configuration"] == [expected]
+    assert data["configuration_after"] == [{**expected, "model": "claude-opus-4-6"}]
+    assert "sk-ant-do-not-send" not in json.dumps(data)
+    # The server uses them: the model before and after update_settings().
+    assert data["estimate"]["model"] == "claude-haiku-4-5"
+    assert data["estimate_after"]["model"] == "claude-opus-4-6"
+    errors = notes(data, ERROR)
+    assert len(errors) == 2 and all("ANTHROPIC_API_KEY" in e for e in errors), notes(data)
+    assert any("unknown setting 'colour'" in m for m in notes(data, WARN))
+    assert backend.fake.messages_requests() == []  # estimates never call the API

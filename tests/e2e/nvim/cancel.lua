@@ -18,6 +18,7 @@ T.run(function()
     return vim.loop.fs_stat(I.held_file) ~= nil
   end)
   T.out.status_running = bp.status(buf)
+  T.out.running = bp.state(buf).running
   vim.cmd("BigPictureCancel")
   T.wait("review ended", 15000, function()
     return T.finished(bp, buf, "workspace")

@@ -21,4 +21,10 @@ T.run(function()
   T.out.diagnostics = T.bp_diagnostics(buf)
   T.out.status_after = bp.status(buf)
   T.out.last = bp.state(buf).last
+
+  vim.cmd("BigPictureReviewFile")
+  T.wait("file review finished", 20000, function()
+    return T.finished(bp, buf, "file")
+  end)
+  T.out.file_last = bp.state(buf).last
 end)

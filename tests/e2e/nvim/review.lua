@@ -13,6 +13,14 @@ local function float_text()
   return nil
 end
 
+local function close_floats()
+  for _, win in ipairs(vim.api.nvim_list_wins()) do
+    if vim.api.nvim_win_get_config(win).relative ~= "" then
+      vim.api.nvim_win_close(win, true)
+    end
+  end
+end
+
 -- Pick a code action by title, whichever way this Neovim asks (vim.ui.select).
 local function choose(title)
   vim.ui.select = function(items, opts, on_choice)
@@ -41,6 +49,13 @@ end
 
 T.run(function()
   local bp = T.setup_plugin()
+  T.out.status_events = 0
+  vim.api.nvim_create_autocmd("User", {
+    pattern = "BigPictureStatus",
+    callback = function()
+      T.out.status_events = T.out.status_events + 1
+    end,
+  })
   local buf = T.open(I.file)
   T.wait("client ready", 15000, function()
     local c = T.client()
@@ -71,6 +86,16 @@ T.run(function()
   T.out.status_after = bp.status(buf)
   T.out.progress_seen = T.has_note("Waiting") ~= nil or T.has_note("reviewing") ~= nil
 
+  -- Explain the finding on fix_lnum through its code action (a client-side command: the
+  -- answer opens in a float).
+  vim.api.nvim_win_set_cursor(0, { I.fix_lnum + 1, I.fix_col })
+  code_action("Explain this finding")
+  T.wait("explanation float from the code action", 15000, function()
+    return float_text() ~= nil
+  end)
+  T.out.float_code_action = float_text()
+  close_floats()
+
   -- Apply the fix of the finding on fix_lnum through the code action.
   local before = T.buffer_text(buf)
   vim.api.nvim_win_set_cursor(0, { I.fix_lnum + 1, I.fix_col })
@@ -87,6 +112,7 @@ T.run(function()
     return float_text() ~= nil
   end)
   T.out.float = float_text()
+  close_floats()
 
   -- Dismiss it as won't-fix.
   vim.api.nvim_win_set_cursor(0, { I.explain_lnum + 1, I.explain_col })
