@@ -1,6 +1,6 @@
 /** package.json against the code and the server's contract. */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { test } from 'node:test';
 import { COMMANDS } from '../src/app';
@@ -114,4 +114,24 @@ test('engines.vscode runs on code-server 4.139.1 and @types/vscode is no newer',
   assert.ok(minor >= 91, 'vscode-languageclient 11 needs ^1.91.0');
   assert.match(lock.packages['node_modules/vscode-languageclient'].version, /^11\./);
   assert.match(lock.packages['node_modules/@vscode/vsce'].version, /^3\./);
+});
+
+test('the README documents every setting and every palette command', () => {
+  const readme = readFileSync(resolve(root, 'README.md'), 'utf8');
+  for (const key of Object.keys(properties)) {
+    assert.ok(readme.includes(`\`${key}\``), key);
+  }
+  const hidden = new Set(
+    pkg.contributes.menus.commandPalette
+      .filter((m: { when: string }) => m.when === 'false')
+      .map((m: { command: string }) => m.command),
+  );
+  for (const [id, title] of Object.entries(COMMANDS)) {
+    if (!hidden.has(id)) {
+      assert.ok(readme.includes(`| ${title} |`), title);
+    }
+  }
+  for (const image of readme.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)) {
+    assert.ok(existsSync(resolve(root, image[1])), image[1]);
+  }
 });

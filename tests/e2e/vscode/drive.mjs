@@ -69,6 +69,20 @@ async function step(name, fn) {
 const statusItem = () =>
   page.locator('.statusbar-item').filter({ hasText: /BigPicture/ }).first();
 
+/** Saves a picture of the smallest area holding all `locators` (for the README). */
+async function crop(name, locators, pad = 16) {
+  const boxes = (await Promise.all(locators.map((l) => l.boundingBox()))).filter(Boolean);
+  if (boxes.length === 0) {
+    return;
+  }
+  const view = page.viewportSize();
+  const x = Math.max(0, Math.min(...boxes.map((b) => b.x)) - pad);
+  const y = Math.max(0, Math.min(...boxes.map((b) => b.y)) - pad);
+  const right = Math.min(view.width, Math.max(...boxes.map((b) => b.x + b.width)) + pad);
+  const bottom = Math.min(view.height, Math.max(...boxes.map((b) => b.y + b.height)) + pad);
+  await page.screenshot({ path: join(out, `readme-${name}.png`), clip: { x, y, width: right - x, height: bottom - y } });
+}
+
 /** Runs a command from the palette: F1, type its title, click its row (Enter at once is flaky). */
 async function runCommand(title) {
   await page.locator('.monaco-workbench').click({ position: { x: 640, y: 300 } }).catch(() => undefined);
@@ -125,6 +139,7 @@ try {
     await dialog.waitFor({ state: 'visible' });
     results.dialog = (await dialog.innerText()).trim();
     await page.screenshot({ path: join(out, `${String(stepNo).padStart(2, '0')}-confirm-dialog.png`) });
+    await crop('confirm', [dialog], 24);
     await dialog.getByRole('button', { name: 'Review', exact: true }).click();
     await dialog.waitFor({ state: 'hidden' });
     return { dialog: results.dialog };
@@ -164,6 +179,9 @@ try {
 
   await step('quick-fix', async () => {
     const fix = config.quickFix;
+    // Toasts from the review would cover the editor in the pictures.
+    await runCommand('Notifications: Clear All Notifications');
+    await page.locator('.notification-toast').first().waitFor({ state: 'detached' });
     // Open the file at the finding: select its row in the Problems panel, Enter focuses the editor.
     const row = page
       .locator('.markers-panel .monaco-list-row')
@@ -186,6 +204,7 @@ try {
     const action = page.locator('.action-widget .monaco-list-row').filter({ hasText: fix.title }).first();
     await action.waitFor({ state: 'visible' });
     await page.screenshot({ path: join(out, `${String(stepNo).padStart(2, '0')}-quick-fix-menu.png`) });
+    await crop('quickfix', [page.locator('.editor-group-container').first(), page.locator('.markers-panel')], 0);
     mark('menu shown');
     await action.click();
     await editor.locator('.view-lines').filter({ hasText: fix.after }).waitFor({ state: 'visible' });
@@ -201,8 +220,9 @@ try {
     const item = statusItem();
     results.statusBar = (await item.innerText()).trim();
     await item.hover();
-    await page.locator('.monaco-hover, .workbench-hover').filter({ hasText: 'review' }).first()
-      .waitFor({ state: 'visible' }).catch(() => undefined);
+    const hover = page.locator('.monaco-hover, .workbench-hover').filter({ hasText: 'review' }).first();
+    await hover.waitFor({ state: 'visible' });
+    await crop('status', [item, hover], 12);
     return { statusBar: results.statusBar };
   });
 } catch (err) {
