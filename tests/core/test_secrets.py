@@ -255,6 +255,27 @@ CASES = [
         1,
     ),
     ("credentials", f"credentials = '{GENERIC}'\n", GENERIC, "generic-secret-assignment", 1),
+    (
+        "totp-env",
+        "TOTP_SECRET=JBSWY3DPEHPK3PXPQ7ZX\n",
+        "JBSWY3DPEHPK3PXPQ7ZX",
+        "generic-secret-assignment",
+        1,
+    ),
+    (
+        "dotenv-passphrase",
+        "DB_PASSWORD=correcthorsebatterystaple\n",
+        "correcthorsebatterystaple",
+        "password-assignment",
+        1,
+    ),
+    (
+        "cli-mid-line",
+        f"mysql -h db --password={PASSWORD}! -e 'select 1'\n",
+        PASSWORD + "!",
+        "password-assignment",
+        1,
+    ),
     ("access-token-go", f'accessToken := "{GENERIC}"\n', GENERIC, "generic-secret-assignment", 1),
     (
         "private-key-var-aws-shape",
@@ -393,6 +414,25 @@ NOT_SECRETS = [
     "keyboard = Keyboard(layout='us-intl-2')",
     "monkey = 'AbCdEf1234567890XyZ'",
     "passage = 'Lorem1234ipsumDolor'",
+    # minified and generated code, translations, constants
+    "e.ProgressType=e.ProgressToken=void 0,e.MessageStrategy=e.CancellationStrategy=void 0;",
+    'maxTokens:1e3,strategy:"after",tokenBudget:r.tokenBudget/3,x:1',
+    'return{kind:"usage",promptTokens:s?.inputTokens??0,completionTokens:s?.outputTokens??0}',
+    "u.password=!!n.password,u.ignoreFocusOut=!0",
+    "password=parts['password'],",
+    "})(CancellationToken2 || (exports.CancellationToken = CancellationToken2 = {}));",
+    "  authenticatorData: Base64URLString;",
+    'var customArgumentsToken="__ES6-PROMISIFY--CUSTOM-ARGUMENTS__";',
+    'SHA256_TOKEN_TO_REFRESH:"sha256_token_to_refresh",',
+    '"LOGIN_PASSWORD": "パスワードは設定ファイルを確認してください。",',
+    '"t_token_here_1007": "分析器预期在此处找到与“{0}”标记匹配的“{1}”。",',
+    '"INCORRECT_PASSWORD": "The password you entered is wrong",',
+    "    readonly STENCIL_PASS_DEPTH_PASS: 0x0B96;",
+    "var xs = parse('beep', { PWD: '/home/robot' });",
+    "  v8::Local<v8::Private> private_key = NewPrivateSymbol(isolate, key);",
+    'var u="-----BEGIN PRIVATE KEY-----",h="-----END PRIVATE KEY-----";',
+    "const re = /^-----BEGIN OPENSSH PRIVATE KEY-----(?:\\r\\n|\\n)([\\s\\S]+)(?:\\r\\n|\\n)"
+    "-----END OPENSSH PRIVATE KEY-----$/;",
 ]
 
 
@@ -472,6 +512,22 @@ def test_pem_in_java_string_concatenation():
     out, _ = redact(text)
     assert_gone(out, *body)
     assert split_lines(out)[1] == '    "<redacted:private-key>\\n" +'
+
+
+def test_pem_in_concatenated_strings_on_one_line():
+    body = pem_body(2)
+    text = (
+        'k = "-----BEGIN RSA PRIVATE KEY-----" + "'
+        + '" + "'.join(body)
+        + '" + "-----END RSA PRIVATE KEY-----"\n'
+    )
+    out, hits = redact(text)
+    assert_gone(out, *body)
+    assert out == (
+        'k = "-----BEGIN RSA PRIVATE KEY-----" + "<redacted:private-key>" + '
+        '"<redacted:private-key>" + "-----END RSA PRIVATE KEY-----"\n'
+    )
+    assert hits == [RedactionHit(1, "private-key")]
 
 
 def test_pem_in_triple_quoted_string():

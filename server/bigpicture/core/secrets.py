@@ -133,7 +133,7 @@ _DUMMY_PARTS = (
     "token_here",
     "key_here",
 )
-_INTERPOLATION = re.compile(r"\$\{|\{\{|#\{|\{%|\{[A-Za-z_][\w.\[\]'\"]*\}")
+_INTERPOLATION = re.compile(r"\$\{|\{\{|#\{|\{%|\{[A-Za-z_][\w.\[\]'\"]*\}|\{\d+\}")
 _PLACEHOLDER = re.compile(
     r"""
       <[^<>]*>                        # <your-key>, <redacted:...>
@@ -150,16 +150,21 @@ _PLACEHOLDER = re.compile(
 _CODE_LIKE = re.compile(
     r"""
       .*[()\[\]{}].*                               # a call, subscript, literal collection
-    | [A-Za-z_$][\w$]*(?:\??\.[A-Za-z_$][\w$]*)+   # a dotted name: self.token, a?.b
+    | [!+-]{0,2}[A-Za-z_$][\w$]*(?:\??\.[A-Za-z_$][\w$]*)+  # a dotted name: self.token, !!a?.b
+    | [!+-]{0,2}[A-Za-z_$][A-Za-z_$]*\??\.[A-Za-z_$].*   # member access, then more: r.n/3
     | [A-Za-z_$][A-Za-z$]*\d*(?:_+[A-Za-z$]*\d*)+  # a snake_case name: new_password2
     | [A-Za-z_$][A-Za-z_$]*                        # a name without digits: str, SecretStr
-    | [+-]?\d+(?:\.\d+)?                           # a number
+    | [+-]?(?:\d[\d_]*(?:\.\d*)?(?:[eE][+-]?\d+)?|0[xX][\da-fA-F_]+|0[bBoO][\d_]+)[lLuUfFnN]*
+                                                  # a number: 12, 1.5e3, 0x0B96, 10n
     | [!*&][\w.-]+                                 # YAML !tag, *alias, &anchor
     """,
     re.VERBOSE | re.DOTALL,
 )
 # A regular expression rather than a value: a character class with a range, \d \w \s, (?...
 _REGEX_LIKE = re.compile(r"\[\^|\[[^\]]{0,30}?\w-\w|\\[dwsDWSbB]|\(\?")
+_IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
+_MIN_WORDY = 3.5  # average characters per camel-case/digit piece of a name, see _is_code
+_PATH_LIKE = re.compile(r"(?:~|\.{1,2})?(?:/[\w.@-]+)+/?|[A-Za-z]:\\[\w.\\ -]*")
 _AUTH_SCHEME = re.compile(r"(?:Bearer|Basic|Token|Digest|bearer|basic|token)[ \t]+(?=\S)")
 
 
@@ -196,20 +201,42 @@ def _is_placeholder(value: str) -> bool:
     return any(part in low for part in _DUMMY_PARTS)
 
 
-def _password_value_ok(value: str, quoted: bool) -> bool:
-    if len(value) < _MIN_PASSWORD_LEN or _is_placeholder(value):
+def _is_code(value: str) -> bool:
+    """An unquoted value that reads as code (or YAML syntax), not as a literal."""
+    if _CODE_LIKE.fullmatch(value):
+        return True
+    # A name such as ``previousToken2`` or ``Base64URLString`` (but not an all-capitals
+    # base32 token, which also breaks into long runs).
+    return bool(_IDENTIFIER.fullmatch(value)) and not value.isupper() and _is_wordy(value)
+
+
+def _is_wordy(value: str) -> bool:
+    """Made of a few long words (``sha256_token_to_refresh``, ``chat.entitlement.migrated``)
+    rather than the many short runs of letters and digits a random token breaks into."""
+    pieces = _CAMEL.findall(value)
+    return bool(pieces) and sum(map(len, pieces)) >= _MIN_WORDY * len(pieces)
+
+
+def _is_prose(value: str) -> bool:
+    """A message, not a secret: several spaces, or mostly non-ASCII letters (translations)."""
+    if value.count(" ") >= 2:
+        return True
+    non_ascii = sum(1 for ch in value if ord(ch) > 127)
+    return non_ascii * 10 > len(value) * 3
+
+
+def _password_value_ok(value: str) -> bool:
+    if len(value) < _MIN_PASSWORD_LEN or _is_placeholder(value) or _is_prose(value):
         return False
-    if not quoted and _CODE_LIKE.fullmatch(value):
+    if _PATH_LIKE.fullmatch(value):
         return False
     return len(value) >= 10 or _char_classes(value) >= 2 or _entropy(value) >= _MIN_ENTROPY
 
 
-def _generic_value_ok(value: str, quoted: bool) -> bool:
-    if len(value) < _MIN_GENERIC_LEN or _is_placeholder(value):
+def _generic_value_ok(value: str) -> bool:
+    if len(value) < _MIN_GENERIC_LEN or not value.isascii() or _is_placeholder(value):
         return False
-    if any(ch.isspace() for ch in value) or "://" in value:
-        return False
-    if not quoted and _CODE_LIKE.fullmatch(value):
+    if any(ch.isspace() for ch in value) or "://" in value or _is_wordy(value):
         return False
     has_digit = has_alpha = False
     for ch in value:
@@ -330,6 +357,14 @@ _ASSIGN_AT = re.compile(
     re.VERBOSE,
 )
 _VALUE_GROUPS = ("tq", "dq", "sq", "bq", "eq")
+# What may stand before a name at the start of a config line: indentation, a diff marker, a
+# YAML list dash, a shell "export".
+_CONFIG_LEAD = re.compile(r"[ \t+-]*(?P<export>(?:export|set|declare -x)[ \t]+)?")
+# Outside shell/env/properties lines an unquoted value ends at a separator (or at the next
+# parameter of a query string), and one holding an operator is an expression.
+_VALUE_END = re.compile(r"[,;]|&(?=[A-Za-z_][\w.\[\]-]*=)")
+_OPERATOR = re.compile(r"[?|\\]|&&|=>|[=!]=")
+_CALL_LIKE = re.compile(r"[A-Za-z_$][\w$.]*[(\[]")
 _TOKENISH = re.compile(r"[A-Za-z0-9_+/=.-]+")
 _ANN_SPLIT = re.compile(r"[\s,;|]+")
 
@@ -508,30 +543,30 @@ def _find_assignments(text: str, candidates: list[int], spans: list) -> None:
         if m is None:
             continue
         done_until = m.end("key")
-        values = [_value_of(m)]
+        key_start = _key_start(text, pos)
+        values = [_value_of(text, m, key_start)]
         ann = m.group("ann")
         if ann is not None:
             # "name: X = ..." is a type annotation in code, but X may be a value (YAML).
             first = _ANN_SPLIT.split(ann, 1)[0]
             if _TOKENISH.fullmatch(first):
-                values.append((m.start("ann"), first, False))
+                values.append((m.start("ann"), first, "code"))
         rule: str | None = ""
-        for start, value, quoted in values:
+        for start, value, kind in values:
             # Cheap rejections first: most candidates are code such as ``key = keys[0]``.
-            if len(value) < _MIN_PASSWORD_LEN or (not quoted and _CODE_LIKE.fullmatch(value)):
+            if len(value) < _MIN_PASSWORD_LEN or (kind == "code" and _is_code(value)):
                 continue
             if rule == "":
-                rule = _rule_for_name(text, m, pos)
+                rule = _rule_for_name(text, m, key_start)
             if rule is None:
                 break
-            found = _judge(value, quoted, rule)
+            found = _judge(value, rule)
             if found is not None:
                 spans.append((start, start + len(value), found, True))
                 done_until = max(done_until, start + len(value))
 
 
-def _rule_for_name(text: str, m: re.Match[str], pos: int) -> str | None:
-    key_start = _key_start(text, pos)
+def _rule_for_name(text: str, m: re.Match[str], key_start: int) -> str | None:
     if m.group("op") == ">" and (
         key_start == 0 or text[key_start - 1] != "<" or not text.startswith("</", m.end())
     ):
@@ -539,30 +574,48 @@ def _rule_for_name(text: str, m: re.Match[str], pos: int) -> str | None:
     return _classify_key(text[key_start : m.end("key")])
 
 
-def _judge(value: str, quoted: bool, rule: str) -> str | None:
+def _judge(value: str, rule: str) -> str | None:
     """The rule a value assigned to a name of ``rule`` is redacted under, or None."""
     if rule == "password-assignment":
-        return rule if _password_value_ok(value, quoted) else None
-    if not _generic_value_ok(value, quoted):
+        return rule if _password_value_ok(value) else None
+    if not _generic_value_ok(value):
         return None
     if len(value) == 40 and _AWS_SECRET_BODY.fullmatch(value) and _has_mixed_case(value):
         return "aws-secret-key"
     return rule
 
 
-def _value_of(m: re.Match[str]) -> tuple[int, str, bool]:
-    """(offset, value, quoted) of the value an ``_ASSIGN_AT`` match assigns."""
+def _value_of(text: str, m: re.Match[str], key_start: int) -> tuple[int, str, str]:
+    """(offset, value, kind) of the value an ``_ASSIGN_AT`` match assigns. ``kind`` is
+    "literal" for a quoted value or a shell/env/properties one (``export X=v``, ``X=v`` at the
+    start of a line), and "code" for any other unquoted value, which may be an expression."""
     for group in _VALUE_GROUPS:
         value = m.group(group)
         if value is not None:
             start = m.start(group)
             scheme = _AUTH_SCHEME.match(value)
             if scheme:  # "Bearer <token>": the token is the secret
-                return start + scheme.end(), value[scheme.end() :], True
-            return start, value, True
-    # Unquoted: a trailing "," or ";" ends a statement or a flow mapping entry, and a closing
-    # bracket the expression or markup around it: (see ?token=abc123).
-    return m.start("uq"), m.group("uq").rstrip(",;)]}"), False
+                return start + scheme.end(), value[scheme.end() :], "literal"
+            return start, value, "literal"
+    start, value = m.start("uq"), m.group("uq")
+    lo = max(0, key_start - 120)
+    line_start = max(text.rfind("\n", lo, key_start), text.rfind("\r", lo, key_start)) + 1
+    lead = _CONFIG_LEAD.fullmatch(text, line_start if line_start else lo, key_start)
+    at_line_start = lead is not None and not (line_start == 0 and lo > 0)
+    if at_line_start and (
+        lead.group("export") or (m.group("op") == "=" and text[m.end("key") : start] == "=")
+    ):
+        # Shell, .env, .properties, .ini: the whole word is the value, whatever it holds,
+        # unless it is a call or a subscript (a keyword argument on a line of its own).
+        value = value.rstrip(",;")
+        if _CALL_LIKE.match(value):
+            return start, "", "code"
+        return start, value, "literal"
+    # YAML, a line of code, a URL, a command line, minified code.
+    value = _VALUE_END.split(value, 1)[0].rstrip(")]}")
+    if _OPERATOR.search(value):
+        return start, "", "code"
+    return start, value, "code"
 
 
 def _find_aws_secret_near(text: str, pos: int, spans: list) -> None:
@@ -586,6 +639,11 @@ _PEM_END = re.compile(r"-{4,5} ?END [A-Z0-9 ]*?-{4,5}")
 _ESCAPED_EOL = re.compile(r"\\\\r\\\\n|\\\\n|\\r\\n|\\n")
 # The syntax around one body line of a key inside code: indentation, an opening quote (with a
 # string prefix or a "+" concatenation), and a closing quote with what follows it.
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/=]{4}")
+_QUOTES = re.compile(r"[\"'`]")
+_QUOTED_BODY = re.compile(
+    r"(?<=[\"'`])[A-Za-z0-9+/=]{8,}+(?=[\"'`]|$)|(?<=[\"'`] )[A-Za-z0-9+/=]{8,}+"
+)
 _BODY_LEAD = re.compile(r"[ \t]*(?:\+[ \t]+)?(?:[rRbBuU]{0,2}[\"'`])?")
 # A line that can only be part of a key body; used where no END marker follows (a truncated
 # block), to know where the block stops.
@@ -601,39 +659,45 @@ _BODY_LIKE = re.compile(
 def _find_private_keys(text: str, spans: list) -> None:
     starts = line_starts(text)
     in_diff = text.startswith("@@ -") or "\n@@ -" in text or "\r@@ -" in text
-    end: re.Match[str] | None = None  # the next END marker at or after ``pos``, if searched
-    end_searched_from = len(text) + 1
+    end_cache: list = [len(text) + 1, None]  # [searched from, END match or None]
     pos = 0
     while True:
         m = _PEM_BEGIN.search(text, pos)
         if m is None:
             return
+        before = len(spans)
         spans.append((m.start(), m.start(), "private-key", "hit"))
-        line = bisect.bisect_right(starts, m.start()) - 1
-        begin_line_start = starts[line]
-        begin_line_end = _line_end(text, starts, line)
-        rest_start = m.end()
-        end_inline = _PEM_END.search(text, rest_start, begin_line_end)
-        if end_inline is not None:
-            # The whole key on one line: "-----BEGIN ...-----\\nMII...\\n-----END ...-----"
-            # in a JSON string, or separated by spaces.
-            _redact_pieces(text, rest_start, end_inline.start(), spans)
-            pos = end_inline.end()
-            continue
-        escaped = _ESCAPED_EOL.match(text, rest_start, begin_line_end) is not None
-        if _redact_pieces(text, rest_start, begin_line_end, spans) and escaped:
-            # A one-line escaped key cut short: its body was on this line, nothing follows.
-            pos = begin_line_end
-            continue
-        marker = in_diff and text[begin_line_start : begin_line_start + 1] in ("+", "-", " ")
-        # Searching for END once per BEGIN would be quadratic in a file of many BEGINs and no
-        # END; a search result stays valid for any later start it does not pass.
-        if not (
-            end_searched_from <= begin_line_end and (end is None or end.start() >= begin_line_end)
-        ):
-            end = _PEM_END.search(text, begin_line_end)
-            end_searched_from = begin_line_end
-        pos = _redact_pem_lines(text, begin_line_end, end, marker, spans)
+        pos = _redact_private_key(text, m, starts, in_diff, end_cache, spans)
+        if len(spans) == before + 1:
+            spans.pop()  # markers without key material (a regex, constants): not a finding
+
+
+def _redact_private_key(
+    text: str, m: re.Match[str], starts: list[int], in_diff: bool, end_cache: list, spans: list
+) -> int:
+    """Redact the body of the key whose BEGIN marker is ``m``; return where to search on."""
+    line = bisect.bisect_right(starts, m.start()) - 1
+    begin_line_start = starts[line]
+    begin_line_end = _line_end(text, starts, line)
+    rest_start = m.end()
+    end_inline = _PEM_END.search(text, rest_start, begin_line_end)
+    if end_inline is not None:
+        # The whole key on one line: "-----BEGIN ...-----\\nMII...\\n-----END ...-----" in a
+        # JSON string, or separated by spaces.
+        _redact_pieces(text, rest_start, end_inline.start(), spans)
+        return end_inline.end()
+    escaped = _ESCAPED_EOL.match(text, rest_start, begin_line_end) is not None
+    if _redact_pieces(text, rest_start, begin_line_end, spans) and escaped:
+        # A one-line escaped key cut short: its body was on this line, nothing follows.
+        return begin_line_end
+    marker = in_diff and text[begin_line_start : begin_line_start + 1] in ("+", "-", " ")
+    # Searching for END once per BEGIN would be quadratic in a file of many BEGINs and no END;
+    # a search result stays valid for any later start it does not pass.
+    searched_from, end = end_cache
+    if not (searched_from <= begin_line_end and (end is None or end.start() >= begin_line_end)):
+        end = _PEM_END.search(text, begin_line_end)
+        end_cache[:] = [begin_line_end, end]
+    return _redact_pem_lines(text, begin_line_end, end, marker, spans)
 
 
 def _line_end(text: str, starts: list[int], line: int) -> int:
@@ -728,10 +792,26 @@ def _redact_body_piece(text: str, start: int, end: int, spans: list, *, strip_le
         while start < end and text[start] in " \t":
             start += 1
     end = _body_end(text, start, end)
-    if end > start:
+    if end <= start:
+        return False
+    if strip_lead:
         spans.append((start, end, "private-key", False))
         return True
-    return False
+    if not _QUOTES.search(text, start, end):
+        # On a BEGIN line (a key in one string, with escaped newlines): a piece without key
+        # material is code around the markers, such as a regular expression matching them.
+        if _BASE64_RUN.search(text, start, end):
+            spans.append((start, end, "private-key", False))
+            return True
+        return False
+    # Quotes inside a piece on a BEGIN line: separate string literals, as in
+    # "-----BEGIN ...-----" + "MIIE..." or the two markers as constants in minified code.
+    # Only the stretches between quotes that hold key material are redacted.
+    found = False
+    for m in _QUOTED_BODY.finditer(text, start, end):
+        spans.append((m.start(), m.end(), "private-key", False))
+        found = True
+    return found
 
 
 # --------------------------------------------------------------------------- driver
