@@ -283,6 +283,7 @@ def test_review_diagnostics_fix_explain_dismiss_plan_usage_clear(
     )
     sql = position(DB_PY, SQL_QUOTE)
     shell = position(DB_PY, SHELL_QUOTE)
+    outside = write(tmp_path, "outside/notes.py", "x = 1\n")
     data = run_driver(
         nvim,
         "review.lua",
@@ -292,6 +293,7 @@ def test_review_diagnostics_fix_explain_dismiss_plan_usage_clear(
             "settings": {"model": "claude-opus-4-6", "minSeverity": "low"},
             "file": "app/db.py",
             "other_file": "app/other.py",
+            "outside_file": str(outside),
             "expect_findings": 2,
             "fix_lnum": sql[0],
             "fix_col": sql[1] + 3,
@@ -326,7 +328,8 @@ def test_review_diagnostics_fix_explain_dismiss_plan_usage_clear(
     # One summary with the findings and the cost (the server's, or the plugin's own).
     summary = [m for m in notes(data) if "2 findings" in m and "$" in m]
     assert len(summary) == 1, notes(data)
-    assert data["status_before"] in ("", "BigPicture")
+    assert data["status_before"] == "BigPicture"
+    assert data["status_outside"] == ""
     assert data["status_after"].startswith("BigPicture: 2 findings")
     assert data["progress_seen"], notes(data)
 

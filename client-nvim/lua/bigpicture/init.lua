@@ -620,11 +620,26 @@ function M.explain(bufnr)
   end)
 end
 
----Statusline component: progress while a review runs, then the last summary.
-function M.status(bufnr)
-  bufnr = current(bufnr)
+---The client id for a buffer's status: its project's; for buffers that are not files (the
+---plan, help, quickfix...) the last one active; nil for files outside any project.
+local function status_client(bufnr)
   local root = buf_roots[bufnr]
-  local id = root and clients[root] or nil
+  if root then
+    return clients[root] or false
+  end
+  if buf_path(bufnr) then
+    return false
+  end
+  return status.last_client or false
+end
+
+---Statusline component: progress while a review runs, then the last summary; "BigPicture"
+---when idle, "" outside a project.
+function M.status(bufnr)
+  local id = status_client(current(bufnr))
+  if not id then
+    return ""
+  end
   return status.text(id)
 end
 
@@ -632,9 +647,7 @@ end
 ---(`last`: the last review's summary table), for statuslines of your own. nil outside a
 ---project or before the server started.
 function M.state(bufnr)
-  bufnr = current(bufnr)
-  local root = buf_roots[bufnr]
-  local id = root and clients[root] or nil
+  local id = status_client(current(bufnr))
   local s = id and status.by_client[id]
   return s and vim.deepcopy(s) or nil
 end

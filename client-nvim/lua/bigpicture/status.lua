@@ -157,12 +157,11 @@ function M.summary_text(summary)
   return text, level
 end
 
----The statusline text for a client (the current buffer's, else the last one active).
+---The statusline text for a client: "BigPicture" until something happened.
 function M.text(client_id)
-  client_id = client_id or M.last_client
-  local s = client_id and M.by_client[client_id]
+  local s = M.by_client[client_id]
   if not s then
-    return ""
+    return "BigPicture"
   end
   if s.running then
     local text = "BigPicture: " .. (s.title or "reviewing"):gsub("^BigPicture:%s*", "")

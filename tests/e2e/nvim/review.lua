@@ -73,6 +73,10 @@ T.run(function()
   end)
   T.out.clients = vim.tbl_count(bp.clients())
   T.out.status_before = bp.status(buf)
+  -- A file outside any project gets no server and no status.
+  local outside = vim.fn.bufadd(I.outside_file)
+  vim.fn.bufload(outside)
+  T.out.status_outside = bp.status(outside)
   vim.cmd("buffer " .. buf)
 
   vim.cmd("BigPictureReview")
