@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .client.anthropic import ApiClient, Reply
-from .core import anchor, cachestate, ledger, pricing, resultcache, suppress
+from .core import anchor, cachebase, cachestate, ledger, pricing, resultcache, suppress
 from .core import findings as findings_mod
 from .core.config import Settings
 from .core.errors import BudgetError, IncompleteReview
@@ -211,6 +211,10 @@ async def review(
         nonlocal seen
         if ev["stage"] == "started":
             cachestate.record_sent(root, plan, time.time())
+            if plan.cache_base is not None:
+                cachebase.save(
+                    root, cachebase.note_sent(plan.cache_base, prepared.snapshot.by_path())
+                )
             await _maybe(on_stage, "receiving", {"findings": 0})
         elif ev["stage"] == "receiving" and on_findings is not None:
             got, _, _ = _recover(ev["partial"])

@@ -147,15 +147,49 @@ def test_two_plans_of_an_unchanged_workspace_are_byte_identical(repo: Path):
     assert body_bytes(a) == body_bytes(b)
 
 
-def test_editing_a_recent_file_keeps_the_bytes_before_it(repo: Path):
+def _plan(repo: Path, layout: str):
+    snap = pipeline.snapshot_for(repo, Settings())
+    return snap, pipeline.plan_for(snap, Settings(), kind="workspace", layout=layout)
+
+
+def _history(repo: Path) -> None:
     for i in range(30):
         write(repo, f"old/m{i:02}.py", f"# old {i}\n" + "a = 1\n" * 400)
     commit(repo, "old", when=1_600_000_000)
     write(repo, "new/recent.py", "# recent\n" + "b = 2\n" * 400)
     commit(repo, "recent", when=1_700_000_000)
-    before = pipeline.prepare(repo, Settings()).plan
+
+
+def test_snapshot_layout_keeps_the_cached_base_and_sends_changes_after_it(repo: Path):
+    from bigpicture.core import cachebase
+
+    _history(repo)
+    snap, before = _plan(repo, "snapshot")
+    assert before.cache_base is not None
+    cachebase.save(str(repo.resolve()), cachebase.note_sent(before.cache_base, snap.by_path()))
     write(repo, "new/recent.py", "# recent, edited\n" + "b = 3\n" * 400)
-    after = pipeline.prepare(repo, Settings()).plan
+    write(repo, "old/m03.py", "# old 3, edited\n" + "a = 2\n" * 400)
+    _, after = _plan(repo, "snapshot")
+    b1, b2 = before.body["messages"][0]["content"], after.body["messages"][0]["content"]
+    assert b2[0] == b1[0]  # the snapshot block: same bytes, same breakpoint
+    assert "cache_control" in b2[0]
+    changed = [blk["text"] for blk in b2[1:-1]]
+    assert len(changed) == 2 and all('version="current"' in t for t in changed)
+    assert "# recent, edited" in "".join(changed) and "# old 3, edited" in "".join(changed)
+    assert sum(1 for blk in b2 if "cache_control" in blk) <= 4
+    # anchoring uses the current text
+    assert after.sent_texts(pipeline.snapshot_for(repo, Settings()))["new/recent.py"].startswith(
+        "# recent, edited"
+    )
+    # the model is told which version is current
+    assert 'version="current"' in after.body["system"][0]["text"]
+
+
+def test_tiers_layout_editing_a_recent_file_keeps_the_bytes_before_it(repo: Path):
+    _history(repo)
+    _, before = _plan(repo, "tiers")
+    write(repo, "new/recent.py", "# recent, edited\n" + "b = 3\n" * 400)
+    _, after = _plan(repo, "tiers")
 
     def blocks(plan):
         return plan.body["messages"][0]["content"]

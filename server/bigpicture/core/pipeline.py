@@ -11,8 +11,8 @@ from pathlib import Path
 
 import msgspec
 
+from . import cachebase, gitdiff, store
 from . import gather as gathering
-from . import gitdiff, store
 from . import plan as planning
 from .config import Settings
 from .errors import GatherError
@@ -75,13 +75,21 @@ def plan_for(
     registry: Registry | None = None,
     token_scale: float = 1.0,
     nonce: str | None = None,
+    layout: str = "snapshot",
 ) -> planning.Plan:
     texts = [f.text for f in snapshot.files]
     if snapshot.diff:
         texts.append(snapshot.diff.patch)
     nonce = nonce or store.nonce_for(snapshot.root, texts)
     return planning.build(
-        snapshot, settings, kind=kind, nonce=nonce, registry=registry, token_scale=token_scale
+        snapshot,
+        settings,
+        kind=kind,
+        nonce=nonce,
+        registry=registry,
+        token_scale=token_scale,
+        layout=layout,
+        base=cachebase.load(snapshot.root) if layout == "snapshot" else None,
     )
 
 

@@ -27,10 +27,19 @@ from typing import Any
 import msgspec
 
 from . import budget as budgeting
-from . import pricing, prompt, tokens
+from . import cachebase, pricing, prompt, tokens
 from .config import Settings
 from .errors import BudgetError
-from .models import ChangedFile, CostEstimate, LeftOut, Redaction, Segment, Skipped, Snapshot
+from .models import (
+    ChangedFile,
+    CostEstimate,
+    LeftOut,
+    Redaction,
+    Segment,
+    Skipped,
+    Snapshot,
+    SourceFile,
+)
 from .registry import BETA_1M, ModelInfo, Registry
 
 MAX_BREAKPOINTS = 4
@@ -69,12 +78,14 @@ class Plan(msgspec.Struct):
     diff_base: str | None = None
     diff_files: list[ChangedFile] = []
     exact_input_tokens: int | None = None  # from count_tokens, when asked
+    layout: str = "snapshot"
     body: dict[str, Any] = {}
+    cache_base: Any = None  # the CacheBase this plan sends (new or reused); not in JSON output
 
     def sent_texts(self, snapshot: Snapshot) -> dict[str, str]:
         """The exact text of every file in the request (what anchoring searches)."""
         by_path = snapshot.by_path()
-        return {f.path: by_path[f.path].text for f in self.files}
+        return {f.path: by_path[f.path].text for f in self.files if f.path in by_path}
 
 
 def _json_tokens(obj: Any) -> int:
@@ -100,8 +111,16 @@ def build(
     nonce: str,
     registry: Registry | None = None,
     token_scale: float = 1.0,
+    layout: str = "snapshot",
+    base: cachebase.CacheBase | None = None,
+    now: float | None = None,
 ) -> Plan:
-    """Plan a review of ``snapshot``. Raises ``BudgetError`` when nothing sensible fits."""
+    """Plan a review of ``snapshot``. Raises ``BudgetError`` when nothing sensible fits.
+
+    ``layout``: ``snapshot`` (the default: the cache base, then the changes since it),
+    ``tiers`` (recency tiers) or ``naive`` (path order, one breakpoint), the last two kept for
+    the replay benchmark's comparison. ``base`` is the workspace's current cache base, if any.
+    """
     registry = registry or Registry(settings.models)
     info, warning = registry.get(settings.model)
     warnings = [warning] if warning else []
@@ -156,31 +175,25 @@ def build(
     if missing_focus and kind == "file":
         raise BudgetError(f"{missing_focus[0]} alone does not fit the context window")
 
-    # Tiers are cut on the order of last commits, dirty files included at their committed
-    # place, so a file becoming dirty does not move any tier boundary; dirty files are then
-    # sent after all tiers, in the uncommitted segment.
-    ordered = sorted(chosen, key=lambda f: (f.last_change or 2**62, f.path))
-    total = sum(file_tokens[f.path] for f in ordered)
-    tiers: list[list] = [[], [], []]
-    uncommitted = []
-    acc = 0
-    for f in ordered:
-        t = file_tokens[f.path]
-        frac = (acc + t / 2) / total if total else 1.0
-        acc += t
-        if f.dirty or not f.last_change:
-            uncommitted.append(f)
-            continue
-        idx = 0 if frac <= TIER_SPLITS[0] else 1 if frac <= TIER_SPLITS[1] else 2
-        tiers[idx].append(f)
-    uncommitted.sort(key=lambda f: f.path)
-    groups: list[tuple[str, list]] = []
-    for i, tier in enumerate(tiers):
-        if tier:
-            label = " (changed longest ago)" if i == 0 else ""
-            groups.append((f"repository tier {i + 1}{label}", tier))
-    if uncommitted:
-        groups.append(("uncommitted files", uncommitted))
+    new_base: cachebase.CacheBase | None = None
+    deleted: list[str] = []
+    if layout == "snapshot":
+        groups, new_base, deleted = _layout_snapshot(
+            chosen,
+            file_tokens,
+            base,
+            room,
+            nonce=nonce,
+            ttl=ttl,
+            model=info.id,
+            now=now,
+            all_paths={f.path for f in snapshot.files},
+        )
+    elif layout == "naive":
+        ordered = sorted(chosen, key=lambda f: f.path)
+        groups = [_group("repository (path order)", ordered, file_tokens, nonce, "5m")]
+    else:
+        groups = _layout_tiers(chosen, file_tokens, nonce, ttl)
 
     head_tokens = (
         tokens.estimate(system, "doc")
@@ -192,26 +205,26 @@ def build(
     blocks: list[dict[str, Any]] = []
     cumulative = head_tokens
     breakpoints = 0
-    group_bounds: list[int] = []
-    for _, group in groups:
-        cumulative += sum(file_tokens[f.path] for f in group)
-        group_bounds.append(cumulative)
-    for gi, (name, group) in enumerate(groups):
-        seg_tokens = sum(file_tokens[f.path] for f in group)
-        cached = group_bounds[gi] >= info.min_cache_tokens and breakpoints < MAX_BREAKPOINTS
+    for g in groups:
+        cumulative += g.tokens
+        cached = (
+            g.ttl is not None
+            and cumulative >= info.min_cache_tokens
+            and breakpoints < MAX_BREAKPOINTS
+        )
         if cached:
             breakpoints += 1
         seg_index = len(segments)
-        segments.append(Segment(name, len(group), seg_tokens, cached, ttl if cached else None))
-        text = "".join(prompt.render_file(f, nonce) for f in group)
-        block: dict[str, Any] = {"type": "text", "text": text}
+        segments.append(Segment(g.name, len(g.files), g.tokens, cached, g.ttl if cached else None))
+        block: dict[str, Any] = {"type": "text", "text": g.text}
         if cached:
-            block["cache_control"] = {"type": "ephemeral", "ttl": ttl}
+            block["cache_control"] = {"type": "ephemeral", "ttl": g.ttl}
         blocks.append(block)
         planned.extend(
-            PlannedFile(f.path, file_tokens[f.path], f.kind, seg_index, f.last_change)
-            for f in group
+            PlannedFile(path, t, kind_, seg_index, last) for path, t, kind_, last in g.files
         )
+    if deleted:
+        diff_text = prompt.render_deleted(deleted, nonce) + diff_text
 
     request = prompt.request_text(
         kind,
@@ -275,6 +288,8 @@ def build(
         output_tokens_assumed=output,
     )
     return Plan(
+        layout=layout,
+        cache_base=new_base or (base if layout == "snapshot" else None),
         kind=kind,
         root=snapshot.root,
         model=info.id,
@@ -298,6 +313,148 @@ def build(
         diff_files=list(snapshot.diff.files) if snapshot.diff else [],
         body=body,
     )
+
+
+class _Group(msgspec.Struct):
+    name: str
+    text: str
+    files: list[tuple[str, int, str, int]]  # path, tokens, kind, last change
+    tokens: int
+    ttl: str | None  # a cache breakpoint is wanted after this group, with this TTL
+
+
+def _group(
+    name: str,
+    files: list,
+    file_tokens: dict[str, int],
+    nonce: str,
+    ttl: str | None,
+    version: str | None = None,
+) -> _Group:
+    return _Group(
+        name=name,
+        text="".join(prompt.render_file(f, nonce, version=version) for f in files),
+        files=[(f.path, file_tokens[f.path], f.kind, f.last_change) for f in files],
+        tokens=sum(file_tokens[f.path] for f in files),
+        ttl=ttl,
+    )
+
+
+def _layout_tiers(chosen: list, file_tokens: dict[str, int], nonce: str, ttl: str) -> list[_Group]:
+    """Recency tiers: committed files changed longest ago first, in up to three tiers cut on
+    the order of last commits (dirty files counted at their committed place, so a file
+    becoming dirty moves no boundary), then the dirty files."""
+    ordered = sorted(chosen, key=lambda f: (f.last_change or 2**62, f.path))
+    total = sum(file_tokens[f.path] for f in ordered)
+    tiers: list[list] = [[], [], []]
+    uncommitted = []
+    acc = 0
+    for f in ordered:
+        t = file_tokens[f.path]
+        frac = (acc + t / 2) / total if total else 1.0
+        acc += t
+        if f.dirty or not f.last_change:
+            uncommitted.append(f)
+            continue
+        idx = 0 if frac <= TIER_SPLITS[0] else 1 if frac <= TIER_SPLITS[1] else 2
+        tiers[idx].append(f)
+    uncommitted.sort(key=lambda f: f.path)
+    groups = []
+    for i, tier in enumerate(tiers):
+        if tier:
+            label = " (changed longest ago)" if i == 0 else ""
+            groups.append(_group(f"repository tier {i + 1}{label}", tier, file_tokens, nonce, ttl))
+    if uncommitted:
+        groups.append(_group("uncommitted files", uncommitted, file_tokens, nonce, ttl))
+    return groups
+
+
+_RENDERED: dict[tuple[str, str], str] = {}  # (base id, nonce) -> the base block's text
+
+
+def _base_text(base: cachebase.CacheBase, nonce: str) -> str:
+    key = (base.id, nonce)
+    text = _RENDERED.get(key)
+    if text is None:
+        if len(_RENDERED) > 4:
+            _RENDERED.clear()
+        text = "".join(
+            prompt.render_file(
+                SourceFile(path=b.path, text=b.text, sha=b.sha, size=0, kind=b.kind), nonce
+            )
+            for b in base.files
+        )
+        _RENDERED[key] = text
+    return text
+
+
+def _layout_snapshot(
+    chosen: list,
+    file_tokens: dict[str, int],
+    base: cachebase.CacheBase | None,
+    room: int,
+    *,
+    nonce: str,
+    ttl: str,
+    model: str,
+    now: float | None,
+    all_paths: set[str],
+) -> tuple[list[_Group], cachebase.CacheBase | None, list[str]]:
+    """The cache base (frozen), then the files changed since it, most recently changed last."""
+    import time as _time
+
+    now = now or _time.time()
+    new = None
+    changed: list = []
+    deleted: list[str] = []
+    if (
+        base is not None
+        and (base.model, base.nonce, base.ttl) == (model, nonce, ttl)
+        and base.expires > now
+    ):
+        by_path = base.by_path()
+        changed = [f for f in chosen if f.path not in by_path or by_path[f.path].sha != f.sha]
+        deleted = sorted(p for p in by_path if p not in all_paths)
+        changed_tokens = sum(file_tokens[f.path] for f in changed)
+        if (
+            changed_tokens > cachebase.RESNAPSHOT_FRACTION * max(base.tokens, 1)
+            or base.tokens + changed_tokens > room
+        ):
+            base = None
+    else:
+        base = None
+    if base is None:
+        base = new = cachebase.new_base(
+            chosen, file_tokens, model=model, nonce=nonce, ttl=ttl, now=now
+        )
+        changed, deleted = [], []
+    replaced = {f.path for f in changed} | set(deleted)
+    groups = [
+        _Group(
+            name=f"repository snapshot {base.id[:8]}",
+            text=_base_text(base, nonce),
+            files=[(b.path, b.tokens, b.kind, 0) for b in base.files if b.path not in replaced],
+            tokens=base.tokens,
+            ttl=ttl,
+        )
+    ]
+    late = base.seq + 1
+    changed.sort(key=lambda f: (base.changed_seq.get(f.path, late), f.path))
+    for i, f in enumerate(changed):
+        # breakpoints after the last two changed files: a further edit of the most recent one
+        # still reads everything before it
+        want = "5m" if i >= len(changed) - 2 else None
+        groups.append(
+            _group(
+                f"changed since snapshot: {f.path}",
+                [f],
+                file_tokens,
+                nonce,
+                want,
+                version="current",
+            )
+        )
+    return groups, new, deleted
 
 
 def body_bytes(plan: Plan) -> bytes:

@@ -1,0 +1,124 @@
+"""The cache base: the frozen snapshot of the repository that sits in the prompt cache.
+
+A review sends the base (every file as it was when the base was taken, in a fixed order)
+first, behind one cache breakpoint, then the files changed since the base with their current
+text, then the request. The base's bytes never change until it is re-taken, so every review in
+between reads it from the cache; only the changes are written or sent.
+
+The base is re-taken (a "re-snapshot") when:
+
+- there is none yet, or the model, nonce or cache TTL changed;
+- the changes since the base grew past ``RESNAPSHOT_FRACTION`` of its tokens;
+- its cache entry has expired on this machine's record: writing it again costs the same as
+  writing a fresh one, so the fresh one (with no changes after it) is taken instead;
+- the base plus the changes no longer fit the budget.
+
+Stored per workspace under the data directory, zlib-compressed, with the order of the changed
+files (the most recently changed last, so an edit invalidates as little of the tail as
+possible).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import zlib
+
+import msgspec
+
+from .models import SourceFile
+from .store import atomic_write, workspace_dir
+
+RESNAPSHOT_FRACTION = 0.25
+
+
+class BaseFile(msgspec.Struct, frozen=True):
+    path: str
+    text: str
+    sha: str
+    kind: str
+    tokens: int
+
+
+class CacheBase(msgspec.Struct):
+    id: str
+    created: float
+    model: str
+    nonce: str
+    ttl: str
+    files: list[BaseFile]  # in request order
+    tokens: int = 0
+    expires: float = 0.0  # when its cache entry lapses, as far as this machine knows
+    seq: int = 0  # bumped at every review sent on this base
+    changed_seq: dict[str, int] = {}  # path -> seq at which its current content first appeared
+    changed_sha: dict[str, str] = {}  # path -> the sha seen at that seq
+
+    def by_path(self) -> dict[str, BaseFile]:
+        return {f.path: f for f in self.files}
+
+
+def new_base(
+    files: list[SourceFile],
+    file_tokens: dict[str, int],
+    *,
+    model: str,
+    nonce: str,
+    ttl: str,
+    now: float | None = None,
+) -> CacheBase:
+    ordered = sorted(files, key=lambda f: (f.last_change or 2**62, f.path))
+    h = hashlib.sha256()
+    for f in ordered:
+        h.update(f.path.encode("utf-8", "surrogatepass") + b"\0" + f.sha.encode() + b"\0")
+    return CacheBase(
+        id=h.hexdigest()[:16],
+        created=now or time.time(),
+        model=model,
+        nonce=nonce,
+        ttl=ttl,
+        files=[BaseFile(f.path, f.text, f.sha, f.kind, file_tokens[f.path]) for f in ordered],
+        tokens=sum(file_tokens[f.path] for f in ordered),
+    )
+
+
+TTL_SECONDS = {"5m": 300, "1h": 3600}
+
+
+def note_sent(
+    base: CacheBase, current: dict[str, SourceFile], now: float | None = None
+) -> CacheBase:
+    """Record a review sent on ``base``: its cache entry is fresh again, and the order in which
+    files diverged from it."""
+    by_path = base.by_path()
+    base.expires = (now or time.time()) + TTL_SECONDS.get(base.ttl, 300)
+    base.seq += 1
+    for path, f in current.items():
+        b = by_path.get(path)
+        if b is not None and b.sha == f.sha:
+            base.changed_seq.pop(path, None)
+            base.changed_sha.pop(path, None)
+            continue
+        if base.changed_sha.get(path) != f.sha:
+            base.changed_seq[path] = base.seq
+            base.changed_sha[path] = f.sha
+    for path in list(base.changed_seq):
+        if path not in current and path not in by_path:
+            base.changed_seq.pop(path, None)
+            base.changed_sha.pop(path, None)
+    return base
+
+
+def _path(root: str):
+    return workspace_dir(root) / "cache_base.bin"
+
+
+def load(root: str) -> CacheBase | None:
+    try:
+        raw = zlib.decompress(_path(root).read_bytes())
+        return msgspec.msgpack.decode(raw, type=CacheBase)
+    except (OSError, zlib.error, msgspec.DecodeError):
+        return None
+
+
+def save(root: str, base: CacheBase) -> None:
+    atomic_write(_path(root), zlib.compress(msgspec.msgpack.encode(base), 1))
