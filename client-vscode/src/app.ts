@@ -39,6 +39,7 @@ export class App {
     this.keys = new ApiKeyStore(host.secrets, () => host.processEnv());
     this.server = new ServerController(host, this.keys, this.status, {
       onReviewFinished: (s) => this.onReviewFinished(s),
+      onProgress: (update) => this.status.serverProgress(update),
       interceptCommand: (command, args, forward) => this.intercept(command, args, forward),
     });
     this.reviewer = new Reviewer(host, this.server, this.keys, this.status, () => this.setApiKey());

@@ -33,6 +33,13 @@ export interface Secrets {
   onDidChange(listener: (key: string) => void): Disposable;
 }
 
+export interface ProgressUpdate {
+  token: string;
+  kind: 'begin' | 'report' | 'end';
+  title?: string;
+  message?: string;
+}
+
 /** How to start the language client and what to do with the traffic the extension cares about. */
 export interface ClientSpec {
   launch: ServerLaunch;
@@ -49,6 +56,11 @@ export interface ClientSpec {
     forward: (args: unknown[]) => Promise<unknown>,
   ): Promise<unknown>;
   onReviewFinished(summary: unknown): void;
+  /**
+   * The server's work-done progress (a review's stages). The client shows it as a cancellable
+   * notification itself; this is for the status bar.
+   */
+  onProgress(update: ProgressUpdate): void;
   /** Called when the client gives up on the server (it crashed too often, or stopped). */
   onStopped(): void;
 }
@@ -86,8 +98,6 @@ export interface Host {
   openDocument(uri: string, title: string, fallbackText: string): Promise<void>;
   /** Shows text in a read-only editor tab. */
   showText(title: string, text: string): Promise<void>;
-  /** Runs `task` under a cancellable progress notification. */
-  withProgress<T>(title: string, task: (onCancel: (fn: () => void) => void) => Promise<T>): Promise<T>;
   showProblems(): Promise<void>;
   status: StatusView;
   log: Log;

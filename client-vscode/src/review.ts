@@ -1,7 +1,6 @@
 /**
  * A review as the user sees it: check for a key, estimate the cost and ask above
- * `bigpicture.confirmAbove`, run the server's review command under a cancellable progress
- * notification, and report the summary.
+ * `bigpicture.confirmAbove`, run the server's review command, and report the summary.
  */
 import type { ApiKeyStore } from './apiKey';
 import { estimateLine, usd } from './format';
@@ -74,13 +73,12 @@ export class Reviewer {
       return { ran: false, why: 'error' };
     }
 
+    // The server reports the review's stages as work-done progress: a cancellable notification
+    // (shown by the client) and the status bar.
     this.status.reviewStarted(WHAT[kind]);
     let result: unknown;
     try {
-      result = await this.host.withProgress(`BigPicture: reviewing ${WHAT[kind]}`, (onCancel) => {
-        onCancel(() => void this.cancel());
-        return this.server.executeCommand(REVIEW_COMMAND[kind], reviewArguments(kind, uri));
-      });
+      result = await this.server.executeCommand(REVIEW_COMMAND[kind], reviewArguments(kind, uri));
     } catch (err) {
       this.status.reviewAbandoned();
       this.report(`BigPicture: the review failed: ${errorText(err)}`);

@@ -7,6 +7,7 @@ import type { StatusModel } from './status';
 
 export interface ServerHooks {
   onReviewFinished(summary: unknown): void;
+  onProgress: ClientSpec['onProgress'];
   interceptCommand: ClientSpec['interceptCommand'];
 }
 
@@ -134,6 +135,7 @@ export class ServerController {
       serverSettings: () => serverSettings(read),
       interceptCommand: this.hooks.interceptCommand,
       onReviewFinished: this.hooks.onReviewFinished,
+      onProgress: this.hooks.onProgress,
       onStopped: () => {
         if (this.session === session) {
           this.client = undefined;

@@ -1,13 +1,13 @@
 /** The status bar item's text and tooltip for each state of the extension. */
 import { summaryDetail, summaryLine } from './format';
-import type { StatusView } from './host';
+import type { ProgressUpdate, StatusView } from './host';
 import type { ReviewSummary } from './protocol';
 
 export type StatusState =
   | { kind: 'starting' }
   | { kind: 'idle' }
   | { kind: 'stopped'; reason: string }
-  | { kind: 'reviewing'; what: string }
+  | { kind: 'reviewing'; what: string; stage?: string }
   | { kind: 'finished'; summary: ReviewSummary };
 
 const ICON: Record<string, string> = {
@@ -35,7 +35,7 @@ export function render(state: StatusState): { text: string; tooltip: string } {
       };
     case 'reviewing':
       return {
-        text: `$(sync~spin) BigPicture: reviewing ${state.what}…`,
+        text: `$(sync~spin) BigPicture: reviewing ${state.what}${state.stage ? `: ${state.stage}` : '…'}`,
         tooltip: `BigPicture: reviewing ${state.what}. Run "BigPicture: Cancel Review" to stop.`,
       };
     case 'finished': {
@@ -82,6 +82,22 @@ export class StatusModel {
   reviewStarted(what: string): void {
     this.reviewing += 1;
     this.set({ kind: 'reviewing', what });
+  }
+
+  /**
+   * The server's progress: a stage of the running review (also of one started by a save, which
+   * this window did not ask for).
+   */
+  serverProgress(update: ProgressUpdate): void {
+    if (update.kind === 'end') {
+      return; // the summary (command result or bigpicture/reviewFinished) follows
+    }
+    const what =
+      this.current.kind === 'reviewing'
+        ? this.current.what
+        : (/reviewing (?:the )?(.+)$/.exec(update.title ?? '')?.[1] ?? 'workspace');
+    const stage = update.message ?? (this.current.kind === 'reviewing' ? this.current.stage : undefined);
+    this.set({ kind: 'reviewing', what, stage });
   }
 
   /** A review request ended without a summary (error or the user declined). */

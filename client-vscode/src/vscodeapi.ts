@@ -5,13 +5,20 @@
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import {
+  type ClientCapabilities,
   DidChangeConfigurationNotification,
   ExecuteCommandRequest,
+  type FeatureState,
   LanguageClient,
   type LanguageClientOptions,
+  type ProgressToken,
   type ServerOptions,
   State,
+  type StaticFeature,
   TransportKind,
+  WorkDoneProgress,
+  WorkDoneProgressCancelNotification,
+  WorkDoneProgressCreateRequest,
 } from 'vscode-languageclient/node';
 import type { ClientHandle, ClientSpec, Host, PickItem } from './host';
 import { REVIEW_FINISHED } from './protocol';
@@ -80,13 +87,6 @@ export function createHost(context: vscode.ExtensionContext, statusCommand: stri
       }
     },
     showText: (title, text) => showView(views, title, text),
-    withProgress: (title, task) =>
-      Promise.resolve(
-        vscode.window.withProgress(
-          { location: vscode.ProgressLocation.Notification, title, cancellable: true },
-          (_progress, token) => task((fn) => token.onCancellationRequested(fn)),
-        ),
-      ),
     showProblems: async () => {
       await vscode.commands.executeCommand('workbench.actions.view.problems');
     },
@@ -156,6 +156,7 @@ async function startClient(
   // The id 'bigpicture' makes vscode-languageclient read bigpicture.trace.server.
   const client = new LanguageClient('bigpicture', 'BigPicture', serverOptions, clientOptions);
   client.onNotification(REVIEW_FINISHED, (params) => spec.onReviewFinished(params));
+  client.registerFeature(new ProgressFeature(client, spec.onProgress));
   client.onDidChangeState((e) => {
     if (e.newState === State.Stopped) {
       spec.onStopped();
@@ -176,6 +177,76 @@ async function startClient(
       }),
     stop: () => client.dispose(),
   };
+}
+
+/**
+ * Shows the server's work-done progress as a notification (cancellable when the server allows
+ * it) and passes each step to the status bar. Registered after vscode-languageclient's own
+ * progress feature, it takes over window/workDoneProgress/create, so each review has one
+ * notification instead of a status-bar-only progress.
+ */
+class ProgressFeature implements StaticFeature {
+  private readonly open = new Set<() => void>();
+
+  constructor(
+    private readonly client: LanguageClient,
+    private readonly onUpdate: ClientSpec['onProgress'],
+  ) {}
+
+  fillClientCapabilities(capabilities: ClientCapabilities): void {
+    capabilities.window = { ...capabilities.window, workDoneProgress: true };
+  }
+
+  getState(): FeatureState {
+    return { kind: 'static' };
+  }
+
+  initialize(): void {
+    this.client.onRequest(WorkDoneProgressCreateRequest.type, ({ token }) => this.track(token));
+  }
+
+  clear(): void {
+    for (const finish of this.open) {
+      finish();
+    }
+    this.open.clear();
+  }
+
+  private track(token: ProgressToken): void {
+    let report: ((message: string) => void) | undefined;
+    let finish: (() => void) | undefined;
+    const subscription = this.client.onProgress(WorkDoneProgress.type, token, (value) => {
+      this.onUpdate({ token: String(token), kind: value.kind, title: 'title' in value ? value.title : undefined, message: value.message });
+      if (value.kind === 'begin') {
+        void vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title: value.title, cancellable: value.cancellable },
+          (progress, cancellation) => {
+            cancellation.onCancellationRequested(() => {
+              void this.client.sendNotification(WorkDoneProgressCancelNotification.type, { token });
+            });
+            report = (message) => progress.report({ message });
+            if (value.message) {
+              report(value.message);
+            }
+            return new Promise<void>((resolve) => {
+              finish = resolve;
+              this.open.add(resolve);
+            });
+          },
+        );
+      } else if (value.kind === 'report') {
+        if (value.message) {
+          report?.(value.message);
+        }
+      } else {
+        if (finish) {
+          this.open.delete(finish);
+          finish();
+        }
+        subscription.dispose();
+      }
+    });
+  }
 }
 
 async function showView(views: ReadOnlyViews, title: string, text: string): Promise<void> {

@@ -224,14 +224,38 @@ test('Review Current File sends the active file, or asks for one', async () => {
   assert.deepEqual(host.client.commands[0].args, ['file', 'file:///ws/app/db.py']);
 });
 
-test('cancelling the progress notification cancels the review on the server', async () => {
+test("the server's progress shows in the status bar, also for a review started by a save", async () => {
   await host.secrets.store(SECRET_NAME, KEY);
   await activate();
-  host.cancelProgress = true;
-  host.serverAnswers.set('bigpicture.reviewWorkspace', () => summary({ status: 'cancelled', findings: 0 }));
-  await app.handlers['bigpicture.review.workspace']();
-  assert.ok(host.sent.includes('bigpicture.cancel'));
-  assert.equal(host.statusText, '$(circle-slash) BigPicture: cancelled');
+  let release: (s: ReviewSummary) => void = () => undefined;
+  host.serverAnswers.set('bigpicture.reviewWorkspace', () => new Promise((r) => (release = r)));
+  const review = app.handlers['bigpicture.review.workspace']();
+  await settle();
+  assert.equal(host.statusText, '$(sync~spin) BigPicture: reviewing workspace…');
+  const progress = host.client.spec.onProgress;
+  progress({ token: 't1', kind: 'begin', title: 'BigPicture: reviewing the workspace', message: 'gathering' });
+  assert.equal(host.statusText, '$(sync~spin) BigPicture: reviewing workspace: gathering');
+  progress({ token: 't1', kind: 'report', message: 'receiving: 1 findings so far' });
+  assert.equal(host.statusText, '$(sync~spin) BigPicture: reviewing workspace: receiving: 1 findings so far');
+  progress({ token: 't1', kind: 'end', message: '2 findings' });
+  release(summary());
+  await review;
+  assert.equal(host.statusText, '$(warning) BigPicture: 2 findings · $0.031 · 90% cached');
+
+  progress({ token: 't2', kind: 'begin', title: 'BigPicture: reviewing the changes', message: 'gathering' });
+  assert.equal(host.statusText, '$(sync~spin) BigPicture: reviewing changes: gathering');
+  host.client.spec.onReviewFinished(summary({ kind: 'changes', findings: 0 }));
+  assert.equal(host.statusText, '$(pass) BigPicture: no findings · $0.031 · 90% cached');
+});
+
+test('Cancel Review asks the server, and says so when nothing runs', async () => {
+  await activate();
+  await app.handlers['bigpicture.cancelReview']();
+  assert.deepEqual(host.sent, ['bigpicture.cancel']);
+  assert.equal(host.shown.length, 0);
+  host.serverAnswers.set('bigpicture.cancel', () => ({ cancelled: false }));
+  await app.handlers['bigpicture.cancelReview']();
+  assert.match(host.shown.at(-1)!.message, /no review is running/);
 });
 
 test('a failed review request shows one error and resets the status', async () => {

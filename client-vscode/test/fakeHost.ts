@@ -59,7 +59,6 @@ export class FakeHost implements Host {
   secretAnswer: string | undefined;
   pickAnswer: unknown;
   failStart: Error | undefined;
-  cancelProgress = false;
   /** What the fake server answers, by command. */
   readonly serverAnswers = new Map<string, (args: unknown[]) => unknown>();
   readonly store = new Map<string, string>();
@@ -142,19 +141,6 @@ export class FakeHost implements Host {
   }
   async showText(title: string, text: string): Promise<void> {
     this.texts.push({ title, text });
-  }
-  async withProgress<T>(
-    _title: string,
-    task: (onCancel: (fn: () => void) => void) => Promise<T>,
-  ): Promise<T> {
-    let cancel: (() => void) | undefined;
-    const result = task((fn) => {
-      cancel = fn;
-    });
-    if (this.cancelProgress && cancel) {
-      cancel();
-    }
-    return result;
   }
   async showProblems(): Promise<void> {
     this.problemsShown += 1;

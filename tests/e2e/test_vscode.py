@@ -373,10 +373,13 @@ def fake():
 
 
 def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
-    from fake_api import ToolReply
+    from fake_api import HeldReply, ToolReply
 
-    # The review, then "Explain this finding" (answered through the same tool).
-    fake.script(ToolReply(model_reply()), ToolReply({"findings": [], "summary": EXPLANATION}))
+    # The review (held until the driver has seen it in progress, then released by name over
+    # the fake's control API), then "Explain this finding" (answered through the same tool).
+    held = HeldReply(ToolReply(model_reply()))
+    fake.held["review"] = held
+    fake.script(held, ToolReply({"findings": [], "summary": EXPLANATION}))
     run = tmp_path / "run"
     run.mkdir()
     server = CodeServer(tools, tmp_path / "code-server", {"ANTHROPIC_BASE_URL": fake.url})
@@ -388,6 +391,8 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
         "outDir": str(run),
         "chromium": str(CHROMIUM),
         "apiKey": API_KEY,
+        "fakeUrl": fake.url,
+        "holdName": "review",
         "expectStatus": r"BigPicture: 2 findings",
         "expectProblems": [
             {"text": "SQL injection in find_user"},
@@ -438,6 +443,15 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
         # The estimate was shown before anything was sent.
         assert re.search(r"Review workspace for about \$\d", results["dialog"]), results["dialog"]
         assert re.search(r"would send \d+ files .*tokens.* to claude-", results["dialog"])
+
+        # While the model was answering: the status bar and a cancellable progress notification.
+        reviewing = results["reviewing"]
+        assert re.fullmatch(
+            r"BigPicture: reviewing workspace: sending [\d,]+ tokens \(estimated \$[\d.]+\)",
+            reviewing["status"],
+        ), reviewing
+        assert "Cancel" in reviewing["toast"] and "sending" in reviewing["toast"], reviewing
+        assert held.finished.is_set()
 
         # The review and the explanation reached the API, with the key typed into the masked box.
         requests = fake.messages_requests()

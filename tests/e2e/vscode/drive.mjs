@@ -180,6 +180,27 @@ try {
     return { dialog: results.dialog };
   });
 
+  await step('reviewing', async () => {
+    // The fake API holds the model's answer until this step has seen the review in progress.
+    // The server's progress: a stage in the status bar, a cancellable notification.
+    await page.waitForFunction(() => {
+      const items = [...document.querySelectorAll('.statusbar-item')];
+      return items.some((el) => /BigPicture: reviewing workspace: sending/.test(el.textContent));
+    });
+    const status = (await statusItem().innerText()).trim();
+    const toast = await notification(/BigPicture: reviewing the workspace/);
+    const released = await fetch(`${config.fakeUrl}/_fake/release`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: config.holdName }),
+    });
+    if (!released.ok) {
+      throw new Error(`releasing the held reply: HTTP ${released.status}`);
+    }
+    results.reviewing = { status, toast };
+    return results.reviewing;
+  });
+
   await step('review-finished', async () => {
     await page.waitForFunction(
       (want) => {
