@@ -14,7 +14,7 @@ T.run(function()
   vim.cmd("BigPictureReview")
   T.out.review_cmd_ms = (vim.loop.hrtime() - t0) / 1e6
   -- The test writes held_file once the fake API holds the request.
-  T.wait("request held by the API", 20000, function()
+  T.wait_review("request held by the API", 20000, bp, buf, function()
     return vim.loop.fs_stat(I.held_file) ~= nil
   end)
   T.out.status_running = bp.status(buf)

@@ -12,7 +12,7 @@ T.run(function()
   vim.api.nvim_buf_set_lines(buf, I.edit.lnum, I.edit.lnum, false, I.edit.lines)
   vim.cmd("write")
   vim.cmd("BigPictureReviewChanges")
-  T.wait("changes review finished", 20000, function()
+  T.wait_review("changes review finished", 20000, bp, buf, function()
     return T.finished(bp, buf, "changes")
   end)
   T.wait("diagnostics", 5000, function()
@@ -23,7 +23,7 @@ T.run(function()
   T.out.last = bp.state(buf).last
 
   vim.cmd("BigPictureReviewFile")
-  T.wait("file review finished", 20000, function()
+  T.wait_review("file review finished", 20000, bp, buf, function()
     return T.finished(bp, buf, "file")
   end)
   T.out.file_last = bp.state(buf).last

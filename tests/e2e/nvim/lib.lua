@@ -99,6 +99,32 @@ function M.wait_note(name, ms, since, pattern)
   return found
 end
 
+---Like wait, but stop at once when a review ends unexpectedly (status not in `ok_statuses`,
+---default { "ok" }), with the review's own message: a broken server fails fast and clearly.
+function M.wait_review(name, ms, bp, bufnr, pred, ok_statuses)
+  ok_statuses = ok_statuses or { ok = true }
+  local failed
+  M.wait(name, ms, function()
+    local s = bp.state(bufnr)
+    if s and s.last and not s.running and not ok_statuses[s.last.status] then
+      failed = s.last
+      return true
+    end
+    return pred()
+  end)
+  if failed then
+    error(
+      string.format(
+        "%s: the review ended %s: %s",
+        name,
+        tostring(failed.status),
+        tostring(failed.message)
+      ),
+      0
+    )
+  end
+end
+
 ---Has the buffer's server finished a review of `kind` (and no other runs)?
 function M.finished(bp, bufnr, kind)
   local s = bp.state(bufnr)

@@ -11,7 +11,7 @@ T.run(function()
   end)
   vim.api.nvim_buf_set_lines(buf, I.edit.lnum, I.edit.lnum, false, I.edit.lines)
   vim.cmd("write")
-  T.wait("diagnostics after save", 20000, function()
+  T.wait_review("diagnostics after save", 20000, bp, buf, function()
     return #T.bp_diagnostics(buf) >= I.expect_findings
   end)
   T.wait("summary from reviewFinished", 5000, function()

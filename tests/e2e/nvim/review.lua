@@ -80,7 +80,7 @@ T.run(function()
   vim.cmd("buffer " .. buf)
 
   vim.cmd("BigPictureReview")
-  T.wait("diagnostics", 20000, function()
+  T.wait_review("diagnostics", 20000, bp, buf, function()
     return #T.bp_diagnostics(buf) >= I.expect_findings
   end)
   T.wait("review finished", 5000, function()
