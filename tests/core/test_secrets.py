@@ -430,6 +430,11 @@ NOT_SECRETS = [
     "    readonly STENCIL_PASS_DEPTH_PASS: 0x0B96;",
     "var xs = parse('beep', { PWD: '/home/robot' });",
     "  v8::Local<v8::Private> private_key = NewPrivateSymbol(isolate, key);",
+    'this.STORAGE_KEY="workbench.scm.quickDiffProviders.hidden"',
+    'this.STORAGE_KEY_LAST_KNOWN="chat.hasByokModels.lastKnown"',
+    'static logLevelChangedStorageKey="typescript.tsserver.logLevelChanged";',
+    'throw new TypeError("URL includes credentials: "+e);o=Zst({urlList:[y]}),a="cors"',
+    'l("div",{},"Used Tokens: ",l(T,{value:t.tokens})," / ","Priority:")',
     'var u="-----BEGIN PRIVATE KEY-----",h="-----END PRIVATE KEY-----";',
     "const re = /^-----BEGIN OPENSSH PRIVATE KEY-----(?:\\r\\n|\\n)([\\s\\S]+)(?:\\r\\n|\\n)"
     "-----END OPENSSH PRIVATE KEY-----$/;",
@@ -442,6 +447,28 @@ def test_ordinary_code_is_not_redacted(line: str):
     out, hits = redact(text)
     assert hits == [], hits
     assert out == text
+
+
+ALPHABETS = {
+    "hex": "0123456789abcdef",
+    "base62": B62,
+    "base64": B64,
+    "lower36": string.ascii_lowercase + string.digits,
+    "base32": UPPER32,
+    "django": string.ascii_lowercase + string.digits + "!@#$%^&*(-_=+)",
+}
+
+
+@pytest.mark.parametrize("alphabet", ALPHABETS)
+@pytest.mark.parametrize(("length", "recall"), [(20, 0.95), (32, 0.99), (40, 0.99)])
+def test_recall_of_random_keyed_values(alphabet: str, length: int, recall: float):
+    """Keyed random values of usual lengths are redacted whatever their alphabet (the misses
+    are the rare draws that look like words or repeat characters)."""
+    rng = random.Random(length)
+    chars = ALPHABETS[alphabet]
+    values = ["".join(rng.choice(chars) for _ in range(length)) for _ in range(400)]
+    caught = sum("<redacted:" in redact(f'API_TOKEN = "{v}"\n')[0] for v in values)
+    assert caught >= recall * len(values)
 
 
 # --------------------------------------------------------------------------- private keys

@@ -94,6 +94,8 @@ def _wordset(words: str) -> frozenset[str]:
 _MIN_PASSWORD_LEN = 6
 _MIN_GENERIC_LEN = 12
 _MIN_ENTROPY = 3.0  # bits per character, see the module docstring
+_MIN_HEX_ENTROPY = 2.5  # hex has 16 symbols: a random 12-character hex string averages 3.0
+_HEX = re.compile(r"[0-9a-fA-F]+")
 
 _DUMMY_WORDS = _wordset(
     """
@@ -163,7 +165,11 @@ _CODE_LIKE = re.compile(
 # A regular expression rather than a value: a character class with a range, \d \w \s, (?...
 _REGEX_LIKE = re.compile(r"\[\^|\[[^\]]{0,30}?\w-\w|\\[dwsDWSbB]|\(\?")
 _IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
-_MIN_WORDY = 3.5  # average characters per camel-case/digit piece of a name, see _is_code
+_MIN_WORDY = 3.5  # average letters per camel-case word of a name, see _is_wordy
+_MIN_VOWELS = 0.25
+_SEPARATED_WORDS = re.compile(r"[A-Za-z]{2}[._:/-][A-Za-z]{2}")
+# Expression syntax that no random token contains (Django-style keys may hold ( ) but not these).
+_CODE_SYNTAX = re.compile(r"[;{}<>,\[\]|]|=>")
 _PATH_LIKE = re.compile(r"(?:~|\.{1,2})?(?:/[\w.@-]+)+/?|[A-Za-z]:\\[\w.\\ -]*")
 _AUTH_SCHEME = re.compile(r"(?:Bearer|Basic|Token|Digest|bearer|basic|token)[ \t]+(?=\S)")
 
@@ -211,10 +217,22 @@ def _is_code(value: str) -> bool:
 
 
 def _is_wordy(value: str) -> bool:
-    """Made of a few long words (``sha256_token_to_refresh``, ``chat.entitlement.migrated``)
-    rather than the many short runs of letters and digits a random token breaks into."""
+    """Made of a few words (``sha256_token_to_refresh``, ``chat.hasByokModels.lastKnown``,
+    ``previousToken2``): at most one group of digits, letters in runs of 3.5 or more on average
+    once split at case changes, and either separators between the words or vowels in them as
+    in words (at least 25%; random letters have about 19%). A random token has digits all
+    through it, changes case every character or two, or has too few vowels."""
     pieces = _CAMEL.findall(value)
-    return bool(pieces) and sum(map(len, pieces)) >= _MIN_WORDY * len(pieces)
+    words = [p for p in pieces if not p[0].isdigit()]
+    if not words or len(pieces) - len(words) > 1:
+        return False
+    letters = sum(map(len, words))
+    if letters < _MIN_WORDY * len(words):
+        return False
+    if _SEPARATED_WORDS.search(value):
+        return True
+    vowels = sum(1 for w in words for ch in w if ch in "aeiouAEIOU")
+    return vowels >= _MIN_VOWELS * letters
 
 
 def _is_prose(value: str) -> bool:
@@ -236,15 +254,16 @@ def _password_value_ok(value: str) -> bool:
 def _generic_value_ok(value: str) -> bool:
     if len(value) < _MIN_GENERIC_LEN or not value.isascii() or _is_placeholder(value):
         return False
-    if any(ch.isspace() for ch in value) or "://" in value or _is_wordy(value):
+    if any(ch.isspace() for ch in value) or "://" in value or _CODE_SYNTAX.search(value):
         return False
-    has_digit = has_alpha = False
-    for ch in value:
-        if ch.isdigit():
-            has_digit = True
-        elif ch.isalpha():
-            has_alpha = True
-    return has_digit and has_alpha and _entropy(value) >= _MIN_ENTROPY
+    if _is_wordy(value):
+        return False
+    has_digit = any(ch.isdigit() for ch in value)
+    if has_digit and _HEX.fullmatch(value):
+        return any(ch.isalpha() for ch in value) and _entropy(value) >= _MIN_HEX_ENTROPY
+    if not has_digit and not (len(value) >= 16 and _has_mixed_case(value)):
+        return False
+    return any(ch.isalpha() for ch in value) and _entropy(value) >= _MIN_ENTROPY
 
 
 def _random_token(value: str, min_entropy: float = _MIN_ENTROPY) -> bool:
@@ -321,10 +340,13 @@ def _classify_key(key: str) -> str | None:
 _NAME_TAIL = r"""[\w.$-]{0,200}+(?:\\?["'`])?\]?(?:[ \t]+(?:string|str|&str|\[\]byte|char\[\]))?[ \t]*[:=!>]"""
 _LOW_PASSES = (
     re.compile(
-        r"k(?:ey(?P<pem>(?: block)? ?-{4,5})"  # "...PRIVATE KEY-----": a key block may follow
-        r"|(?:ey|(?<=tok)en)"
+        r"k(?:ey(?:(?P<pem>(?: block)? ?-{4,5})"  # "...PRIVATE KEY-----": a key block may follow
+        + "|"
         + _NAME_TAIL
-        + r"|(?<=[sr]k)(?<![a-z0-9][sr]k)(?P<k>-[a-z0-9_-]{20}|_(?:live|test)_[a-z0-9]{10}))"
+        + r")|(?<=tok)en"
+        + _NAME_TAIL
+        + r"|(?P<k>[-_])(?<=[sr]k[-_])(?<![a-z0-9][sr]k[-_])"
+        + r"(?:(?<=-)[a-z0-9_-]{20}|(?<=_)(?:live|test)_[a-z0-9]{10}))"
     ),
     re.compile(r"p(?:(?:ass|wd)" + _NAME_TAIL + r"|(?P<p>ypi-age|m_|at_(?<=github_pat_)))"),
     re.compile(r"cre(?:d|(?<=secre)t)" + _NAME_TAIL),
