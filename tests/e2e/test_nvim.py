@@ -632,3 +632,28 @@ def test_settings_reach_the_server_and_keys_never_do(nvim, workspace, backend, t
     assert len(errors) == 2 and all("ANTHROPIC_API_KEY" in e for e in errors), notes(data)
     assert any("unknown setting 'colour'" in m for m in notes(data, WARN))
     assert backend.fake.messages_requests() == []  # estimates never call the API
+
+
+def test_clear_messages_when_nothing_can_run(nvim, workspace, tmp_path):
+    outside = write(tmp_path, "outside/notes.py", "x = 1\n")
+    data = run_driver(
+        nvim,
+        "edges.lua",
+        {
+            "workspace": str(workspace),
+            "missing_cmd": str(tmp_path / "no-such-bigpicture"),
+            "project_file": "app/db.py",
+            "project_file_2": "app/other.py",
+            "outside_file": str(outside),
+        },
+        {},
+        tmp_path,
+        workspace,
+    )
+    # A missing server is reported once, not once per buffer, and starts nothing.
+    assert [n["level"] for n in data["missing"]] == [ERROR], data["missing"]
+    assert "pip install bigpicture" in data["missing"][0]["msg"]
+    assert data["clients"] == 0
+    assert [n["level"] for n in data["missing_on_command"]] == [ERROR]
+    assert [(n["level"], "not in a project" in n["msg"]) for n in data["outside"]] == [(WARN, True)]
+    assert [n["level"] for n in data["dismiss"]] == [ERROR]

@@ -245,18 +245,21 @@ local function client_config(root)
   }
 end
 
-local function cmd_available()
+---Is the server command executable? Says so when it is not: once when attaching buffers,
+---every time when `loud` (a command the user ran).
+local function cmd_available(loud)
   local cmd = M.config.cmd
   if type(cmd) ~= "table" or vim.fn.executable(cmd[1]) == 1 then
     return true
   end
-  if not warned_cmd then
+  if loud or not warned_cmd then
     warned_cmd = true
     ui.notify(
       "BigPicture: '"
         .. tostring(cmd[1])
         .. "' is not executable. Install the server (pip install bigpicture) or set `cmd` in setup().",
-      levels.ERROR
+      levels.ERROR,
+      loud
     )
   end
   return false
@@ -344,7 +347,14 @@ local function with_client(bufnr, fn)
         "BigPicture: not in a project (no "
           .. table.concat(M.config.root_markers, " or ")
           .. " found)",
-        levels.WARN
+        levels.WARN,
+        true
+      )
+    elseif cmd_available(true) then
+      ui.notify(
+        "BigPicture: the language server could not start; see :help bigpicture-troubleshooting",
+        levels.ERROR,
+        true
       )
     end
     return
@@ -386,7 +396,8 @@ local function execute(client, bufnr, command, arguments, on_result, on_error)
       end
       ui.notify(
         string.format("BigPicture: %s failed: %s", command, tostring(err.message or err)),
-        levels.ERROR
+        levels.ERROR,
+        true
       )
       return
     end
@@ -423,16 +434,16 @@ end
 local function run_dismiss(client, bufnr, id, reason)
   execute(client, bufnr, "bigpicture.dismissFinding", { id, reason }, function()
     local label = reason == "wont-fix" and "won't fix" or reason:gsub("%-", " ")
-    ui.notify(string.format("BigPicture: finding dismissed (%s)", label), levels.INFO)
+    ui.notify(string.format("BigPicture: finding dismissed (%s)", label), levels.INFO, true)
   end)
 end
 
 local function run_explain(client, bufnr, id)
-  ui.notify("BigPicture: asking Claude about this finding…", levels.INFO)
+  ui.notify("BigPicture: asking Claude about this finding…", levels.INFO, true)
   execute(client, bufnr, "bigpicture.explainFinding", { id }, function(result)
     local answer = type(result) == "table" and result.answer or nil
     if type(answer) ~= "string" or answer == "" then
-      ui.notify("BigPicture: no explanation came back", levels.WARN)
+      ui.notify("BigPicture: no explanation came back", levels.WARN, true)
       return
     end
     vim.schedule(function()
@@ -475,13 +486,13 @@ function M.review(kind, bufnr)
   kind = kind or "workspace"
   bufnr = current(bufnr)
   if not REVIEW_COMMANDS[kind] then
-    ui.notify("BigPicture: unknown review kind '" .. tostring(kind) .. "'", levels.ERROR)
+    ui.notify("BigPicture: unknown review kind '" .. tostring(kind) .. "'", levels.ERROR, true)
     return
   end
   local arguments
   if kind == "file" then
     if not buf_path(bufnr) then
-      ui.notify("BigPicture: this buffer is not a file", levels.WARN)
+      ui.notify("BigPicture: this buffer is not a file", levels.WARN, true)
       return
     end
     arguments = { vim.uri_from_bufnr(bufnr) }
@@ -498,7 +509,7 @@ function M.plan(kind, bufnr)
   local arguments = { kind }
   if kind == "file" then
     if not buf_path(bufnr) then
-      ui.notify("BigPicture: this buffer is not a file", levels.WARN)
+      ui.notify("BigPicture: this buffer is not a file", levels.WARN, true)
       return
     end
     arguments[2] = vim.uri_from_bufnr(bufnr)
@@ -507,7 +518,7 @@ function M.plan(kind, bufnr)
     execute(client, bufnr, "bigpicture.showPlan", arguments, function(result)
       local text = type(result) == "table" and result.text or nil
       if type(text) ~= "string" then
-        ui.notify("BigPicture: the server returned no plan", levels.WARN)
+        ui.notify("BigPicture: the server returned no plan", levels.WARN, true)
         return
       end
       vim.schedule(function()
@@ -522,7 +533,7 @@ function M.cancel(bufnr)
   with_client(bufnr, function(client)
     execute(client, bufnr, "bigpicture.cancel", nil, function(result)
       if type(result) == "table" and result.cancelled == false then
-        ui.notify("BigPicture: no review is running", levels.INFO)
+        ui.notify("BigPicture: no review is running", levels.INFO, true)
       end
     end)
   end)
@@ -533,7 +544,11 @@ function M.clear(bufnr)
   with_client(bufnr, function(client)
     execute(client, bufnr, "bigpicture.clearFindings", nil, function(result)
       local n = type(result) == "table" and tonumber(result.cleared) or 0
-      ui.notify(string.format("BigPicture: cleared %d finding%s", n, n == 1 and "" or "s"))
+      ui.notify(
+        string.format("BigPicture: cleared %d finding%s", n, n == 1 and "" or "s"),
+        levels.INFO,
+        true
+      )
     end)
   end)
 end
@@ -543,7 +558,11 @@ function M.usage(bufnr)
   with_client(bufnr, function(client)
     execute(client, bufnr, "bigpicture.usage", nil, function(result)
       local text = type(result) == "table" and result.text or nil
-      ui.notify(type(text) == "string" and text or "BigPicture: no usage recorded yet")
+      ui.notify(
+        type(text) == "string" and text or "BigPicture: no usage recorded yet",
+        levels.INFO,
+        true
+      )
     end)
   end)
 end
@@ -593,13 +612,13 @@ end
 function M.dismiss(reason, bufnr)
   reason = (reason and reason ~= "") and reason or "false-positive"
   if reason ~= "false-positive" and reason ~= "wont-fix" then
-    ui.notify("BigPicture: reason must be false-positive or wont-fix", levels.ERROR)
+    ui.notify("BigPicture: reason must be false-positive or wont-fix", levels.ERROR, true)
     return
   end
   bufnr = current(bufnr)
   local _, id = M.finding_at_cursor(bufnr)
   if not id then
-    ui.notify("BigPicture: no finding under the cursor", levels.WARN)
+    ui.notify("BigPicture: no finding under the cursor", levels.WARN, true)
     return
   end
   with_client(bufnr, function(client)
@@ -612,7 +631,7 @@ function M.explain(bufnr)
   bufnr = current(bufnr)
   local _, id = M.finding_at_cursor(bufnr)
   if not id then
-    ui.notify("BigPicture: no finding under the cursor", levels.WARN)
+    ui.notify("BigPicture: no finding under the cursor", levels.WARN, true)
     return
   end
   with_client(bufnr, function(client)

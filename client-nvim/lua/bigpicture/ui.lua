@@ -8,11 +8,12 @@ local recent = {} -- message text -> uv.now() when shown
 local DEDUPE_MS = 3000
 
 ---vim.notify, scheduled (safe from any callback), without repeating the same text within a
----few seconds (the server's error message and the review summary often say the same thing).
-function M.notify(text, level)
+---few seconds (progress and summaries can say the same thing twice), unless `always` (the
+---answer to a command the user just ran).
+function M.notify(text, level, always)
   local now = uv.now()
   local seen = recent[text]
-  if seen and now - seen < DEDUPE_MS then
+  if seen and now - seen < DEDUPE_MS and not always then
     return
   end
   recent[text] = now

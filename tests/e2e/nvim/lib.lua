@@ -137,8 +137,11 @@ function M.client()
   return id and vim.lsp.get_client_by_id(id) or nil
 end
 
-function M.open(rel)
-  vim.cmd("edit " .. vim.fn.fnameescape(M.input.workspace .. "/" .. rel))
+function M.open(path)
+  if path:sub(1, 1) ~= "/" then
+    path = M.input.workspace .. "/" .. path
+  end
+  vim.cmd("edit " .. vim.fn.fnameescape(path))
   return vim.api.nvim_get_current_buf()
 end
 
