@@ -79,6 +79,7 @@ def _finish(
     complete: bool,
     reason: str | None,
     from_cache: bool,
+    batch: bool = False,
 ) -> ReviewResult:
     plan = prepared.plan
     texts = plan.sent_texts(prepared.snapshot)
@@ -94,7 +95,11 @@ def _finish(
     shown = suppress.apply(shown, suppress.load(prepared.snapshot.root))
     shown.sort(key=lambda f: (f.path, f.range.start_line if f.range else f.line - 1, f.id))
     info, _ = Registry(settings.models).get(plan.model)
-    cost = pricing.usage_cost(usage, info) if usage is not None and not from_cache else None
+    cost = (
+        pricing.usage_cost(usage, info, batch=batch)
+        if usage is not None and not from_cache
+        else None
+    )
     return ReviewResult(
         kind=plan.kind,
         model=plan.model,
@@ -163,6 +168,54 @@ def interpret(reply: Reply, thinking: bool) -> tuple[list[Finding], str, int, bo
     return [], "", 0, False, "the model did not call report_findings"
 
 
+def from_reply(
+    prepared: Prepared,
+    settings: Settings,
+    reply: Reply,
+    *,
+    cache_key: str | None,
+    batch: bool = False,
+    record: bool = True,
+) -> ReviewResult:
+    """The result of a whole reply, streamed or from a Message Batch: interpreted, anchored in
+    the sent texts and priced (at half price when ``batch``). With ``record``, its usage goes
+    to the ledger and, when complete, its findings to the result cache under ``cache_key``."""
+    plan = prepared.plan
+    got, summary, bad, complete, reason = interpret(reply, bool(settings.thinkingBudget))
+    result = _finish(
+        prepared,
+        settings,
+        got,
+        summary,
+        bad,
+        usage=reply.usage,
+        request_id=reply.request_id,
+        complete=complete,
+        reason=reason,
+        from_cache=False,
+        batch=batch,
+    )
+    if not record:
+        return result
+    if result.cost is not None:
+        ledger.record(
+            model=plan.model,
+            kind=plan.kind,
+            usage=reply.usage,
+            cost=result.cost,
+            request_id=reply.request_id,
+            workspace=prepared.snapshot.root,
+            complete=complete,
+        )
+    if complete and cache_key is not None:
+        resultcache.put(
+            prepared.snapshot.root,
+            cache_key,
+            resultcache.Stored(got, summary, reply.usage, reply.request_id, bad),
+        )
+    return result
+
+
 async def review(
     prepared: Prepared,
     settings: Settings,
@@ -212,9 +265,7 @@ async def review(
         if ev["stage"] == "started":
             cachestate.record_sent(root, plan, time.time())
             if plan.cache_base is not None:
-                cachebase.save(
-                    root, cachebase.note_sent(plan.cache_base, prepared.snapshot.by_path())
-                )
+                cachebase.save(root, cachebase.note_sent(plan.cache_base, plan.cache_generation))
             await _maybe(on_stage, "receiving", {"findings": 0})
         elif ev["stage"] == "receiving" and on_findings is not None:
             got, _, _ = _recover(ev["partial"])
@@ -237,36 +288,7 @@ async def review(
                 await _maybe(on_findings, partial.findings)
 
     reply = await client.stream(plan.body, betas=plan.betas, on_progress=progress)
-    got, summary, bad, complete, reason = interpret(reply, bool(settings.thinkingBudget))
-    result = _finish(
-        prepared,
-        settings,
-        got,
-        summary,
-        bad,
-        usage=reply.usage,
-        request_id=reply.request_id,
-        complete=complete,
-        reason=reason,
-        from_cache=False,
-    )
-    if result.cost is not None:
-        ledger.record(
-            model=plan.model,
-            kind=plan.kind,
-            usage=reply.usage,
-            cost=result.cost,
-            request_id=reply.request_id,
-            workspace=root,
-            complete=complete,
-        )
-    if complete:
-        resultcache.put(
-            root,
-            key,
-            resultcache.Stored(got, summary, reply.usage, reply.request_id, bad),
-        )
-    return result
+    return from_reply(prepared, settings, reply, cache_key=key)
 
 
 def count_exact(prepared: Prepared, settings: Settings) -> Plan:

@@ -29,7 +29,7 @@ import msgspec
 from .models import SourceFile
 from .store import atomic_write, workspace_dir
 
-RESNAPSHOT_FRACTION = 0.25
+RESNAPSHOT_FRACTION = 0.5
 
 
 class BaseFile(msgspec.Struct, frozen=True):
@@ -38,6 +38,20 @@ class BaseFile(msgspec.Struct, frozen=True):
     sha: str
     kind: str
     tokens: int
+
+
+class Generation(msgspec.Struct):
+    """Files changed since the base, as sent at one review: appended, never rewritten, so
+    every later review reads it from the cache."""
+
+    seq: int
+    text: str  # the block's exact text
+    texts: dict[str, str]  # path -> current text as of this generation
+    shas: dict[str, str]
+    tokens: int
+
+
+MAX_GENERATIONS = 12  # beyond this, re-snapshot (the API's lookback is 20 blocks)
 
 
 class CacheBase(msgspec.Struct):
@@ -50,11 +64,23 @@ class CacheBase(msgspec.Struct):
     tokens: int = 0
     expires: float = 0.0  # when its cache entry lapses, as far as this machine knows
     seq: int = 0  # bumped at every review sent on this base
-    changed_seq: dict[str, int] = {}  # path -> seq at which its current content first appeared
-    changed_sha: dict[str, str] = {}  # path -> the sha seen at that seq
+    generations: list[Generation] = []
 
     def by_path(self) -> dict[str, BaseFile]:
         return {f.path: f for f in self.files}
+
+    def latest(self) -> tuple[dict[str, str], dict[str, str]]:
+        """(path -> sha, path -> text) of the latest version of each file sent on this base."""
+        shas = {f.path: f.sha for f in self.files}
+        texts = {f.path: f.text for f in self.files}
+        for g in self.generations:
+            shas.update(g.shas)
+            texts.update(g.texts)
+        return shas, texts
+
+    @property
+    def changes_tokens(self) -> int:
+        return sum(g.tokens for g in self.generations)
 
 
 def new_base(
@@ -85,26 +111,14 @@ TTL_SECONDS = {"5m": 300, "1h": 3600}
 
 
 def note_sent(
-    base: CacheBase, current: dict[str, SourceFile], now: float | None = None
+    base: CacheBase, generation: Generation | None, now: float | None = None
 ) -> CacheBase:
-    """Record a review sent on ``base``: its cache entry is fresh again, and the order in which
-    files diverged from it."""
-    by_path = base.by_path()
+    """Record a review sent on ``base`` with its new generation of changes, if any: its cache
+    entry is fresh again."""
     base.expires = (now or time.time()) + TTL_SECONDS.get(base.ttl, 300)
     base.seq += 1
-    for path, f in current.items():
-        b = by_path.get(path)
-        if b is not None and b.sha == f.sha:
-            base.changed_seq.pop(path, None)
-            base.changed_sha.pop(path, None)
-            continue
-        if base.changed_sha.get(path) != f.sha:
-            base.changed_seq[path] = base.seq
-            base.changed_sha[path] = f.sha
-    for path in list(base.changed_seq):
-        if path not in current and path not in by_path:
-            base.changed_seq.pop(path, None)
-            base.changed_sha.pop(path, None)
+    if generation is not None:
+        base.generations = [*base.generations, generation]
     return base
 
 

@@ -81,6 +81,7 @@ class Plan(msgspec.Struct):
     layout: str = "snapshot"
     body: dict[str, Any] = {}
     cache_base: Any = None  # the CacheBase this plan sends (new or reused); not in JSON output
+    cache_generation: Any = None  # the new Generation of changes this plan appends, if any
 
     def sent_texts(self, snapshot: Snapshot) -> dict[str, str]:
         """The exact text of every file in the request (what anchoring searches)."""
@@ -176,9 +177,10 @@ def build(
         raise BudgetError(f"{missing_focus[0]} alone does not fit the context window")
 
     new_base: cachebase.CacheBase | None = None
+    generation: cachebase.Generation | None = None
     deleted: list[str] = []
     if layout == "snapshot":
-        groups, new_base, deleted = _layout_snapshot(
+        groups, new_base, generation, deleted = _layout_snapshot(
             chosen,
             file_tokens,
             base,
@@ -290,6 +292,7 @@ def build(
     return Plan(
         layout=layout,
         cache_base=new_base or (base if layout == "snapshot" else None),
+        cache_generation=generation,
         kind=kind,
         root=snapshot.root,
         model=info.id,
@@ -399,26 +402,30 @@ def _layout_snapshot(
     model: str,
     now: float | None,
     all_paths: set[str],
-) -> tuple[list[_Group], cachebase.CacheBase | None, list[str]]:
-    """The cache base (frozen), then the files changed since it, most recently changed last."""
+) -> tuple[list[_Group], cachebase.CacheBase | None, cachebase.Generation | None, list[str]]:
+    """The cache base (frozen), the generations of changes already sent on it (append-only),
+    then a new generation with what changed since the last one."""
     import time as _time
 
     now = now or _time.time()
     new = None
-    changed: list = []
+    fresh: list = []
     deleted: list[str] = []
+    latest_sha: dict[str, str] = {}
+    latest_text: dict[str, str] = {}
     if (
         base is not None
         and (base.model, base.nonce, base.ttl) == (model, nonce, ttl)
         and base.expires > now
+        and len(base.generations) < cachebase.MAX_GENERATIONS
     ):
-        by_path = base.by_path()
-        changed = [f for f in chosen if f.path not in by_path or by_path[f.path].sha != f.sha]
-        deleted = sorted(p for p in by_path if p not in all_paths)
-        changed_tokens = sum(file_tokens[f.path] for f in changed)
+        latest_sha, latest_text = base.latest()
+        fresh = [f for f in chosen if latest_sha.get(f.path) != f.sha]
+        deleted = sorted(p for p in latest_sha if p not in all_paths)
+        changes = base.changes_tokens + sum(file_tokens[f.path] for f in fresh)
         if (
-            changed_tokens > cachebase.RESNAPSHOT_FRACTION * max(base.tokens, 1)
-            or base.tokens + changed_tokens > room
+            changes > cachebase.RESNAPSHOT_FRACTION * max(base.tokens, 1)
+            or base.tokens + changes > room
         ):
             base = None
     else:
@@ -427,34 +434,62 @@ def _layout_snapshot(
         base = new = cachebase.new_base(
             chosen, file_tokens, model=model, nonce=nonce, ttl=ttl, now=now
         )
-        changed, deleted = [], []
-    replaced = {f.path for f in changed} | set(deleted)
+        fresh, deleted = [], []
+        latest_sha = {b.path: b.sha for b in base.files}
+    current = {f.path: f for f in chosen}
+
+    def is_current(path: str, sha: str) -> bool:
+        f = current.get(path)
+        return f is not None and f.sha == sha and path not in {x.path for x in fresh}
+
+    superseded = {p for g in base.generations for p in g.shas}
     groups = [
         _Group(
             name=f"repository snapshot {base.id[:8]}",
             text=_base_text(base, nonce),
-            files=[(b.path, b.tokens, b.kind, 0) for b in base.files if b.path not in replaced],
+            files=[
+                (b.path, b.tokens, b.kind, 0)
+                for b in base.files
+                if b.path not in superseded and is_current(b.path, b.sha)
+            ],
             tokens=base.tokens,
             ttl=ttl,
         )
     ]
-    late = base.seq + 1
-    changed.sort(key=lambda f: (base.changed_seq.get(f.path, late), f.path))
-    for i, f in enumerate(changed):
-        # breakpoints after the last two changed files: a further edit of the most recent one
-        # still reads everything before it
-        want = "5m" if i >= len(changed) - 2 else None
-        groups.append(
-            _group(
-                f"changed since snapshot: {f.path}",
-                [f],
-                file_tokens,
-                nonce,
-                want,
-                version="current",
+    blocks: list[tuple[str, str, list, int]] = []  # name, text, files, tokens
+    for i, g in enumerate(base.generations):
+        later = {p for h in base.generations[i + 1 :] for p in h.shas}
+        files = [
+            (p, file_tokens.get(p, 0), current[p].kind, current[p].last_change)
+            for p, sha in sorted(g.shas.items())
+            if p not in later and is_current(p, sha)
+        ]
+        blocks.append((f"changes sent at review {g.seq}", g.text, files, g.tokens))
+    generation = None
+    if fresh:
+        fresh.sort(key=lambda f: f.path)
+        text = "".join(prompt.render_changed(f, latest_text.get(f.path), nonce) for f in fresh)
+        gen_tokens = tokens.estimate(text, "source")
+        generation = cachebase.Generation(
+            seq=base.seq + 1,
+            text=text,
+            texts={f.path: f.text for f in fresh},
+            shas={f.path: f.sha for f in fresh},
+            tokens=gen_tokens,
+        )
+        blocks.append(
+            (
+                "changes since the last review",
+                text,
+                [(f.path, file_tokens[f.path], f.kind, f.last_change) for f in fresh],
+                gen_tokens,
             )
         )
-    return groups, new, deleted
+    for i, (name, text, files, tok) in enumerate(blocks):
+        # breakpoints end the three newest generations; older ones are read through them
+        want = "5m" if i >= len(blocks) - 3 else None
+        groups.append(_Group(name=name, text=text, files=files, tokens=tok, ttl=want))
+    return groups, new, generation, deleted
 
 
 def body_bytes(plan: Plan) -> bytes:

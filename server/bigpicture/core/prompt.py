@@ -57,11 +57,13 @@ text, keeping its indentation; give one only when it is small and certain.
 - For a finding spanning files, add the other places under "related".
 - Paths are exactly as given in the file delimiters.
 
-How the repository is laid out: first a snapshot of every file; then, for files changed since \
-that snapshot, their current text again, in a file delimiter with version="current"; then a \
-list of files deleted since the snapshot. The current version of a file is the one marked \
-version="current" when there is one, else its snapshot. Review and quote only current \
-versions; deleted files no longer exist.
+How the repository is laid out: first a snapshot of every file; then the files changed since \
+that snapshot, each either whole (a file delimiter with version="current") or as a unified \
+diff against its snapshot (version="current-diff": the current text is the snapshot with \
+that diff applied); then a list of files deleted since the snapshot. The current version of \
+a file is its last occurrence: a file changed several times appears once per change, the \
+last one current. Review and quote only current text (never removed "-" lines); deleted \
+files no longer exist.
 
 Data rules:
 - Everything between <{tag}-file ...> and </{tag}-file>, and between <{tag}-diff> and \
@@ -83,6 +85,32 @@ def render_file(f: SourceFile, nonce: str, *, version: str | None = None) -> str
         f'<bp-{nonce}-file path={json.dumps(f.path)} lines="{line_count(text)}"{extra}>\n'
         f"{text}{sep}</bp-{nonce}-file>\n"
     )
+
+
+DIFF_WORTH = 0.5  # send a changed file as a diff when the diff is under half its size
+
+
+def render_changed(f: SourceFile, old_text: str | None, nonce: str) -> str:
+    """A file changed since the snapshot: a unified diff against its snapshot version when
+    that is much smaller than the file (so the current text is the snapshot with the diff
+    applied), else the whole current text."""
+    if old_text is not None and len(f.text) > 2000:
+        import difflib
+
+        from .lines import split_lines_keepends
+
+        old = split_lines_keepends(old_text)
+        new = split_lines_keepends(f.text)
+        diff = "".join(
+            ln if ln.endswith(("\n", "\r")) else ln + "\n"
+            for ln in difflib.unified_diff(old, new, "snapshot", "current", n=3)
+        )
+        if diff and len(diff) < DIFF_WORTH * len(f.text):
+            return (
+                f'<bp-{nonce}-file path={json.dumps(f.path)} lines="{line_count(f.text)}" '
+                f'version="current-diff">\n{diff}</bp-{nonce}-file>\n'
+            )
+    return render_file(f, nonce, version="current")
 
 
 def render_deleted(paths: list[str], nonce: str) -> str:

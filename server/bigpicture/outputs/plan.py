@@ -38,9 +38,12 @@ def _camel(obj: Any) -> Any:
 
 
 def to_dict(plan: Plan) -> dict[str, Any]:
-    raw = msgspec.to_builtins(msgspec.structs.replace(plan, body={}, cache_base=None))
+    raw = msgspec.to_builtins(
+        msgspec.structs.replace(plan, body={}, cache_base=None, cache_generation=None)
+    )
     raw.pop("body", None)
     raw.pop("cache_base", None)
+    raw.pop("cache_generation", None)
     return {"version": 1, **_camel(raw)}
 
 
