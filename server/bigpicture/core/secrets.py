@@ -2,38 +2,60 @@
 
 ``redact`` is called on exactly the text that leaves the machine: whole files, and unified
 diff text with its removed (``-``) and context lines. A secret *value* becomes
-``<redacted:RULE>``; the key name, the quotes, the rest of the line and every line ending stay,
-so the file is still reviewed and line numbers stay right. A private-key block keeps its
-BEGIN/END lines and its line count, with every body line replaced. Nothing of a value is kept:
-no prefix, no suffix, no length.
+``<redacted:RULE>``; the name, the quotes, the rest of the line and every line ending stay, so
+the file is still reviewed and line numbers stay right. A private-key block keeps its BEGIN and
+END lines and its line count, each body line replaced (also inside one JSON string with ``\\n``
+escapes, and with diff markers and string quotes kept). Nothing of a value is kept: no prefix,
+no suffix, no length.
 
-How it stays fast: every rule is either
+Rules (ids in ``RULES``):
 
-* a token with a fixed literal prefix (``AKIA``, ``ghp_``, ``sk-ant-``, ``-----BEGIN`` ...),
-  found by a regex that starts with that literal, so the regex engine skips ahead with its
-  literal-prefix search and a file without the prefix costs one fast pass; or
-* a keyword assignment (``password = "..."``, ``API_TOKEN=...``, ``"secret": "..."``), found by
-  searching a lower-cased copy for a handful of keywords and trying one anchored regex at each
-  hit; the value is then judged in Python.
+* Tokens with a fixed shape: AWS access key ids (AKIA/ASIA/ABIA/ACCA) and, on the same line,
+  40-character secret keys; GitHub (ghp_ gho_ ghu_ ghs_ ghr_ github_pat_), Anthropic (sk-ant-),
+  OpenAI (sk-, sk-proj-), Slack (xox?-, xapp-, hooks.slack.com paths), Stripe (sk_/rk_ live and
+  test), Google (AIza), npm (npm_), PyPI (pypi-AgE), JWTs; each must also look machine-made
+  (letters and digits, entropy), so ``sk-learn-compatible`` is left alone.
+* ``private-key``: PEM/OpenSSH/PGP private-key blocks (RSA, EC, DSA, OPENSSH, ENCRYPTED, PGP,
+  plain), with or without an END line.
+* ``connection-string``: the password of ``scheme://user:password@host`` (postgres, mysql,
+  mongodb+srv, redis, amqp, https ...), up to the last ``@``.
+* ``password-assignment`` and ``generic-secret-assignment``: a value assigned to a name that
+  says password (password, passwd, passphrase, pwd, a final ``pass``) or secret (secret, token,
+  credential, auth, api/access/private/... key), in any of the usual syntaxes: ``=``, ``:``,
+  ``:=``, ``=>``, ``==``, JSON and dict keys, type annotations, ``export X=``, XML elements.
+  Names that are *about* a secret (``token_url``, ``password_field``, ``max_tokens``,
+  ``tokenizer``, ``author``) are left alone.
 
-Which keyed values count as secrets (decided here, tested in ``tests/core/test_secrets.py``):
+When a keyed value counts as a secret (each choice is pinned by a test):
 
-* ``password-assignment`` (names with password/passwd/passphrase/pwd, or a ``pass`` component):
-  a literal of at least 6 characters that is not a placeholder or dummy word and has two
-  character classes (lower, upper, digit, other), or 10+ characters, or an entropy of at least
-  3.0 bits per character. Passwords are often low-entropy, so no entropy floor beyond that.
-* ``generic-secret-assignment`` (secret, token, api key, access key, private key, credentials,
-  auth...): a literal of at least 12 characters, without whitespace, with both a letter and a
-  digit, and a Shannon entropy of at least 3.0 bits per character. For random strings of that
-  length the entropy is 3.2 bits (hex) to 3.6 bits (base62) and more; repeated or word-like
-  strings (``abc123abc123``: 2.6; ``2024-01-01T00:00:00Z``: 2.9) fall below it. Requiring a
-  digit removes identifiers and words; a random 12+ character token has no digit with a
-  probability below 2% (base62) and far less as it grows.
-* Values that are code, not literals (``os.environ["X"]``, ``get_token()``, ``None``, a type
-  annotation, a dotted name), empty, or placeholders (``changeme``, ``<your-key>``, ``${VAR}``,
-  ``{{ var }}``, ``xxxx``, ``****``, values containing "example", "dummy", "test" ...) are left.
+* Passwords: at least 6 characters, not a placeholder or a dummy word, not prose or a path,
+  and two character classes, or 10+ characters, or entropy >= 3.0 bits per character.
+  Passwords are often low-entropy, so there is no stronger entropy floor.
+* Generic secrets: ASCII, at least 12 characters, no whitespace or expression syntax, not made
+  of words, and Shannon entropy >= 3.0 bits per character (>= 2.5 for hex-only values: a
+  random 12-character hex string averages 3.0, base62 3.4, and both grow with length, while
+  ``abc123abc123`` has 2.6), with a digit (or, at 16+ characters, mixed case). Measured on
+  random values keyed as ``API_TOKEN``: at 32 characters at most 0.3% are missed in any of hex,
+  base62, base64, base32, lower-case alphanumeric and Django-style alphabets; at 20, < 4%.
+* An unquoted value is judged by where it stands. On a shell/env/properties line
+  (``export X=v``, ``X=v`` at the start of a line) it is a literal, whatever it holds. Anywhere
+  else it may be code: it ends at ``,`` ``;`` or the next ``&name=``, and names, calls,
+  member access, numbers and operators (``os.environ["X"]``, ``get_token()``,
+  ``self.password``, ``previousToken2``, ``0x0B96``, ``a ?? b``) are not values.
+* Placeholders are never secrets: empty, ``changeme``, ``<your-key>``, ``${VAR}``, ``$VAR``,
+  ``{{ var }}``, ``%s``, ``xxxx``, ``****``, and values containing "example", "dummy", "test",
+  "password" and the like.
 
-Fail closed: any internal error raises ``SecretScanError``, whose detail never holds text.
+How it stays fast (about 130 MB/s of source on one core, see ``bench/bench_secrets.py``):
+CPython's regex engine scans for a pattern's leading literal in a tight C loop, but tries a
+pattern that starts with a class or an alternation at nearly every position. So each pass
+starts with one literal (``A``, ``gh``, ``x``, ``J``, ``://`` on the text; ``k``, ``p``, ``cre``,
+``auth`` on a lower-cased copy, where related needles share a pass), keyword passes already
+require an assignment operator after the name, and Python only sees real candidates. Every
+pass consumes what it looked at, so pathological input stays linear.
+
+Fail closed: any internal error raises ``SecretScanError``, whose message and detail never
+hold text from the input.
 """
 
 from __future__ import annotations
@@ -48,7 +70,7 @@ import msgspec
 from .errors import SecretScanError
 from .lines import line_starts
 
-__all__ = ["RULES", "RedactionHit", "redact"]
+__all__ = ["RULES", "RedactionHit", "placeholder", "redact"]
 
 
 class RedactionHit(msgspec.Struct, frozen=True):
@@ -329,13 +351,13 @@ def _classify_key(key: str) -> str | None:
 
 # --------------------------------------------------------------------------- scanning
 #
-# CPython's regex engine scans for a pattern's leading literal in a tight C loop (about
-# 1.5-2 GB/s here) but tries a pattern that starts with a character class or an alternation of
-# different letters at nearly every position (under 200 MB/s). So each pass below starts with
-# one literal, and related needles share a pass through that literal: "k" finds key, token and
-# sk-/sk_/rk_; "p" finds pass, pwd, pypi-, npm_ and github_pat_; "cre" finds secret and cred. Keyword passes
-# run on a lower-cased copy and already require an assignment operator after the name, so
-# Python only sees real candidates.
+# CPython's regex engine scans for a pattern's leading literal in a tight C loop (1.5-2 GB/s
+# here) but tries a pattern that starts with a character class or an alternation of different
+# letters at nearly every position (under 200 MB/s). So each pass starts with one literal, and
+# related needles share a pass: "k" finds key, token, sk-/sk_/rk_ and the "KEY-----" ending a
+# BEGIN line; "p" finds pass, pwd, pypi-, npm_ and github_pat_; "cre" finds secret and cred.
+# Keyword passes run on a lower-cased copy and already require an assignment operator after
+# the name, so Python only sees real candidates.
 
 _NAME_TAIL = r"""[\w.$-]{0,200}+(?:\\?["'`])?\]?(?:[ \t]+(?:string|str|&str|\[\]byte|char\[\]))?[ \t]*[:=!>]"""
 _LOW_PASSES = (
@@ -381,11 +403,12 @@ _ASSIGN_AT = re.compile(
 _VALUE_GROUPS = ("tq", "dq", "sq", "bq", "eq")
 # What may stand before a name at the start of a config line: indentation, a diff marker, a
 # YAML list dash, a shell "export".
-_CONFIG_LEAD = re.compile(r"[ \t+-]*(?P<export>(?:export|set|declare -x)[ \t]+)?")
+_CONFIG_LEAD = re.compile(r"[ \t+-]*(?P<export>(?:export|set|declare -x|ENV|ARG)[ \t]+)?")
+_ENV_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
 # Outside shell/env/properties lines an unquoted value ends at a separator (or at the next
 # parameter of a query string), and one holding an operator is an expression.
 _VALUE_END = re.compile(r"[,;]|&(?=[A-Za-z_][\w.\[\]-]*=)")
-_OPERATOR = re.compile(r"[?|\\]|&&|=>|[=!]=")
+_OPERATOR = re.compile(r"[?|\\]|&&|=>|[=!]=(?!=*$)")  # "==" at the end is base64 padding
 _CALL_LIKE = re.compile(r"[A-Za-z_$][\w$.]*[(\[]")
 _TOKENISH = re.compile(r"[A-Za-z0-9_+/=.-]+")
 _ANN_SPLIT = re.compile(r"[\s,;|]+")
@@ -637,6 +660,14 @@ def _value_of(text: str, m: re.Match[str], key_start: int) -> tuple[int, str, st
     value = _VALUE_END.split(value, 1)[0].rstrip(")]}")
     if _OPERATOR.search(value):
         return start, "", "code"
+    if (
+        at_line_start
+        and m.group("op") == ":"
+        and _ENV_NAME.fullmatch(text, key_start, m.end("key"))
+    ):
+        # "DB_PASSWORD: value" (a CI or compose environment block): a literal unless it reads
+        # as a type or an expression (pydantic settings declare "DB_PASSWORD: SecretStr").
+        return start, value, ("code" if _CODE_LIKE.fullmatch(value) else "literal")
     return start, value, "code"
 
 
