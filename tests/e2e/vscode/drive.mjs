@@ -118,9 +118,24 @@ async function codeActions(want) {
   await input.fill(`:${want.line}:${want.column}`);
   await page.keyboard.press('Enter');
   await input.waitFor({ state: 'hidden' });
-  await page.keyboard.press('Control+.');
+  // Ctrl+. acts on the focused editor: wait until the focus is back in it.
+  await page.waitForFunction(() => document.activeElement?.closest('.editor-instance .monaco-editor'));
   const action = page.locator('.action-widget .monaco-list-row').filter({ hasText: want.title }).first();
-  await action.waitFor({ state: 'visible' });
+  // The key can still be lost while the widget settles: press again (at most three times) when
+  // the menu has not appeared.
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press('Control+.');
+    try {
+      await action.waitFor({ state: 'visible', timeout: attempt < 3 ? 5000 : TIMEOUT });
+      break;
+    } catch (err) {
+      if (attempt >= 3) {
+        throw err;
+      }
+      mark(`Ctrl+. again (${attempt})`);
+      await page.keyboard.press('Escape');
+    }
+  }
   mark('actions shown');
   return { editor, action };
 }
@@ -183,12 +198,13 @@ try {
   await step('reviewing', async () => {
     // The fake API holds the model's answer until this step has seen the review in progress.
     // The server's progress: a stage in the status bar, a cancellable notification.
+    // (Held after message_start, the review is sending or receiving; each UI part is waited on.)
     await page.waitForFunction(() => {
       const items = [...document.querySelectorAll('.statusbar-item')];
-      return items.some((el) => /BigPicture: reviewing workspace: sending/.test(el.textContent));
+      return items.some((el) => /BigPicture: reviewing workspace: (sending|receiving)/.test(el.textContent));
     });
+    const toast = await notification(/BigPicture: reviewing the workspace: (sending|receiving)/);
     const status = (await statusItem().innerText()).trim();
-    const toast = await notification(/BigPicture: reviewing the workspace/);
     const released = await fetch(`${config.fakeUrl}/_fake/release`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
