@@ -101,6 +101,9 @@ test('settings that choose the executable are not folder-scoped', () => {
     assert.equal(properties[`bigpicture.${key}`].scope, 'machine-overridable', key);
   }
   assert.equal(pkg.capabilities.untrustedWorkspaces.supported, false);
+  // It runs where the files and the server are (the remote side of a remote window).
+  assert.deepEqual(pkg.extensionKind, ['workspace']);
+  assert.equal(pkg.capabilities.virtualWorkspaces.supported, false);
 });
 
 test('engines.vscode runs on code-server 4.139.1 and @types/vscode is no newer', () => {

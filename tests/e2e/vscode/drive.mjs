@@ -1,6 +1,8 @@
 // Drives code-server (VS Code 1.139 in the browser) in headless Chromium through one BigPicture
 // session, as a person would: set the API key in the masked box, run "Review Workspace" from the
-// command palette, confirm the cost, read the Problems panel, apply a quick fix, read the status bar.
+// command palette, confirm the cost, watch the review's progress (then release the fake API's
+// held answer), read the Problems panel, apply a quick fix with Ctrl+., ask for an explanation,
+// open the usage and the plan, read the status bar.
 //
 // Usage: node drive.mjs <config.json>
 // The config (written by tests/e2e/test_vscode.py) names the code-server URL, the workspace, the
@@ -15,8 +17,18 @@ const out = config.outDir;
 mkdirSync(out, { recursive: true });
 const TIMEOUT = config.stepTimeoutMs ?? 45000;
 
-const results = { steps: [], problems: [], statusBar: null, editorLine: null, dialog: null };
-// (also: explanation, usage, plan, planMessage)
+const results = {
+  steps: [],
+  dialog: null,
+  reviewing: null,
+  problems: [],
+  editorLine: null,
+  explanation: null,
+  usage: null,
+  plan: null,
+  planMessage: null,
+  statusBar: null,
+};
 const save = () => writeFileSync(join(out, 'results.json'), JSON.stringify(results, null, 2));
 
 const browser = await chromium.launch({
