@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from conftest import commit, write
-from fake_api import ErrorReply, FakeAnthropic, HeldReply, ToolReply
+from fake_api import ErrorReply, FakeAnthropic, HeldReply, TextReply, ToolReply
 from lsprotocol import types as lsp
 from planted import planted_findings
 from pygls import uris
@@ -419,3 +419,27 @@ async def test_configuration_change_takes_effect(session: Session):
     summary = await session.command("bigpicture.reviewWorkspace")
     assert summary["findings"] == 4  # the medium architecture finding is hidden
     assert all(d.code != "architecture" for d in session.diags("app/db.py"))
+
+
+async def test_keep_warm_makes_the_first_review_a_cache_read(defects, fake, tmp_path):
+    fake.default = TextReply("", stop_reason="max_tokens")  # what max_tokens 0 yields
+    s = await start(defects, fake, settings={"keepWarm": True}, data_dir=tmp_path / "d")
+    try:
+        warmed = await asyncio.wait_for(
+            s.client.wait_for_notification("bigpicture/cacheWarmed"), 30
+        )
+        assert warmed is not None
+        (warm,) = fake.messages_requests()
+        assert warm.body["max_tokens"] == 0
+        assert warm.body["tools"][0]["name"] == "report_findings"
+        fake.script(ToolReply(planted_findings()))
+        summary = await s.command("bigpicture.reviewWorkspace")
+        assert summary["status"] == "ok"
+        assert summary["cacheReadShare"] > 0.9  # the repository was already in the cache
+        first, second = fake.messages_requests()
+        assert (
+            first.body["messages"][0]["content"][:-1] == second.body["messages"][0]["content"][:-1]
+        )
+    finally:
+        await s.client.shutdown_session()
+        await s.client.stop()

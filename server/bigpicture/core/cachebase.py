@@ -29,7 +29,7 @@ import msgspec
 from .models import SourceFile
 from .store import atomic_write, workspace_dir
 
-RESNAPSHOT_FRACTION = 0.5
+RESNAPSHOT_FRACTION = 1.0
 
 
 class BaseFile(msgspec.Struct, frozen=True):

@@ -74,6 +74,10 @@ class Settings:
     maxOutputTokens: int = 16000
     """The ``max_tokens`` of a review request (the findings JSON, plus thinking when enabled)."""
 
+    keepWarm: bool = False
+    """Language server: keep the repository prefix in the prompt cache while you edit, so the
+    first review on save reads it (one small request per cache lifetime, at 0.1x input)."""
+
     debounceMs: int = 1500
     """Language server: quiet period after the last save before a review on save starts."""
 

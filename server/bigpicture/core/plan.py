@@ -318,6 +318,24 @@ def build(
     )
 
 
+WARM_TEXT = "Cache warm-up: no review is needed now; do not answer."
+
+
+def warm_body(plan: Plan) -> dict[str, Any] | None:
+    """The cheapest request that refreshes the plan's cached prefix: the same tools, tool
+    choice, instructions and repository blocks, a one-line last block, and ``max_tokens`` 0
+    (the API then generates nothing). None when thinking is on (its budget must stay below
+    max_tokens, and a different thinking setting would miss the message cache anyway)."""
+    if plan.body.get("thinking"):
+        return None
+    body = dict(plan.body)
+    content = list(body["messages"][0]["content"])
+    content[-1] = {"type": "text", "text": WARM_TEXT}
+    body["messages"] = [{"role": "user", "content": content}]
+    body["max_tokens"] = 0
+    return body
+
+
 class _Group(msgspec.Struct):
     name: str
     text: str

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 import traceback
 from pathlib import Path
 from typing import Any
@@ -140,6 +141,8 @@ def _apply_settings(ls: Any, *, announce: bool = True) -> None:
 
 async def on_initialized(ls: Any) -> None:
     await reload_settings(ls)
+    ls.state.last_edit = time.time()
+    start_keep_warm(ls)
     caps = ls.client_capabilities.workspace
     watched = caps.did_change_watched_files if caps else None
     if watched and watched.dynamic_registration:
@@ -306,6 +309,8 @@ def on_open(ls: Any, uri: str) -> None:
 
 
 def on_change(ls: Any, uri: str) -> None:
+    ls.state.last_edit = time.time()
+    start_keep_warm(ls)
     rel = rel_path(ls, uri)
     if rel and rel in ls.state.findings:
         publish(ls, rel)
@@ -319,6 +324,8 @@ def on_close(ls: Any, uri: str) -> None:
 
 def on_save(ls: Any, uri: str) -> None:
     st = ls.state
+    st.last_edit = time.time()
+    start_keep_warm(ls)
     rel = rel_path(ls, uri)
     if rel is None:
         return
@@ -982,12 +989,95 @@ def _fix_action(
     )
 
 
+# ----------------------------------------------------------------------------- keep-warm
+
+WARM_LEAD = 45.0  # seconds before the cache entry lapses
+
+
+def start_keep_warm(ls: Any) -> None:
+    """With ``keepWarm``, keep the repository prefix cached while the user is editing: warm it
+    now if it is cold, then again shortly before each lapse, for as long as edits keep coming
+    (one cache lifetime after the last edit, it stops; the next edit starts it again)."""
+    st = ls.state
+    if not st.settings.keepWarm or st.root is None:
+        return
+    if st.warm_task is not None and not st.warm_task.done():
+        return
+    from ..client.anthropic import has_credentials
+
+    if not has_credentials(st.settings.provider):
+        return
+    st.warm_task = spawn(ls, _keep_warm(ls))
+
+
+async def _keep_warm(ls: Any) -> None:
+    from ..core import cachebase, cachestate, pricing
+    from ..core.plan import warm_body
+    from ..core.registry import Registry
+
+    st = ls.state
+    ttl = cachebase.TTL_SECONDS.get(st.settings.cacheTtl, 300)
+    while st.settings.keepWarm and time.time() - st.last_edit < ttl:
+        base = await asyncio.to_thread(cachebase.load, str(st.root))
+        wait = (base.expires - WARM_LEAD - time.time()) if base is not None else 0
+        if wait > 0:
+            await asyncio.sleep(min(wait, ttl))
+            continue
+        if st.running is not None and not st.running.done():
+            await asyncio.sleep(5)  # a review is refreshing the cache anyway
+            continue
+        try:
+            prepared = await _prepare(ls, ReviewRequest("workspace"))
+        except BigPictureError as e:
+            log_msg(ls, f"keep-warm: {e.message}")
+            return
+        body = warm_body(prepared.plan)
+        if body is None:
+            log_msg(ls, "keep-warm: off while extended thinking is on")
+            return
+        try:
+            reply = await _api(ls).create(body, betas=prepared.plan.betas)
+        except BigPictureError as e:
+            log_msg(ls, f"keep-warm request failed: {e.message}", lsp.MessageType.Warning)
+            return
+        plan = prepared.plan
+        if plan.cache_base is not None:
+            cachebase.save(
+                str(st.root), cachebase.note_sent(plan.cache_base, plan.cache_generation)
+            )
+        cachestate.record_sent(str(st.root), plan)
+        info, _ = Registry(st.settings.models).get(plan.model)
+        cost = pricing.usage_cost(reply.usage, info)
+        ledger.record(
+            model=plan.model,
+            kind="keep-warm",
+            usage=reply.usage,
+            cost=cost,
+            request_id=reply.request_id,
+            workspace=str(st.root),
+        )
+        log_msg(
+            ls,
+            f"keep-warm: {reply.usage.cache_read_input_tokens:,} tokens read, "
+            f"{reply.usage.cache_creation_input_tokens:,} written, ${cost.usd:.4f}",
+            lsp.MessageType.Info,
+        )
+        ls.protocol.notify(
+            "bigpicture/cacheWarmed",
+            {"costUsd": cost.usd, "usage": msgspec.to_builtins(reply.usage)},
+        )
+
+
 # ----------------------------------------------------------------------------- shutdown
 
 
 async def on_shutdown(ls: Any) -> None:
     st = ls.state
-    tasks = [t for t in [st.running, st.debounce, *st.tasks] if t is not None and not t.done()]
+    tasks = [
+        t
+        for t in [st.running, st.debounce, st.warm_task, *st.tasks]
+        if t is not None and not t.done()
+    ]
     for t in tasks:
         t.cancel()
     for t in tasks:

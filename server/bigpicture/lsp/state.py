@@ -50,6 +50,8 @@ class State:
     api: Any = None  # ApiClient, created on first use
     tasks: set[asyncio.Task] = field(default_factory=set)
     progress_counter: int = 0
+    last_edit: float = 0.0  # monotonic-free wall time of the last change or save
+    warm_task: asyncio.Task | None = None
 
     def finding_by_id(self, finding_id: str) -> tuple[str, Finding] | None:
         for path, ff in self.findings.items():
