@@ -3,7 +3,8 @@
 Exit codes: 0 success (also "nothing to review" and a plan shown); 1 a finding at or above
 ``--fail-on``; 2 usage or configuration error (also a bad diff request); 3 secret scan failure
 or internal error; 4 over budget (does not fit, or ``--max-cost`` exceeded); 5 API error;
-6 incomplete review (refused, cut short, malformed, stream broken).
+6 incomplete review (refused, cut short, malformed, stream broken; with batches also an
+errored, canceled or expired request, or a batch that has not ended under ``--no-wait``).
 """
 
 from __future__ import annotations
@@ -47,7 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Review PATH (default: the current folder). Without ANTHROPIC_API_KEY, or "
         "with --dry-run, print the plan of the review and send nothing.",
     )
-    r.add_argument("path", nargs="?", default=".", help="workspace folder (default: .)")
+    r.add_argument(
+        "path",
+        nargs="*",
+        metavar="PATH",
+        help="workspace folder (default: .); several with --batch",
+    )
     r.add_argument(
         "--diff",
         nargs="?",
@@ -83,6 +89,51 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--max-file-size", type=int, metavar="BYTES", help="largest file to send")
     r.add_argument("--no-cache", action="store_true", help="ignore the local result cache")
     r.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    r.add_argument(
+        "--batch",
+        action="store_true",
+        help="submit one Message Batch with a review of each PATH (half price, results within "
+        "24 h), wait for it and print the results",
+    )
+    r.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="with --batch: print the batch id and exit; read the results later with "
+        "`bigpicture batch results ID`",
+    )
+
+    b = sub.add_parser(
+        "batch",
+        help="Message Batches submitted by `review --batch`: status, results, wait, cancel, list",
+    )
+    bsub = b.add_subparsers(dest="batch_command", metavar="ACTION", required=True)
+    bs = bsub.add_parser("status", help="processing status, request counts, created/expires")
+    bs.add_argument("id", metavar="ID")
+    bs.add_argument("--format", choices=("text", "json"), default="text")
+    br = bsub.add_parser(
+        "results", help="wait for the batch to end (resumes polling), then print its reviews"
+    )
+    br.add_argument("id", metavar="ID")
+    br.add_argument(
+        "--format", choices=("text", "json", "sarif"), default="text", help="output format"
+    )
+    br.add_argument("--output", "-o", metavar="FILE", help="write the output to FILE")
+    br.add_argument(
+        "--fail-on", choices=SEVERITIES, metavar="SEVERITY", help="exit 1 on a finding at or above"
+    )
+    br.add_argument(
+        "--no-wait", action="store_true", help="do not wait: exit 6 if it has not ended yet"
+    )
+    br.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    bw = bsub.add_parser("wait", help="poll until the batch has ended, then show its status")
+    bw.add_argument("id", metavar="ID")
+    bw.add_argument("--format", choices=("text", "json"), default="text")
+    bw.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    bc = bsub.add_parser("cancel", help="ask the API to cancel the batch")
+    bc.add_argument("id", metavar="ID")
+    bc.add_argument("--format", choices=("text", "json"), default="text")
+    bl = bsub.add_parser("list", help="the batches stored on this machine, newest first")
+    bl.add_argument("--format", choices=("text", "json"), default="text")
 
     s = sub.add_parser("serve", help="run the language server")
     s.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (the default)")
@@ -133,11 +184,20 @@ def cmd_review(args: argparse.Namespace) -> int:
     from .core import pipeline
     from .outputs import plan as plan_out
 
-    root = Path(args.path)
-    if not root.is_dir():
-        raise UsageError(f"{args.path}: not a directory")
-    settings, warnings = _settings_from_args(root, args)
     progress = _progress(args.quiet)
+    if args.batch:
+        from .batch import run_cli_submit
+
+        return run_cli_submit(args, progress)
+    if args.no_wait:
+        raise UsageError("--no-wait goes with --batch")
+    if len(args.path) > 1:
+        raise UsageError("several paths are reviewed together only with --batch")
+    path = args.path[0] if args.path else "."
+    root = Path(path)
+    if not root.is_dir():
+        raise UsageError(f"{path}: not a directory")
+    settings, warnings = _settings_from_args(root, args)
     for w in warnings:
         print(f"bigpicture: warning: {w}", file=sys.stderr)
     kind = "changes" if args.diff is not None else "file" if args.file else "workspace"
@@ -220,6 +280,12 @@ def cmd_usage(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_batch(args: argparse.Namespace) -> int:
+    from .batch import cmd_batch as run
+
+    return run(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="bigpicture: %(levelname)s: %(message)s")
     parser = build_parser()
@@ -232,6 +298,7 @@ def main(argv: list[str] | None = None) -> int:
         "serve": cmd_serve,
         "usage": cmd_usage,
         "models": cmd_models,
+        "batch": cmd_batch,
     }
     try:
         return handlers[args.command](args)

@@ -1,5 +1,6 @@
 """The only module that imports the ``anthropic`` SDK: it sends a plan's body, streams the
-reply, and maps every SDK failure onto the project's error tree.
+reply (or submits it in a Message Batch and reads the batch's results), and maps every SDK
+failure onto the project's error tree.
 
 Retries: one layer, the SDK's, configured once here (``max_retries``, a 5 s connect timeout,
 a per-read timeout) plus an overall deadline around the whole call. The SDK retries
@@ -205,6 +206,145 @@ class ApiClient:
     def sdk(self) -> Any:
         """The SDK client, for the batch module."""
         return self._sdk
+
+    # ------------------------------------------------------------------ message batches
+
+    def _batches(self) -> Any:
+        batches = getattr(self._sdk.messages, "batches", None)
+        if batches is None:  # Foundry
+            raise _no_batches(self.provider)
+        return batches
+
+    async def _batch_call(self, what: str, call: Callable[[], Awaitable[Any]]) -> Any:
+        try:
+            async with asyncio.timeout(300):
+                return await call()
+        except asyncio.CancelledError:
+            raise
+        except TimeoutError as e:
+            raise errors.ConnectionFailed(f"the API did not answer the batch {what} in time") from e
+        except Exception as e:
+            if isinstance(e, anthropic.AnthropicError) and "Batch API is not supported" in str(e):
+                raise _no_batches(self.provider) from e  # Bedrock and Vertex raise before sending
+            raise map_error(e, streaming_started=False) from e
+
+    async def create_batch(
+        self, requests: list[dict[str, Any]], *, betas: list[str] | None = None
+    ) -> BatchStatus:
+        """Submit one Message Batch: ``requests`` is ``[{"custom_id", "params"}]`` with
+        non-streaming request bodies. ``betas`` apply to the whole batch."""
+        batches = self._batches()
+        extra_headers = {"anthropic-beta": ",".join(betas)} if betas else None
+        got = await self._batch_call(
+            "submission",
+            lambda: batches.create(
+                requests=requests,
+                extra_headers=extra_headers,
+                timeout=httpx2.Timeout(300, connect=CONNECT_TIMEOUT),
+            ),
+        )
+        return _batch_status(got)
+
+    async def retrieve_batch(self, batch_id: str) -> BatchStatus:
+        batches = self._batches()
+        return _batch_status(await self._batch_call("status", lambda: batches.retrieve(batch_id)))
+
+    async def cancel_batch(self, batch_id: str) -> BatchStatus:
+        batches = self._batches()
+        return _batch_status(await self._batch_call("cancel", lambda: batches.cancel(batch_id)))
+
+    async def batch_results(self, batch_id: str) -> list[BatchItem]:
+        """Every request's result of an ended batch (in no particular order)."""
+        batches = self._batches()
+
+        async def collect() -> list[BatchItem]:
+            decoder = await batches.results(batch_id)
+            return [_batch_item(line, batch_id) async for line in decoder]
+
+        try:
+            return await self._batch_call("results", collect)
+        except errors.ApiError as e:
+            if "No `results_url`" in str(e.message):
+                raise errors.BadRequest(
+                    f"batch {batch_id} has not ended yet: no results to fetch"
+                ) from e
+            raise
+
+
+@dataclass
+class BatchStatus:
+    """A Message Batch as the API reports it (anthropic-api.md section 5)."""
+
+    id: str
+    processing_status: str  # in_progress | canceling | ended
+    counts: dict[str, int]  # processing, succeeded, errored, canceled, expired
+    created_at: str | None = None
+    expires_at: str | None = None
+    ended_at: str | None = None
+    cancel_initiated_at: str | None = None
+
+    @property
+    def ended(self) -> bool:
+        return self.processing_status == "ended"
+
+
+@dataclass
+class BatchItem:
+    """One request's result: ``kind`` is succeeded, errored, canceled or expired; a
+    succeeded one has ``reply``, an errored one ``error`` (type: message)."""
+
+    custom_id: str
+    kind: str
+    reply: Reply | None = None
+    error: str | None = None
+
+
+def _no_batches(provider: str) -> errors.ConfigError:
+    return errors.ConfigError(
+        f"provider {provider} has no Message Batches API (the SDK supports batches only on "
+        "the Claude API): use provider anthropic, or review without --batch"
+    )
+
+
+def _stamp(value: Any) -> str | None:
+    if value is None:
+        return None
+    iso = getattr(value, "isoformat", None)
+    return iso().replace("+00:00", "Z") if iso else str(value)
+
+
+def _batch_status(b: Any) -> BatchStatus:
+    rc = b.request_counts
+    counts = {
+        k: int(getattr(rc, k, 0) or 0)
+        for k in ("processing", "succeeded", "errored", "canceled", "expired")
+    }
+    return BatchStatus(
+        id=b.id,
+        processing_status=str(b.processing_status),
+        counts=counts,
+        created_at=_stamp(b.created_at),
+        expires_at=_stamp(b.expires_at),
+        ended_at=_stamp(b.ended_at),
+        cancel_initiated_at=_stamp(b.cancel_initiated_at),
+    )
+
+
+def _batch_item(line: Any, batch_id: str) -> BatchItem:
+    result = line.result
+    kind = str(result.type)
+    item = BatchItem(custom_id=line.custom_id, kind=kind)
+    if kind == "succeeded":
+        reply = Reply(model=str(result.message.model or ""), request_id=batch_id)
+        _fill_final(result.message, reply)
+        item.reply = reply
+    elif kind == "errored":
+        err = getattr(result.error, "error", None)
+        etype = getattr(err, "type", "error")
+        emsg = getattr(err, "message", "") or ""
+        rid = getattr(result.error, "request_id", None)
+        item.error = f"{etype}: {emsg}" + (f" (request {rid})" if rid else "")
+    return item
 
 
 async def _dispatch(event: Any, reply: Reply, on_progress: OnProgress | None) -> None:
