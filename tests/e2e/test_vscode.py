@@ -4,7 +4,8 @@ The packaged extension (client-vscode/bigpicture.vsix, rebuilt here from the sou
 installed into a fresh code-server profile whose user settings point `bigpicture.serverCommand`
 at this interpreter's `-m bigpicture serve`; the server talks to the fake Anthropic API through
 ANTHROPIC_BASE_URL. A playwright-core script (tests/e2e/vscode/drive.mjs) drives headless
-Chromium as a person would: types the API key into "BigPicture: Set API Key"'s masked box,
+Chromium as a person would: tries a review without a key and takes the plan it offers instead,
+types the API key into "BigPicture: Set API Key"'s masked box,
 runs "BigPicture: Review Workspace" from the command palette, confirms the cost, reads the
 Problems panel, applies the quick fix with Ctrl+., saves, asks for an explanation from the light
 bulb, opens the usage and the plan, and reads the status bar. It waits on
@@ -440,6 +441,12 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
             f"--- code-server\n{server.log_tail(2000)}"
         )
 
+        # Without a key: how to set one, and the plan and its cost instead of a review.
+        no_key = results["noKey"]
+        assert "Set API Key" in no_key["toast"] and "Show Plan and Cost" in no_key["toast"]
+        assert "BigPicture plan" in no_key["plan"]
+        assert re.search(r"would send \d+ files", no_key["message"]), no_key
+
         # The estimate was shown before anything was sent.
         assert re.search(r"Review workspace for about \$\d", results["dialog"]), results["dialog"]
         assert re.search(r"would send \d+ files .*tokens.* to claude-", results["dialog"])
@@ -452,7 +459,8 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
         assert "Cancel" in reviewing["toast"], reviewing
         assert held.finished.is_set()
 
-        # The review and the explanation reached the API, with the key typed into the masked box.
+        # Only the review and the explanation reached the API (nothing without a key), with the
+        # key typed into the masked box.
         requests = fake.messages_requests()
         assert len(requests) == 2
         # (SDK 2.x sends the key as a bearer token; code-server's environment had none.)

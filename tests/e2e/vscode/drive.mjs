@@ -1,5 +1,6 @@
 // Drives code-server (VS Code 1.139 in the browser) in headless Chromium through one BigPicture
-// session, as a person would: set the API key in the masked box, run "Review Workspace" from the
+// session, as a person would: try a review without a key (and take the plan it offers), set the
+// API key in the masked box, run "Review Workspace" from the
 // command palette, confirm the cost, watch the review's progress (then release the fake API's
 // held answer), read the Problems panel, apply a quick fix with Ctrl+., ask for an explanation,
 // open the usage and the plan, read the status bar.
@@ -19,6 +20,7 @@ const TIMEOUT = config.stepTimeoutMs ?? 45000;
 
 const results = {
   steps: [],
+  noKey: null,
   dialog: null,
   reviewing: null,
   problems: [],
@@ -184,6 +186,21 @@ try {
       { timeout: 90000 },
     );
     return { status: (await statusItem().innerText()).trim() };
+  });
+
+  await step('no-key', async () => {
+    // Without a key a review explains how to set one and offers the plan instead.
+    await runCommand('BigPicture: Review Workspace');
+    const toast = page.locator('.notification-toast').filter({ hasText: /needs an Anthropic API key/ }).first();
+    await toast.waitFor({ state: 'visible' });
+    const text = (await toast.innerText()).trim();
+    await toast.getByRole('button', { name: 'Show Plan and Cost' }).click();
+    const plan = await tabText('plan.md', 'Files sent');
+    const message = await notification(/would send/);
+    results.noKey = { toast: text, plan, message };
+    await runCommand('Notifications: Clear All Notifications');
+    await page.locator('.notification-toast').first().waitFor({ state: 'detached' });
+    return { toast: text };
   });
 
   await step('set-api-key', async () => {
