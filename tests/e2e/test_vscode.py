@@ -338,6 +338,26 @@ class CodeServer:
         return logs[-1].read_text(errors="replace") if logs else "(no BigPicture.log)"
 
 
+def run_driver(tools: Tools, config: Path) -> subprocess.CompletedProcess[str]:
+    """Runs drive.mjs in its own process group, so that a timeout also ends its Chromium."""
+    proc = subprocess.Popen(
+        [str(tools.node), str(DRIVER), str(config)],
+        cwd=DRIVER.parent,
+        env=tools.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        out, err = proc.communicate(timeout=DRIVE_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        err += f"\n(driver killed after {DRIVE_TIMEOUT_S} s)"
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
 def user_settings(workspace_trust: bool = False) -> dict:
     return {
         "security.workspace.trust.enabled": workspace_trust,
@@ -423,20 +443,13 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
     try:
         config["url"] = server.start()
         (run / "config.json").write_text(json.dumps(config, indent=2))
-        proc = subprocess.run(
-            [str(tools.node), str(DRIVER), str(run / "config.json")],
-            cwd=DRIVER.parent,
-            env=tools.env(),
-            capture_output=True,
-            text=True,
-            timeout=DRIVE_TIMEOUT_S,
-        )
+        proc = run_driver(tools, run / "config.json")
         results_file = run / "results.json"
         assert results_file.exists(), f"driver wrote no results:\n{proc.stdout}\n{proc.stderr}"
         results = json.loads(results_file.read_text())
         steps = [(s["name"], s["ok"], s["ms"]) for s in results["steps"]]
         assert proc.returncode == 0 and all(ok for _, ok, _ in steps), (
-            f"{results.get('error')}\nsteps: {steps}\n"
+            f"{results.get('error')}\nsteps: {steps}\n--- driver stderr\n{proc.stderr[-2000:]}\n"
             f"--- BigPicture.log\n{server.extension_log()[-4000:]}\n"
             f"--- code-server\n{server.log_tail(2000)}"
         )
