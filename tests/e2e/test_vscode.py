@@ -333,6 +333,10 @@ class CodeServer:
     def log_tail(self, n: int = 4000) -> str:
         return self.log_path.read_text(errors="replace")[-n:] if self.log_path.exists() else ""
 
+    def trace_log(self) -> str:
+        logs = sorted(self.data.glob("logs/*/exthost*/output_logging_*/*BigPicture Trace.log"))
+        return logs[-1].read_text(errors="replace") if logs else ""
+
     def extension_log(self) -> str:
         logs = sorted(self.data.glob("logs/*/exthost*/bigpicture.bigpicture/BigPicture.log"))
         return logs[-1].read_text(errors="replace") if logs else "(no BigPicture.log)"
@@ -376,6 +380,8 @@ def user_settings(workspace_trust: bool = False) -> dict:
         "git.openRepositoryInParentFolders": "never",
         # Always ask, so the estimate shows in a modal before the review.
         "bigpicture.confirmAbove": 0,
+        # The JSON-RPC trace, to check that it works and that the key is not in it either.
+        "bigpicture.trace.server": "verbose",
     }
 
 
@@ -507,7 +513,12 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
             r"BigPicture: 2 findings · \$\d+\.\d+ · \d+% cached", results["statusBar"]
         ), results["statusBar"]
 
-        # The key is in no settings file and no log.
+        # bigpicture.trace.server alone turned the JSON-RPC trace on.
+        trace = server.trace_log()
+        assert "Sending request 'workspace/executeCommand" in trace, trace[-2000:]
+        assert '"command": "bigpicture.reviewWorkspace"' in trace, trace[-2000:]
+
+        # The key is in no settings file and no log (the trace included).
         for path in [*server.data.rglob("*.json"), *server.data.rglob("*.log"), server.log_path]:
             if path.is_file():
                 assert API_KEY not in path.read_text(errors="replace"), path
@@ -520,3 +531,4 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
             shutil.copytree(run, keep)
             (keep / "code-server.log").write_text(server.log_tail(10**7))
             (keep / "BigPicture.log").write_text(server.extension_log())
+            (keep / "BigPicture Trace.log").write_text(server.trace_log())
