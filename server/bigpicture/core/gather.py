@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pathspec
 
-from . import gitrepo, pathrules, secrets
+from . import gitrepo, pathrules, scancache, secrets
 from .config import Settings
 from .errors import GatherError, SecretScanError
 from .models import Redaction, Skipped, Snapshot, SourceFile
@@ -163,9 +163,19 @@ class Loaded:
     redactions: list[Redaction]
 
 
-def load_file(root: Path, real_root: Path, path: str, max_size: int) -> Loaded:
+def load_file(
+    root: Path,
+    real_root: Path,
+    path: str,
+    max_size: int,
+    clean: set[bytes] | None = None,
+    found_clean: list[bytes] | None = None,
+) -> Loaded:
     """Read, check, decode and redact one file. Never raises for a per-file problem, except a
-    secret-scan failure, which must stop the whole gather (fail closed)."""
+    secret-scan failure, which must stop the whole gather (fail closed).
+
+    ``clean`` holds the digests of contents the scan already found clean (``core.scancache``);
+    new clean digests are appended to ``found_clean``."""
     full = root / path
     try:
         st = full.lstat()
@@ -188,16 +198,20 @@ def load_file(root: Path, real_root: Path, path: str, max_size: int) -> Loaded:
         text, encoding = decode(data)
     except Undecodable as e:
         return Loaded(None, Skipped(path, "binary", str(e)), [])
-    try:
-        sent, hits = secrets.redact(text)
-    except SecretScanError:
-        raise
-    except Exception as e:  # fail closed
-        raise SecretScanError(f"secret scan failed on {path}: {e}") from e
+    raw_digest = hashlib.sha256(data).digest()
+    if clean is not None and raw_digest[:16] in clean:
+        sent, hits = text, []
+    else:
+        try:
+            sent, hits = secrets.redact(text)
+        except SecretScanError:
+            raise
+        except Exception as e:  # fail closed
+            raise SecretScanError(f"secret scan failed on {path}: {e}") from e
+        if not hits and found_clean is not None:
+            found_clean.append(raw_digest[:16])
     reds = [Redaction(path, h.line, h.rule) for h in hits]
-    sha = (
-        hashlib.sha256(data).hexdigest()[:16] if encoding == "utf-8" and not hits else digest(sent)
-    )
+    sha = raw_digest.hex()[:16] if encoding == "utf-8" and not hits else digest(sent)
     return Loaded(
         SourceFile(
             path=path,
@@ -243,8 +257,11 @@ def gather(
     chunk = 256
     batches = [wanted[i : i + chunk] for i in range(0, len(wanted), chunk)]
 
+    clean = scancache.load()
+    found: list[bytes] = []
+
     def load_batch(paths: list[str]) -> list[Loaded]:
-        return [load_file(root, root, p, settings.maxFileSize) for p in paths]
+        return [load_file(root, root, p, settings.maxFileSize, clean, found) for p in paths]
 
     done = 0
     with ThreadPoolExecutor(max_workers=n_workers) as pool:
@@ -259,6 +276,8 @@ def gather(
             if progress and len(batches) > 8 and done % (chunk * 8) == 0:
                 progress(f"read {done}/{len(wanted)} files")
 
+    if found:
+        scancache.save(clean | set(found))
     head = None
     if listing.repo is not None:
         head = gitrepo.head(listing.repo)

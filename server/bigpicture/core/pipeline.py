@@ -11,7 +11,7 @@ from pathlib import Path
 
 import msgspec
 
-from . import cachebase, gitdiff, store
+from . import cachebase, gitdiff, prompt, store
 from . import gather as gathering
 from . import plan as planning
 from .config import Settings
@@ -77,20 +77,29 @@ def plan_for(
     nonce: str | None = None,
     layout: str = "snapshot",
 ) -> planning.Plan:
-    texts = [f.text for f in snapshot.files]
+    def build(n: str) -> planning.Plan:
+        return planning.build(
+            snapshot,
+            settings,
+            kind=kind,
+            nonce=n,
+            registry=registry,
+            token_scale=token_scale,
+            layout=layout,
+            base=cachebase.load(snapshot.root) if layout == "snapshot" else None,
+        )
+
+    if nonce is not None:
+        return build(nonce)
+    plan = build(store.nonce_for(snapshot.root, []))
+    # The delimiter nonce must appear in none of the texts sent (else a file could forge a
+    # closing delimiter): check what this plan sends, and if one does, rotate and plan again.
+    sent = list(plan.sent_texts(snapshot).values())
     if snapshot.diff:
-        texts.append(snapshot.diff.patch)
-    nonce = nonce or store.nonce_for(snapshot.root, texts)
-    return planning.build(
-        snapshot,
-        settings,
-        kind=kind,
-        nonce=nonce,
-        registry=registry,
-        token_scale=token_scale,
-        layout=layout,
-        base=cachebase.load(snapshot.root) if layout == "snapshot" else None,
-    )
+        sent.append(snapshot.diff.patch)
+    if not prompt.nonce_is_safe(plan.nonce, sent):
+        plan = build(store.nonce_for(snapshot.root, sent))
+    return plan
 
 
 def prepare(

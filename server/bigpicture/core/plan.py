@@ -79,6 +79,7 @@ class Plan(msgspec.Struct):
     diff_files: list[ChangedFile] = []
     exact_input_tokens: int | None = None  # from count_tokens, when asked
     layout: str = "snapshot"
+    nonce: str = ""  # the delimiter nonce of this request
     body: dict[str, Any] = {}
     cache_base: Any = None  # the CacheBase this plan sends (new or reused); not in JSON output
     cache_generation: Any = None  # the new Generation of changes this plan appends, if any
@@ -135,7 +136,12 @@ def build(
         )
 
     file_tokens = {
-        f.path: math.ceil(tokens.estimate(f.text, f.kind, None) * token_scale)
+        f.path: math.ceil(
+            tokens.estimate(
+                f.text, f.kind, f.size if f.encoding == "utf-8" and not f.redactions else None
+            )
+            * token_scale
+        )
         + tokens.PER_FILE_OVERHEAD
         for f in snapshot.files
     }
@@ -291,6 +297,7 @@ def build(
     )
     return Plan(
         layout=layout,
+        nonce=nonce,
         cache_base=new_base or (base if layout == "snapshot" else None),
         cache_generation=generation,
         kind=kind,

@@ -44,6 +44,7 @@ def to_dict(plan: Plan) -> dict[str, Any]:
     raw.pop("body", None)
     raw.pop("cache_base", None)
     raw.pop("cache_generation", None)
+    raw.pop("nonce", None)  # a secret of this machine: CI artifacts must not carry it
     return {"version": 1, **_camel(raw)}
 
 
