@@ -59,6 +59,9 @@ export class Reviewer {
       const choice = await this.host.warn(NO_KEY_MESSAGE, 'Set API Key', 'Show Plan and Cost');
       if (choice === 'Set API Key') {
         await this.setKey();
+        if (await this.keys.available()) {
+          return this.review(kind, uri); // the review the user asked for, now with a key
+        }
       } else if (choice === 'Show Plan and Cost') {
         await this.showPlan(kind, uri);
       }

@@ -124,6 +124,24 @@ test('without a key a review explains how to set one and offers the plan instead
   assert.match(host.shown.at(-1)!.message, /would send 12 files \(~20,000 tokens\)/);
 });
 
+test('without a key, setting one from the warning goes on with the review', async () => {
+  await activate();
+  host.answers.warn.push('Set API Key');
+  host.secretAnswer = KEY;
+  const outcome = await app.handlers['bigpicture.review.workspace']();
+  assert.equal((outcome as { ran: boolean }).ran, true);
+  assert.equal(host.client.spec.env.ANTHROPIC_API_KEY, KEY);
+  assert.deepEqual(host.client.commands.map((c) => c.command), ['bigpicture.estimate', 'bigpicture.reviewWorkspace']);
+});
+
+test('without a key, dismissing the key box stops there', async () => {
+  await activate();
+  host.answers.warn.push('Set API Key');
+  const outcome = await app.handlers['bigpicture.review.workspace']();
+  assert.deepEqual(outcome, { ran: false, why: 'no-key' });
+  assert.deepEqual(host.sent, []);
+});
+
 test('a key in the editor environment is enough', async () => {
   host.env.ANTHROPIC_API_KEY = KEY;
   await activate();
