@@ -280,6 +280,26 @@ def test_resume_after_an_interruption_from_the_stored_record(defects, fake, caps
     assert code == 0 and out.strip() != batch_id and len(creates(fake)) == 2
 
 
+def test_ctrl_c_while_waiting_leaves_the_batch_to_resume(defects, fake, capsys, monkeypatch):
+    fake.default = ToolReply(planted_findings())
+
+    async def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(batch, "wait", interrupted)
+        code, out, err = cli(capsys, "review", "--batch", str(defects), "--format", "json")
+    assert code == 130 and out == ""
+    [record] = batch.stored()
+    assert f"stopped waiting; batch {record.id} goes on" in err
+    assert f"bigpicture batch results {record.id}" in err
+    assert ledger.read() == []
+    code, out, err = cli(capsys, "batch", "results", record.id, "--format", "json", "-q")
+    assert code == 0, err
+    assert len(json.loads(out)["reviews"][str(defects)]["findings"]) == 5
+    assert len(creates(fake)) == 1 and len(ledger.read()) == 1
+
+
 def test_wait_and_cancel(defects, fake, capsys):
     fake.default = ToolReply(planted_findings())
     fake.batch_polls_until_done = 2
@@ -465,3 +485,18 @@ async def test_bedrock_and_vertex_batches_are_a_clear_error(fake, monkeypatch, p
     finally:
         await client.aclose()
     assert fake.requests == []
+
+
+def test_batch_endpoint_errors_are_clear(defects, fake, capsys, tmp_path):
+    code, _, err = cli(capsys, "batch", "status", "msgbatch_01nope")
+    assert code == 5 and "batch msgbatch_01nope not found (404)" in err
+    fake.max_batch_body_bytes = 1000
+    code, _, err = cli(capsys, "review", "--batch", str(defects), "-q")
+    assert code == 5 and "256 MB limit (413)" in err and "fewer paths" in err
+    assert batch.stored() == []  # nothing was submitted, nothing stored
+    fake.max_batch_body_bytes = 256_000_000
+    fake.default = ToolReply(planted_findings())
+    out_file = tmp_path / "review.txt"
+    code, out, _ = cli(capsys, "review", "--batch", str(defects), "-q", "-o", str(out_file))
+    assert code == 0 and out == ""
+    assert "SQL injection in find_user" in out_file.read_text()

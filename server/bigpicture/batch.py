@@ -69,7 +69,13 @@ from .client.anthropic import ApiClient, BatchItem, BatchStatus
 from .core import anchor
 from .core import config as configuration
 from .core.config import Settings
-from .core.errors import BudgetError, IncompleteReview, NothingToReview, UsageError
+from .core.errors import (
+    BigPictureError,
+    BudgetError,
+    IncompleteReview,
+    NothingToReview,
+    UsageError,
+)
 from .core.gather import digest, gather
 from .core.lines import split_lines
 from .core.models import Finding, ReviewResult, Snapshot, SourceFile, severity_rank
@@ -401,11 +407,13 @@ def interpret(record: Record, items: list[BatchItem], progress: Any = None) -> l
     out = []
     for req in record.requests:
         settings = _settings_from(req.settings)
-        current = _current_texts(req, settings)
+        current = _current_texts(req, settings, progress)
         sent = (all_texts or {}).get(req.custom_id)
         stale = all_texts is None or sent is None
         if stale:  # fall back on the current text of every file that was sent
-            sent = {p: current[p] for p in req.hashes if p in current}
+            sent = {p: current[p] for p in req.hashes if current and p in current}
+        if current is None:  # unreadable now: the findings stay on the sent text
+            current = dict(sent)
         plan = _plan_from(req.plan)
         snapshot = Snapshot(
             root=req.root,
@@ -460,11 +468,20 @@ def interpret(record: Record, items: list[BatchItem], progress: Any = None) -> l
     return out
 
 
-def _current_texts(req: Request, settings: Settings) -> dict[str, str]:
+def _current_texts(req: Request, settings: Settings, progress: Any) -> dict[str, str] | None:
+    """The workspace's texts now, as a review would send them; None if it cannot be read."""
     root = Path(req.root)
     if not root.is_dir():
         return {}
-    snap = gather(root, settings)
+    try:
+        snap = gather(root, settings)
+    except BigPictureError as e:
+        if progress:
+            progress(
+                f"{req.label}: the workspace cannot be read again ({e.message}): its findings "
+                "stay on the text that was sent"
+            )
+        return None
     return {f.path: f.text for f in snap.files}
 
 

@@ -215,7 +215,9 @@ class ApiClient:
             raise _no_batches(self.provider)
         return batches
 
-    async def _batch_call(self, what: str, call: Callable[[], Awaitable[Any]]) -> Any:
+    async def _batch_call(
+        self, what: str, call: Callable[[], Awaitable[Any]], batch_id: str | None = None
+    ) -> Any:
         try:
             async with asyncio.timeout(300):
                 return await call()
@@ -226,6 +228,22 @@ class ApiClient:
         except Exception as e:
             if isinstance(e, anthropic.AnthropicError) and "Batch API is not supported" in str(e):
                 raise _no_batches(self.provider) from e  # Bedrock and Vertex raise before sending
+            status = getattr(e, "status_code", None)
+            rid = getattr(e, "request_id", None)
+            if status == 404 and batch_id is not None:
+                raise errors.BadRequest(
+                    f"batch {batch_id} not found (404): it was deleted, its results are past "
+                    "the 29 days they are kept, or it belongs to another key or workspace",
+                    status=404,
+                    request_id=rid,
+                ) from e
+            if status == 413 and batch_id is None:
+                raise errors.RequestTooLarge(
+                    "the batch is over the API's 256 MB limit (413): submit fewer paths per "
+                    "batch, or exclude large files with --exclude",
+                    status=413,
+                    request_id=rid,
+                ) from e
             raise map_error(e, streaming_started=False) from e
 
     async def create_batch(
@@ -247,11 +265,13 @@ class ApiClient:
 
     async def retrieve_batch(self, batch_id: str) -> BatchStatus:
         batches = self._batches()
-        return _batch_status(await self._batch_call("status", lambda: batches.retrieve(batch_id)))
+        got = await self._batch_call("status", lambda: batches.retrieve(batch_id), batch_id)
+        return _batch_status(got)
 
     async def cancel_batch(self, batch_id: str) -> BatchStatus:
         batches = self._batches()
-        return _batch_status(await self._batch_call("cancel", lambda: batches.cancel(batch_id)))
+        got = await self._batch_call("cancel", lambda: batches.cancel(batch_id), batch_id)
+        return _batch_status(got)
 
     async def batch_results(self, batch_id: str) -> list[BatchItem]:
         """Every request's result of an ended batch (in no particular order)."""
@@ -262,7 +282,7 @@ class ApiClient:
             return [_batch_item(line, batch_id) async for line in decoder]
 
         try:
-            return await self._batch_call("results", collect)
+            return await self._batch_call("results", collect, batch_id)
         except errors.ApiError as e:
             if "No `results_url`" in str(e.message):
                 raise errors.BadRequest(
