@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from . import __version__
 from .core import config as configuration
-from .core.errors import BigPictureError, NothingToReview, UsageError
+from .core.errors import BigPictureError, ConfigError, NothingToReview, UsageError
 from .core.models import SEVERITIES
 
 EXIT_FINDINGS = 1
@@ -203,7 +202,14 @@ def cmd_review(args: argparse.Namespace) -> int:
     kind = "changes" if args.diff is not None else "file" if args.file else "workspace"
     if args.diff is not None and args.file:
         raise UsageError("--diff and --file cannot be combined")
-    has_key = bool(os.environ.get("ANTHROPIC_API_KEY") or os.environ.get("ANTHROPIC_AUTH_TOKEN"))
+    from .client.credentials import credentials_problem, unsupported
+
+    if args.count and (why := unsupported(settings.provider, "count_tokens")):
+        raise UsageError(why)
+    no_key = credentials_problem(settings.provider, settings.baseUrl)
+    has_key = no_key is None
+    if no_key and settings.provider != "anthropic" and not args.dry_run:
+        raise ConfigError(no_key)  # a chosen cloud platform is never a silent plan-only run
     try:
         prepared = pipeline.prepare(
             root, settings, kind=kind, ref=args.diff or None, file=args.file, progress=progress
@@ -221,6 +227,8 @@ def cmd_review(args: argparse.Namespace) -> int:
         from .review import count_exact
 
         if args.count and not has_key:
+            if settings.provider != "anthropic":
+                raise ConfigError(f"--count needs credentials: {no_key}")
             raise UsageError("--count needs ANTHROPIC_API_KEY (counting is free, but needs a key)")
         if args.count:
             plan = count_exact(prepared, settings)

@@ -11,11 +11,25 @@ BigPicture retries a request.
 
 The key comes from the environment (``ANTHROPIC_API_KEY``, or ``ANTHROPIC_AUTH_TOKEN``), the
 base URL from ``ANTHROPIC_BASE_URL`` or the ``baseUrl`` setting; never from workspace files.
+
+Cloud platforms (the ``provider`` setting; anthropic-api.md §11) go through the SDK's own async
+clients, configured by their documented environment variables: Amazon Bedrock
+(``AsyncAnthropicBedrock``: ``AWS_REGION``/``AWS_DEFAULT_REGION``, ``AWS_BEARER_TOKEN_BEDROCK`` or
+AWS credentials through boto3, ``ANTHROPIC_BEDROCK_BASE_URL``), Google Vertex AI
+(``AsyncAnthropicVertex``: ``CLOUD_ML_REGION``, ``ANTHROPIC_VERTEX_PROJECT_ID``, an access token
+in ``BIGPICTURE_VERTEX_ACCESS_TOKEN`` or google-auth Application Default Credentials,
+``ANTHROPIC_VERTEX_BASE_URL``) and Microsoft Foundry (``AsyncAnthropicFoundry``:
+``ANTHROPIC_FOUNDRY_API_KEY`` or Microsoft Entra ID through azure-identity,
+``ANTHROPIC_FOUNDRY_RESOURCE`` or ``ANTHROPIC_FOUNDRY_BASE_URL``). What is missing is reported
+before any request, naming the variables (``credentials_problem``). Plans, prices and the ledger
+keep our model IDs; the request's ``model`` becomes the platform's ID as it is sent
+(``Registry.platform_id``), so an explicit platform ID works too.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import os
 from collections.abc import Awaitable, Callable
@@ -28,6 +42,13 @@ from anthropic import AsyncAnthropic
 
 from ..core import errors
 from ..core.models import Usage
+from ..core.registry import Registry
+from .credentials import PROVIDERS, VERTEX_TOKEN_ENV, _bedrock_region, _env, credentials_problem
+
+# Re-exported: the environment checks live in credentials.py, which needs no SDK import.
+from .credentials import api_key_from_env as api_key_from_env
+from .credentials import has_credentials as has_credentials
+from .credentials import unsupported as unsupported
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +56,9 @@ DEFAULT_MAX_RETRIES = 2
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 600.0
 DEFAULT_DEADLINE = 1800.0  # seconds for a whole review, retries and streaming included
+
+# The Entra ID scope of Foundry (SDK lib/foundry.md, "Using Azure AD Token Provider").
+FOUNDRY_SCOPE = "https://ai.azure.com/.default"
 
 OnProgress = Callable[[dict[str, Any]], Awaitable[None] | None]
 
@@ -65,16 +89,6 @@ class _Client(AsyncAnthropic):
         return super()._should_retry(response)
 
 
-def api_key_from_env() -> str | None:
-    return os.environ.get("ANTHROPIC_API_KEY") or os.environ.get("ANTHROPIC_AUTH_TOKEN") or None
-
-
-def has_credentials(provider: str = "anthropic") -> bool:
-    if provider == "anthropic":
-        return api_key_from_env() is not None
-    return True  # the cloud SDK clients find their own credentials
-
-
 class ApiClient:
     """Sends requests for one process. Create once, ``await aclose()`` at the end."""
 
@@ -85,17 +99,19 @@ class ApiClient:
         provider: str = "anthropic",
         max_retries: int = DEFAULT_MAX_RETRIES,
         deadline: float = DEFAULT_DEADLINE,
+        models: dict[str, dict[str, Any]] | None = None,
     ) -> None:
+        """``models``: the ``models`` setting (registry overrides), for platform model IDs."""
         self.provider = provider
         self.deadline = deadline
         timeout = httpx2.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT)
+        problem = credentials_problem(provider, base_url)
+        if problem is not None:
+            if provider == "anthropic":
+                raise errors.NoApiKey(problem)
+            raise errors.ConfigError(problem)
+        self._registry = Registry(models)
         if provider == "anthropic":
-            key = api_key_from_env()
-            if key is None:
-                raise errors.NoApiKey(
-                    "ANTHROPIC_API_KEY is not set: set it in the environment of BigPicture "
-                    "(never in a settings file), or look at the plan, which needs no key"
-                )
             kwargs: dict[str, Any] = {
                 "max_retries": max_retries,
                 "timeout": timeout,
@@ -108,6 +124,11 @@ class ApiClient:
             self._sdk: Any = _Client(**kwargs)
         else:
             self._sdk = _platform_client(provider, base_url, max_retries, timeout)
+            self._sdk._bp_model_for = self.model_for
+
+    def model_for(self, model: str) -> str:
+        """The model ID this client sends for ``model`` (our ID, an alias or a platform ID)."""
+        return self._registry.platform_id(model, self.provider)
 
     async def aclose(self) -> None:
         await self._sdk.close()
@@ -545,17 +566,78 @@ def _api_message(e: anthropic.APIStatusError) -> str:
     return str(msg or getattr(e, "message", "") or "").strip()
 
 
+class _PlatformModel:
+    """Sends the platform's model ID: the request body's ``model`` is translated just before
+    the SDK's platform hook moves it into the URL (Vertex, Bedrock) or sends it (Foundry)."""
+
+    _bp_model_for: Callable[[str], str]
+
+    async def _prepare_options(self, options: Any) -> Any:
+        data = options.json_data
+        if isinstance(data, dict) and isinstance(data.get("model"), str):
+            sent = self._bp_model_for(data["model"])
+            if sent != data["model"]:
+                options = copy.copy(options)
+                options.json_data = {**data, "model": sent}
+        return await super()._prepare_options(options)  # type: ignore[misc]
+
+
+class _Bedrock(_PlatformModel, anthropic.AsyncAnthropicBedrock):
+    pass
+
+
+class _Vertex(_PlatformModel, anthropic.AsyncAnthropicVertex):
+    pass
+
+
+class _Foundry(_PlatformModel, anthropic.AsyncAnthropicFoundry):
+    pass
+
+
+def _entra_token_provider() -> Callable[[], Awaitable[str]]:
+    """A Microsoft Entra ID token provider for Foundry, as the SDK's foundry.md shows it
+    (azure-identity's DefaultAzureCredential), run off the event loop."""
+    from azure.identity import DefaultAzureCredential, get_bearer_token_provider
+
+    sync_provider = get_bearer_token_provider(DefaultAzureCredential(), FOUNDRY_SCOPE)
+
+    async def token() -> str:
+        try:
+            return await asyncio.to_thread(sync_provider)
+        except Exception as e:
+            raise errors.ApiError(
+                f"Microsoft Entra ID sign-in for Foundry failed ({type(e).__name__}): sign in "
+                "(az login) or set ANTHROPIC_FOUNDRY_API_KEY",
+                detail=str(e),
+            ) from e
+
+    return token
+
+
 def _platform_client(provider: str, base_url: str | None, max_retries: int, timeout: Any) -> Any:
+    """The SDK's async client for a cloud platform, with the SDK's documented arguments
+    (lib/bedrock, lib/vertex, lib/foundry.py); what the SDK reads from the environment itself
+    (base URLs, AWS_BEARER_TOKEN_BEDROCK, ANTHROPIC_FOUNDRY_*) is left to it."""
     common: dict[str, Any] = {"max_retries": max_retries, "timeout": timeout}
     if base_url:
         common["base_url"] = base_url
     try:
         if provider == "bedrock":
-            return anthropic.AsyncAnthropicBedrock(**common)
+            region, _ = _bedrock_region()
+            return _Bedrock(aws_region=region, **common)
         if provider == "vertex":
-            return anthropic.AsyncAnthropicVertex(**common)
+            vertex: dict[str, Any] = {"region": os.environ["CLOUD_ML_REGION"]}
+            if _env("ANTHROPIC_VERTEX_PROJECT_ID"):
+                vertex["project_id"] = os.environ["ANTHROPIC_VERTEX_PROJECT_ID"]
+            if _env(VERTEX_TOKEN_ENV):
+                vertex["access_token"] = os.environ[VERTEX_TOKEN_ENV]
+            return _Vertex(**vertex, **common)
         if provider == "foundry":
-            return anthropic.AsyncAnthropicFoundry(**common)
+            if _env("ANTHROPIC_FOUNDRY_API_KEY"):
+                return _Foundry(api_key=os.environ["ANTHROPIC_FOUNDRY_API_KEY"], **common)
+            return _Foundry(azure_ad_token_provider=_entra_token_provider(), **common)
+    except errors.BigPictureError:
+        raise
     except Exception as e:
         raise errors.ConfigError(f"provider {provider}: {e}") from e
-    raise errors.ConfigError(f"unknown provider {provider!r}")
+    raise errors.ConfigError(f"unknown provider {provider!r}: use one of {', '.join(PROVIDERS)}")
