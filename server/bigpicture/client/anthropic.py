@@ -214,7 +214,7 @@ class ApiClient:
                 raw = await self._sdk.messages.with_raw_response.create(
                     **body, extra_headers=extra_headers, timeout=httpx2.Timeout(300, connect=5)
                 )
-                msg = raw.parse()
+                msg = await raw.parse()
         except asyncio.CancelledError:
             raise
         except Exception as e:
