@@ -78,7 +78,7 @@ from .core.errors import (
 )
 from .core.gather import digest, gather
 from .core.lines import split_lines
-from .core.models import Finding, ReviewResult, Snapshot, SourceFile, severity_rank
+from .core.models import Finding, Range, ReviewResult, Snapshot, SourceFile, severity_rank
 from .core.pipeline import Prepared
 from .core.plan import Plan, body_bytes
 from .core.resultcache import key as cache_key_of
@@ -451,10 +451,9 @@ def interpret(record: Record, items: list[BatchItem], progress: Any = None) -> l
         )
         texts = dict(sent)
         if stale:
+            moved = set(changed)
             result.findings = [
-                msgspec.structs.replace(f, approximate=True, fix=None)
-                if f.path in set(changed)
-                else f
+                msgspec.structs.replace(f, approximate=True, fix=None) if f.path in moved else f
                 for f in result.findings
             ]
         elif changed:
@@ -485,9 +484,7 @@ def _current_texts(req: Request, settings: Settings, progress: Any) -> dict[str,
     return {f.path: f.text for f in snap.files}
 
 
-def _whole_line(text: str, line0: int) -> Any:
-    from .core.models import Range
-
+def _whole_line(text: str, line0: int) -> Range:
     lines = split_lines(text)
     line0 = max(0, min(line0, len(lines) - 1))
     return Range(line0, 0, line0, len(lines[line0]))
