@@ -12,7 +12,7 @@ from pathlib import Path
 import msgspec
 
 from . import gather as gathering
-from . import gitrepo
+from . import gitrepo, pathrules
 from .config import Settings
 from .models import Redaction, Skipped, Snapshot, SourceFile
 
@@ -44,6 +44,8 @@ class LiveWorkspace:
         previous = self._files.pop(rel, None)
         self._skipped.pop(rel, None)
         self._redactions.pop(rel, None)
+        if any(part in pathrules.EXCLUDED_DIRS for part in rel.split("/")[:-1]):
+            return  # tools' state (.git/index, node_modules, ...): never a workspace file
         refused = check(rel)
         if refused:
             self._skipped[rel] = Skipped(rel, refused[0], refused[1])  # type: ignore[arg-type]
