@@ -28,7 +28,7 @@ from typing import NamedTuple
 import msgspec
 
 from bigpicture.core import models
-from bigpicture.core.lines import line_starts
+from bigpicture.core.lines import line_end, line_starts_fast
 
 _WS_CHARS = " \t\r\n\x0b\x0c"
 _WS_RUN = re.compile(r"[ \t\r\n\x0b\x0c]+")
@@ -83,23 +83,24 @@ def _resolve_path(path: str, sent: dict[str, str]) -> str | None:
 
 
 class _Doc:
-    """A text with its LSP line table: line starts and content ends (before the EOL)."""
+    """A text with its LSP line table: line starts; content ends (before the EOL) on demand."""
 
-    __slots__ = ("ends", "starts", "text")
+    __slots__ = ("starts", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.starts = line_starts(text)
-        # Each line's content ends where its terminator (\r\n, \r or \n) begins.
-        self.ends = [s - (2 if text[s - 2 : s] == "\r\n" else 1) for s in self.starts[1:]]
-        self.ends.append(len(text))
+        self.starts = line_starts_fast(text)
 
     @property
     def line_count(self) -> int:
         return len(self.starts)
 
+    def end(self, i: int) -> int:
+        """Where line ``i``'s content ends: where its terminator (\\r\\n, \\r or \\n) begins."""
+        return line_end(self.text, self.starts, i)
+
     def line(self, i: int) -> str:
-        return self.text[self.starts[i] : self.ends[i]]
+        return self.text[self.starts[i] : self.end(i)]
 
     def line_of(self, offset: int) -> int:
         return bisect.bisect_right(self.starts, offset) - 1
@@ -107,11 +108,11 @@ class _Doc:
     def position(self, offset: int) -> tuple[int, int]:
         offset = max(0, min(offset, len(self.text)))
         line = self.line_of(offset)
-        return line, min(offset, self.ends[line]) - self.starts[line]
+        return line, min(offset, self.end(line)) - self.starts[line]
 
     def offset(self, line: int, char: int) -> int:
         line = max(0, min(line, self.line_count - 1))
-        return min(self.starts[line] + max(0, char), self.ends[line])
+        return min(self.starts[line] + max(0, char), self.end(line))
 
     def range(self, start: int, end: int) -> models.Range:
         sl, sc = self.position(start)
@@ -249,13 +250,27 @@ def _anchor_one(doc: _Doc, quote: str, line: int, end_line: int | None = None) -
     return _Anchored(_line_range(doc, line0, last), True, False)
 
 
-def _anchor_related(related: list[models.Related], sent: dict[str, str]) -> list[models.Related]:
+class _Docs(dict[str, _Doc]):
+    """The sent texts' line tables, each built once per ``anchor`` call, when first needed."""
+
+    def __init__(self, sent: dict[str, str]) -> None:
+        super().__init__()
+        self.sent = sent
+
+    def __missing__(self, path: str) -> _Doc:
+        doc = self[path] = _Doc(self.sent[path])
+        return doc
+
+
+def _anchor_related(
+    related: list[models.Related], sent: dict[str, str], docs: _Docs
+) -> list[models.Related]:
     out: list[models.Related] = []
     for rel in related:
         path = _resolve_path(rel.path, sent)
         if path is None:
             continue
-        got = _anchor_one(_doc(sent[path]), rel.quote, rel.line)
+        got = _anchor_one(docs[path], rel.quote, rel.line)
         if got is None:
             continue
         out.append(
@@ -275,12 +290,13 @@ def anchor(
     """
     dropped = models.DroppedCounts()
     out: list[models.Finding] = []
+    docs = _Docs(sent_texts)
     for f in findings:
         path = _resolve_path(f.path, sent_texts)
         if path is None:
             dropped.unknown_path += 1
             continue
-        got = _anchor_one(_doc(sent_texts[path]), f.quote, f.line, f.end_line)
+        got = _anchor_one(docs[path], f.quote, f.line, f.end_line)
         if got is None:
             dropped.out_of_range += 1
             continue
@@ -300,7 +316,7 @@ def anchor(
                 range=got.range,
                 approximate=got.approximate,
                 fix=fix,
-                related=_anchor_related(f.related, sent_texts),
+                related=_anchor_related(f.related, sent_texts, docs),
                 id=finding_id(path, f.category, f.quote, f.title),
             )
         )

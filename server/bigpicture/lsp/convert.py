@@ -9,12 +9,13 @@ an allowlist (CWE entries), never from the model.
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from lsprotocol import types as lsp
 
-from ..core.lines import split_lines
+from ..core.lines import line_end, line_starts_fast, split_lines
 from ..core.models import Finding, Range
 
 SEVERITY = {
@@ -29,24 +30,37 @@ _CWE = re.compile(r"^CWE-(\d{1,6})$")
 
 
 def _units(text: str, encoding: str) -> int:
+    if encoding == lsp.PositionEncodingKind.Utf32 or text.isascii():
+        return len(text)  # one unit per code point in every encoding
     if encoding == lsp.PositionEncodingKind.Utf8:
         return len(text.encode("utf-8", "surrogatepass"))
-    if encoding == lsp.PositionEncodingKind.Utf32:
-        return len(text)
     return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 class Lines:
-    """A text's LSP lines, for converting many ranges of one file."""
+    """A text's LSP lines, for converting many ranges of one file.
+
+    Only the line starts are computed up front; a position converts just the prefix of its
+    own line (and no conversion at all when that prefix is ASCII).
+    """
 
     def __init__(self, text: str) -> None:
-        self.lines = split_lines(text)
+        self._text = text
+        self._starts = line_starts_fast(text)
+
+    @cached_property
+    def lines(self) -> list[str]:
+        """Every line without its terminator (as ``core.lines.split_lines``)."""
+        return split_lines(self._text)
+
+    def _line(self, line: int) -> str:
+        return self._text[self._starts[line] : line_end(self._text, self._starts, line)]
 
     def position(self, line: int, char: int, encoding: str) -> lsp.Position:
-        if line >= len(self.lines):
-            last = len(self.lines) - 1
-            return lsp.Position(last, _units(self.lines[last], encoding))
-        text = self.lines[line]
+        if line >= len(self._starts):
+            last = len(self._starts) - 1
+            return lsp.Position(last, _units(self._line(last), encoding))
+        text = self._line(line)
         return lsp.Position(line, _units(text[: min(char, len(text))], encoding))
 
     def range(self, rng: Range, encoding: str) -> lsp.Range:
@@ -57,10 +71,11 @@ class Lines:
 
     def to_code_points(self, pos: lsp.Position, encoding: str) -> tuple[int, int]:
         """A client position back to (line, code-point column)."""
-        if pos.line >= len(self.lines):
-            return len(self.lines) - 1, len(self.lines[-1])
-        text = self.lines[pos.line]
-        if encoding == lsp.PositionEncodingKind.Utf32:
+        if pos.line >= len(self._starts):
+            last = len(self._starts) - 1
+            return last, len(self._line(last))
+        text = self._line(pos.line)
+        if encoding == lsp.PositionEncodingKind.Utf32 or text.isascii():
             return pos.line, min(pos.character, len(text))
         units = 0
         for i, ch in enumerate(text):
