@@ -22,6 +22,8 @@ from __future__ import annotations
 import bisect
 import hashlib
 import re
+import threading
+from collections import OrderedDict
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -87,9 +89,9 @@ class _Doc:
 
     __slots__ = ("starts", "text")
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, starts: list[int] | None = None) -> None:
         self.text = text
-        self.starts = line_starts_fast(text)
+        self.starts = line_starts_fast(text) if starts is None else starts
 
     @property
     def line_count(self) -> int:
@@ -120,10 +122,28 @@ class _Doc:
         return models.Range(sl, sc, el, ec)
 
 
-@lru_cache(maxsize=8)
+_DOCS: OrderedDict[str, _Doc] = OrderedDict()  # the last few texts' tables, by content
+_DOCS_KEPT = 8
+_DOCS_LOCK = threading.Lock()
+
+
 def _doc(text: str) -> _Doc:
     # Keyed by content (str hashes are cached), so it never goes stale.
-    return _Doc(text)
+    with _DOCS_LOCK:
+        doc = _DOCS.get(text)
+        if doc is not None:
+            _DOCS.move_to_end(text)
+            return doc
+    return _remember(_Doc(text))
+
+
+def _remember(doc: _Doc) -> _Doc:
+    with _DOCS_LOCK:
+        _DOCS[doc.text] = doc
+        _DOCS.move_to_end(doc.text)
+        while len(_DOCS) > _DOCS_KEPT:
+            _DOCS.popitem(last=False)
+    return doc
 
 
 def range_text(text: str, rng: models.Range) -> str:
@@ -352,17 +372,49 @@ def _unique_ids(findings: list[models.Finding]) -> list[models.Finding]:
 _BLOCK = 1 << 14
 
 
+def _first_difference(a: str, i: int, b: str, j: int, n: int) -> int:
+    """How many characters ``a[i:]`` and ``b[j:]`` share, up to ``n``: halving a window
+    with slice comparisons (C speed), never a character at a time."""
+    lo, hi = 0, n  # a[i:i+lo] == b[j:j+lo]; the first difference is before hi
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if a[i + lo : i + mid] == b[j + lo : j + mid]:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
 def _common_prefix(a: str, b: str) -> int:
     n = min(len(a), len(b))
     i = 0
-    while i < n and a[i : i + _BLOCK] == b[i : i + _BLOCK]:
-        i += _BLOCK
-    if i >= n:
-        return n
-    end = min(i + _BLOCK, n)
-    while i < end and a[i] == b[i]:
-        i += 1
-    return i
+    while i < n:
+        step = min(_BLOCK, n - i)
+        if a[i : i + step] != b[i : i + step]:
+            return i + _first_difference(a, i, b, i, step)
+        i += step
+    return n
+
+
+def _common_suffix(a: str, b: str, n: int) -> int:
+    """How many characters ``a`` and ``b`` share at their ends, up to ``n``."""
+    ea, eb = len(a), len(b)
+    i = 0
+    while i < n:
+        step = min(_BLOCK, n - i)
+        if a[ea - i - step : ea - i] != b[eb - i - step : eb - i]:
+            # The window's last differing character, found from its start: the shared part
+            # is its tail, so halve on tails.
+            lo, hi = 0, step  # a's last ``lo`` characters of the window match; ``hi`` don't
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                if a[ea - i - mid : ea - i] == b[eb - i - mid : eb - i]:
+                    lo = mid
+                else:
+                    hi = mid
+            return i + lo
+        i += step
+    return n
 
 
 @lru_cache(maxsize=2)
@@ -370,8 +422,42 @@ def _edit_span(old: str, new: str) -> tuple[int, int]:
     """(common prefix, common suffix) of two versions: where an edit left them alike."""
     prefix = _common_prefix(old, new)
     room = min(len(old), len(new)) - prefix
-    suffix = min(_common_prefix(old[::-1], new[::-1]), room) if room else 0
+    suffix = _common_suffix(old, new, room) if room else 0
     return prefix, suffix
+
+
+def _edited_doc(old: _Doc, new_text: str, prefix: int, suffix: int) -> _Doc:
+    """``new_text``'s line table from ``old``'s, when the two texts share ``prefix``
+    characters at the start and ``suffix`` at the end: only the edited span is scanned.
+
+    Whether offset ``s`` starts a line depends on the characters at ``s - 1`` and ``s`` only.
+    Starts before ``prefix`` are the old ones; starts after the new edited span are the old
+    ones past the old span, moved by the length difference; the ones in between come from
+    the span and a character either side.
+    """
+    old_tail = len(old.text) - suffix
+    new_tail = len(new_text) - suffix
+    shift = new_tail - old_tail
+    head = old.starts[: bisect.bisect_left(old.starts, prefix)]
+    lo = max(prefix - 1, 0)
+    mid = line_starts_fast(new_text[lo : new_tail + 1])
+    mid = mid[bisect.bisect_left(mid, prefix - lo) : bisect.bisect_right(mid, new_tail - lo)]
+    tail = old.starts[bisect.bisect_right(old.starts, old_tail) :]
+    starts = head
+    starts += map(lo.__add__, mid) if lo else mid
+    starts += map(shift.__add__, tail) if shift else tail
+    return _Doc(new_text, starts)
+
+
+@lru_cache(maxsize=2)
+def _edit(old_text: str, new_text: str) -> tuple[_Doc, _Doc]:
+    """Both versions' line tables; the new one derived from the old one (see ``_edited_doc``)."""
+    old = _doc(old_text)
+    with _DOCS_LOCK:
+        new = _DOCS.get(new_text)
+    if new is None:
+        new = _remember(_edited_doc(old, new_text, *_edit_span(old_text, new_text)))
+    return old, new
 
 
 def _follow(
@@ -410,7 +496,7 @@ def reanchor(finding: models.Finding, old_text: str, new_text: str) -> models.Fi
     The text its range covered is searched again (exact, then whitespace-normalized) nearest
     its old line; related locations in the same file move with it.
     """
-    old, new = _doc(old_text), _doc(new_text)
+    old, new = _edit(old_text, new_text)
     moved = _follow(old, new, finding.range, finding.quote, finding.approximate)
     if moved is None:
         return None
