@@ -186,3 +186,36 @@ def test_last_change_orders_by_history_and_marks_uncommitted(repo: Path):
     snap = gather(repo, Settings())
     facts = {f.path: (f.last_change, f.dirty) for f in snap.files}
     assert facts == {"old.py": (1_600_000_000, True), "mid.py": (1_700_000_000, False)}
+
+
+def test_remembered_clean_files_are_scanned_again_when_they_change(repo: Path, monkeypatch):
+    import os
+    import time
+
+    from bigpicture.core import secrets
+
+    write(repo, "a.py", "x = 1\n")
+    write(repo, "b.py", f"KEY = '{AWS_CANARY}'\n")
+    old = time.time() - 60
+    for name in ("a.py", "b.py"):
+        os.utime(repo / name, (old, old))
+    commit(repo, "init")
+    gather(repo, Settings())  # remembers a.py as clean (by content and by stat)
+
+    scanned: list[str] = []
+    real = secrets.redact
+
+    def spy(text):
+        scanned.append(text)
+        return real(text)
+
+    monkeypatch.setattr(secrets, "redact", spy)
+    snap = gather(repo, Settings())
+    assert scanned == [f"KEY = '{AWS_CANARY}'\n"]  # the file with a secret, every time
+    assert AWS_CANARY not in snap.by_path()["b.py"].text
+
+    write(repo, "a.py", f"x = 1\nTOKEN = '{AWS_CANARY}'\n")  # a.py changes: scanned again
+    scanned.clear()
+    snap = gather(repo, Settings())
+    assert any("TOKEN" in t for t in scanned)
+    assert AWS_CANARY not in snap.by_path()["a.py"].text

@@ -168,14 +168,12 @@ def load_file(
     real_root: Path,
     path: str,
     max_size: int,
-    clean: set[bytes] | None = None,
-    found_clean: list[bytes] | None = None,
+    index: scancache.ScanIndex | None = None,
 ) -> Loaded:
     """Read, check, decode and redact one file. Never raises for a per-file problem, except a
     secret-scan failure, which must stop the whole gather (fail closed).
 
-    ``clean`` holds the digests of contents the scan already found clean (``core.scancache``);
-    new clean digests are appended to ``found_clean``."""
+    ``index`` remembers contents the scan already found clean (``core.scancache``)."""
     full = root / path
     try:
         st = full.lstat()
@@ -198,20 +196,26 @@ def load_file(
         text, encoding = decode(data)
     except Undecodable as e:
         return Loaded(None, Skipped(path, "binary", str(e)), [])
-    raw_digest = hashlib.sha256(data).digest()
-    if clean is not None and raw_digest[:16] in clean:
+    key = scancache.stat_key(path, st) if index is not None else None
+    known = index.by_stat.get(key) if index is not None and key is not None else None
+    if known is not None and known in index.clean:
+        content_digest = known  # unchanged since it was found clean: no hashing, no scan
         sent, hits = text, []
     else:
-        try:
-            sent, hits = secrets.redact(text)
-        except SecretScanError:
-            raise
-        except Exception as e:  # fail closed
-            raise SecretScanError(f"secret scan failed on {path}: {e}") from e
-        if not hits and found_clean is not None:
-            found_clean.append(raw_digest[:16])
+        content_digest = hashlib.sha256(data).digest()[:16]
+        if index is not None and content_digest in index.clean:
+            sent, hits = text, []
+        else:
+            try:
+                sent, hits = secrets.redact(text)
+            except SecretScanError:
+                raise
+            except Exception as e:  # fail closed
+                raise SecretScanError(f"secret scan failed on {path}: {e}") from e
+        if not hits and index is not None:
+            index.record(content_digest, key if scancache.trustworthy(st) else None)
     reds = [Redaction(path, h.line, h.rule) for h in hits]
-    sha = raw_digest.hex()[:16] if encoding == "utf-8" and not hits else digest(sent)
+    sha = content_digest.hex()[:16] if encoding == "utf-8" and not hits else digest(sent)
     return Loaded(
         SourceFile(
             path=path,
@@ -252,20 +256,22 @@ def gather(
 
     files: list[SourceFile] = []
     redactions: list[Redaction] = []
-    # Reading overlaps in threads; chunks keep the per-task overhead small.
-    n_workers = workers or min(8, (os.cpu_count() or 2) * 2)
+    # One thread by default: decoding and scanning hold the GIL, so threads only add
+    # contention (measured in bench/bench_gather.py); ``workers`` > 1 can still help on a
+    # slow network filesystem.
+    n_workers = workers or 1
     chunk = 256
     batches = [wanted[i : i + chunk] for i in range(0, len(wanted), chunk)]
 
-    clean = scancache.load()
-    found: list[bytes] = []
+    index = scancache.load()
 
     def load_batch(paths: list[str]) -> list[Loaded]:
-        return [load_file(root, root, p, settings.maxFileSize, clean, found) for p in paths]
+        return [load_file(root, root, p, settings.maxFileSize, index) for p in paths]
 
     done = 0
     with ThreadPoolExecutor(max_workers=n_workers) as pool:
-        for results in pool.map(load_batch, batches):
+        results_iter = pool.map(load_batch, batches) if n_workers > 1 else map(load_batch, batches)
+        for results in results_iter:
             for loaded in results:
                 if loaded.file:
                     files.append(loaded.file)
@@ -276,8 +282,8 @@ def gather(
             if progress and len(batches) > 8 and done % (chunk * 8) == 0:
                 progress(f"read {done}/{len(wanted)} files")
 
-    if found:
-        scancache.save(clean | set(found))
+    if index.changed:
+        scancache.save(index)
     head = None
     if listing.repo is not None:
         head = gitrepo.head(listing.repo)
