@@ -296,7 +296,9 @@ def count_exact(prepared: Prepared, settings: Settings) -> Plan:
     from .core import pipeline
 
     async def go(plan: Plan) -> int:
-        client = ApiClient(base_url=settings.baseUrl, provider=settings.provider)
+        client = ApiClient(
+            base_url=settings.baseUrl, provider=settings.provider, models=settings.models
+        )
         try:
             return await client.count_tokens(plan.body, betas=plan.betas)
         finally:
@@ -320,7 +322,9 @@ def run_cli_review(prepared: Prepared, settings: Settings, args: Any, progress: 
     from .outputs import sarif, text
 
     async def go() -> ReviewResult:
-        client = ApiClient(base_url=settings.baseUrl, provider=settings.provider)
+        client = ApiClient(
+            base_url=settings.baseUrl, provider=settings.provider, models=settings.models
+        )
         try:
 
             async def stage(name: str, info: dict[str, Any]) -> None:

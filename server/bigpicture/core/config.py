@@ -88,7 +88,7 @@ class Settings:
     provider: Literal["anthropic", "bedrock", "vertex", "foundry"] = "anthropic"
     """Where to send requests: the Claude API, or Claude on Amazon Bedrock, Google Vertex AI or
     Microsoft Foundry through the SDK's own clients, configured by their environment variables
-    (the cloud platforms are not yet tested end to end)."""
+    (see Cloud platforms)."""
 
     models: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Model registry overrides and additions, keyed by model ID (see the model registry keys:

@@ -401,7 +401,11 @@ def _api(ls: Any) -> Any:
 
     st = ls.state
     if st.api is None:
-        st.api = ApiClient(base_url=st.settings.baseUrl, provider=st.settings.provider)
+        st.api = ApiClient(
+            base_url=st.settings.baseUrl,
+            provider=st.settings.provider,
+            models=st.settings.models,
+        )
     return st.api
 
 
