@@ -443,3 +443,23 @@ async def test_keep_warm_makes_the_first_review_a_cache_read(defects, fake, tmp_
     finally:
         await s.client.shutdown_session()
         await s.client.stop()
+
+
+async def test_cancel_request_stops_the_review_and_closes_the_http_call(session: Session):
+    held = HeldReply(ToolReply(planted_findings()))
+    session.fake.script(held)
+    proto = session.client.protocol
+    future = proto.send_request(
+        lsp.WORKSPACE_EXECUTE_COMMAND,
+        lsp.ExecuteCommandParams(command="bigpicture.reviewWorkspace", arguments=[]),
+    )
+    (request_id,) = [k for k, f in proto._request_futures.items() if f is future]
+    await asyncio.to_thread(held.started.wait, 30)
+    # what an editor sends when the user cancels the command
+    proto.notify(lsp.CANCEL_REQUEST, lsp.CancelParams(id=request_id))
+    assert await asyncio.to_thread(held.disconnected.wait, 30)  # the HTTP call was closed
+    with pytest.raises(Exception, match="(?i)cancel"):
+        await asyncio.wrap_future(future)
+    # the server is alive, nothing is running, and no finding was published
+    assert await session.command("bigpicture.cancel") == {"cancelled": False}
+    assert session.diags("app/db.py") == []

@@ -13,6 +13,7 @@ from typing import Any
 
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
 
 from .. import __version__
 from . import session
@@ -34,6 +35,18 @@ COMMANDS = (
 )
 
 
+class _Protocol(LanguageServerProtocol):
+    """pygls cancels a request only if its handler has not started; ``workspace/executeCommand``
+    runs its handler as a second step, so ``$/cancelRequest`` would never reach a running
+    review. This also cancels the task of a command the client gave up on."""
+
+    def _handle_cancel_notification(self, msg_id: Any) -> None:
+        super()._handle_cancel_notification(msg_id)
+        task = self._server.state.request_tasks.get(msg_id)  # type: ignore[attr-defined]
+        if task is not None and not task.done():
+            task.cancel()
+
+
 class BigPictureServer(LanguageServer):
     """The language server, holding its one ``State``."""
 
@@ -42,6 +55,7 @@ class BigPictureServer(LanguageServer):
             "bigpicture",
             __version__,
             text_document_sync_kind=lsp.TextDocumentSyncKind.Full,
+            protocol_cls=_Protocol,
         )
         self.state = State()
 

@@ -673,6 +673,18 @@ async def _start(ls: Any, req: ReviewRequest) -> dict[str, Any]:
 
 
 async def run_command_review(ls: Any, kind: str, uri: str | None = None) -> dict[str, Any]:
+    """A review command: cancellable with ``$/cancelRequest`` (see ``server._Protocol``)."""
+    st = ls.state
+    request_id = ls.protocol.msg_id
+    if request_id is not None:
+        st.request_tasks[request_id] = asyncio.current_task()
+    try:
+        return await _command_review(ls, kind, uri)
+    finally:
+        st.request_tasks.pop(request_id, None)
+
+
+async def _command_review(ls: Any, kind: str, uri: str | None) -> dict[str, Any]:
     st = ls.state
     file = None
     if kind == "file":

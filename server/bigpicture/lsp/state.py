@@ -50,6 +50,7 @@ class State:
     api: Any = None  # ApiClient, created on first use
     tasks: set[asyncio.Task] = field(default_factory=set)
     progress_counter: int = 0
+    request_tasks: dict[Any, asyncio.Task] = field(default_factory=dict)  # request id -> task
     last_edit: float = 0.0  # monotonic-free wall time of the last change or save
     warm_task: asyncio.Task | None = None
 
