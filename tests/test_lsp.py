@@ -458,7 +458,7 @@ async def test_cancel_request_stops_the_review_and_closes_the_http_call(session:
     # what an editor sends when the user cancels the command
     proto.notify(lsp.CANCEL_REQUEST, lsp.CancelParams(id=request_id))
     assert await asyncio.to_thread(held.disconnected.wait, 30)  # the HTTP call was closed
-    with pytest.raises(Exception, match="(?i)cancel"):
+    with pytest.raises(Exception, match=r"(?i)cancel"):
         await asyncio.wrap_future(future)
     # the server is alive, nothing is running, and no finding was published
     assert await session.command("bigpicture.cancel") == {"cancelled": False}
