@@ -584,3 +584,14 @@ def _small_body(model: str) -> dict:
         "max_tokens": 256,
         "messages": [{"role": "user", "content": "Review nothing."}],
     }
+
+
+def test_a_platform_refusing_the_credentials_names_the_platform(defects, fake, capsys, monkeypatch):
+    from fake_api import ErrorReply
+
+    use_provider(defects, "vertex")
+    vertex_env(monkeypatch, fake)
+    fake.script(ErrorReply(401, "authentication_error", "bad token"))
+    code, _, err = run(capsys, str(defects))
+    assert code == 5
+    assert "vertex rejected the credentials" in err and "ANTHROPIC_API_KEY" not in err

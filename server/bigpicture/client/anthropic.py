@@ -176,7 +176,7 @@ class ApiClient:
         except asyncio.CancelledError:
             raise
         except Exception as e:
-            mapped = map_error(e, streaming_started=started)
+            mapped = map_error(e, streaming_started=started, provider=self.provider)
             if reply.request_id and not mapped.request_id:
                 mapped.request_id = reply.request_id
             if started:
@@ -203,7 +203,7 @@ class ApiClient:
                 raise errors.BadRequest(
                     f"token counting is not available with provider {self.provider}: {e}"
                 ) from e
-            raise map_error(e, streaming_started=False) from e
+            raise map_error(e, streaming_started=False, provider=self.provider) from e
         return int(res.input_tokens)
 
     async def create(self, body: dict[str, Any], *, betas: list[str] | None = None) -> Reply:
@@ -218,7 +218,7 @@ class ApiClient:
         except asyncio.CancelledError:
             raise
         except Exception as e:
-            raise map_error(e, streaming_started=False) from e
+            raise map_error(e, streaming_started=False, provider=self.provider) from e
         reply = Reply(model=str(body.get("model", "")), request_id=raw.headers.get("request-id"))
         _fill_final(msg, reply)
         return reply
@@ -265,7 +265,7 @@ class ApiClient:
                     status=413,
                     request_id=rid,
                 ) from e
-            raise map_error(e, streaming_started=False) from e
+            raise map_error(e, streaming_started=False, provider=self.provider) from e
 
     async def create_batch(
         self, requests: list[dict[str, Any]], *, betas: list[str] | None = None
@@ -474,7 +474,9 @@ def _retry_after(e: anthropic.APIStatusError) -> float | None:
     return None
 
 
-def map_error(e: BaseException, *, streaming_started: bool) -> errors.ApiError:
+def map_error(
+    e: BaseException, *, streaming_started: bool, provider: str = "anthropic"
+) -> errors.ApiError:
     """One SDK (or transport) failure as a project error with a message a user can act on."""
     if isinstance(e, errors.ApiError):
         return e
@@ -490,6 +492,12 @@ def map_error(e: BaseException, *, streaming_started: bool) -> errors.ApiError:
                 **common,
             )
         if status == 401:
+            if provider != "anthropic":
+                return errors.BadApiKey(
+                    f"{provider} rejected the credentials (401): check its environment "
+                    "variables (README, Cloud platforms)",
+                    **common,
+                )
             return errors.BadApiKey(
                 "the API rejected the key (401): check ANTHROPIC_API_KEY", **common
             )
@@ -514,7 +522,11 @@ def map_error(e: BaseException, *, streaming_started: bool) -> errors.ApiError:
             if ra is None:
                 return errors.SpendLimit(
                     f"spend or rate limit reached with no retry time (429): {api_msg}; check "
-                    "the limits in the Anthropic console",
+                    + (
+                        "the limits in the Anthropic console"
+                        if provider == "anthropic"
+                        else f"the quotas of your {provider} account"
+                    ),
                     **common,
                 )
             return errors.RateLimited(
