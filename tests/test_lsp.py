@@ -463,3 +463,40 @@ async def test_cancel_request_stops_the_review_and_closes_the_http_call(session:
     # the server is alive, nothing is running, and no finding was published
     assert await session.command("bigpicture.cancel") == {"cancelled": False}
     assert session.diags("app/db.py") == []
+
+
+async def test_non_utf8_and_huge_files_do_not_crash_it(repo, fake, tmp_path):
+    latin = "# café\nimport os\nos.system('rm -rf ' + nom_de_fichier)\n" + "X = 1\n" * 2000
+    write(repo, "legacy.py", latin.encode("latin-1"))
+    write(repo, "huge.txt", "y" * (3 * 1024 * 1024))  # one 3 MB line, over the size cap
+    commit(repo, "init")
+    quote = "os.system('rm -rf ' + nom_de_fichier)"
+    fake.script(
+        ToolReply(
+            {
+                "findings": [
+                    {
+                        "path": "legacy.py",
+                        "line": 3,
+                        "quote": quote,
+                        "severity": "high",
+                        "category": "security",
+                        "title": "Command injection",
+                        "message": "m",
+                    }
+                ],
+                "summary": "one",
+            }
+        )
+    )
+    s = await start(repo, fake, data_dir=tmp_path / "d")
+    try:
+        summary = await s.command("bigpicture.reviewWorkspace")
+        assert summary["status"] == "ok" and summary["findings"] == 1
+        (d,) = s.diags("legacy.py")
+        assert d.range.start == lsp.Position(2, 0) and d.range.end == lsp.Position(2, len(quote))
+        plan = await s.command("bigpicture.showPlan")
+        assert "huge.txt" in plan["text"] and "too-large" in plan["text"]
+    finally:
+        await s.client.shutdown_session()
+        await s.client.stop()
