@@ -16,7 +16,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 
 from .. import __version__
-from . import session
+from . import actions, session, settings
 from .state import State
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ def create_server() -> BigPictureServer:
 
     @server.feature(lsp.INITIALIZE)
     def initialize(ls: BigPictureServer, params: lsp.InitializeParams) -> None:
-        session.on_initialize(ls, params)
+        settings.on_initialize(ls, params)
 
     @server.feature(lsp.INITIALIZED)
     async def initialized(ls: BigPictureServer, params: lsp.InitializedParams) -> None:
@@ -75,7 +75,7 @@ def create_server() -> BigPictureServer:
     async def did_change_configuration(
         ls: BigPictureServer, params: lsp.DidChangeConfigurationParams
     ) -> None:
-        await session.reload_settings(ls, pushed=params.settings)
+        await settings.reload_settings(ls, pushed=params.settings)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: BigPictureServer, params: lsp.DidOpenTextDocumentParams) -> None:
@@ -106,7 +106,7 @@ def create_server() -> BigPictureServer:
     def code_action(
         ls: BigPictureServer, params: lsp.CodeActionParams
     ) -> list[lsp.CodeAction] | None:
-        return session.code_actions(ls, params)
+        return actions.code_actions(ls, params)
 
     @server.feature(lsp.SHUTDOWN)
     async def shutdown(ls: BigPictureServer, params: Any = None) -> None:

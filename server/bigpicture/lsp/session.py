@@ -1,5 +1,5 @@
-"""What the language server does: settings, reviews and their scheduling, publishing findings
-that follow edits, code actions, and the small commands.
+"""What the language server does: reviews and their scheduling, document events, the commands,
+and keeping the cache warm. Settings, publishing and code actions have modules of their own.
 
 Scheduling rule. An explicit review command cancels a running review and starts at once. A
 save (with ``reviewOnSave`` on) waits for a quiet period of ``debounceMs`` after the last save;
@@ -14,129 +14,34 @@ findings it recovered.
 from __future__ import annotations
 
 import asyncio
-import logging
-import re
 import time
 import traceback
-from pathlib import Path
 from typing import Any
 
 import msgspec
 from lsprotocol import types as lsp
 from pygls import uris
 
-from ..core import anchor, gitdiff, ledger, pipeline, store, suppress
-from ..core import config as configuration
+from ..core import gitdiff, ledger, pipeline, store, suppress
 from ..core.errors import BigPictureError, BudgetError, NothingToReview
 from ..core.gather import name_filter
-from ..core.lines import split_lines
-from ..core.live import LiveWorkspace
 from ..core.models import Finding, ReviewResult
-from ..core.textio import Undecodable, decode
 from ..outputs import plan as plan_out
-from .convert import Lines, diagnostic, inside
-from .state import FileFindings, ReviewRequest
-
-log = logging.getLogger(__name__)
-
-LEVEL = {
-    "error": logging.ERROR,
-    "warning": logging.WARNING,
-    "info": logging.INFO,
-    "debug": logging.DEBUG,
-}
-
+from .messages import log_msg, show, spawn
+from .publish import (
+    _apply_result,
+    _open_doc,
+    publish,
+    rel_path,
+    uri_of,
+)
+from .settings import reload_settings
+from .state import ReviewRequest
 
 # ----------------------------------------------------------------------------- messages
 
 
-def show(ls: Any, message: str, kind: lsp.MessageType = lsp.MessageType.Info) -> None:
-    ls.window_show_message(lsp.ShowMessageParams(type=kind, message=f"BigPicture: {message}"))
-
-
-def log_msg(ls: Any, message: str, kind: lsp.MessageType = lsp.MessageType.Log) -> None:
-    level = {
-        lsp.MessageType.Error: logging.ERROR,
-        lsp.MessageType.Warning: logging.WARNING,
-        lsp.MessageType.Info: logging.INFO,
-    }.get(kind, logging.DEBUG)
-    if (
-        level >= LEVEL.get(ls.state.settings.logLevel, logging.INFO)
-        or kind == lsp.MessageType.Error
-    ):
-        ls.window_log_message(lsp.LogMessageParams(type=kind, message=message))
-
-
-def spawn(ls: Any, coro: Any) -> asyncio.Task:
-    """A background task kept alive in the state, its exception logged, never lost."""
-    task = asyncio.get_running_loop().create_task(coro)
-    ls.state.tasks.add(task)
-
-    def done(t: asyncio.Task) -> None:
-        ls.state.tasks.discard(t)
-        if not t.cancelled() and t.exception() is not None:
-            exc = t.exception()
-            log_msg(ls, "".join(traceback.format_exception(exc)), lsp.MessageType.Error)
-
-    task.add_done_callback(done)
-    return task
-
-
 # ----------------------------------------------------------------------------- settings
-
-
-def on_initialize(ls: Any, params: lsp.InitializeParams) -> None:
-    st = ls.state
-    opts = params.initialization_options
-    if isinstance(opts, dict):
-        st.init_options = (
-            opts.get("bigpicture", opts) if isinstance(opts.get("bigpicture"), dict) else opts
-        )
-    folder = None
-    if params.workspace_folders:
-        folder = uris.to_fs_path(params.workspace_folders[0].uri)
-    elif params.root_uri:
-        folder = uris.to_fs_path(params.root_uri)
-    elif params.root_path:
-        folder = params.root_path
-    if folder:
-        st.root = Path(folder).resolve()
-    _apply_settings(ls, announce=False)
-
-
-def _supports_configuration(ls: Any) -> bool:
-    ws = ls.client_capabilities.workspace
-    return bool(ws and ws.configuration)
-
-
-def _apply_settings(ls: Any, *, announce: bool = True) -> None:
-    st = ls.state
-    layers: list[tuple[str, dict[str, Any] | None]] = [
-        ("initializationOptions", st.init_options),
-        ("workspace/configuration", st.client_settings),
-    ]
-    if st.root is None:
-        settings, warnings = configuration.Settings(), []
-        for origin, values in layers:
-            settings = configuration.merge(settings, values, origin=origin, warnings=warnings)
-    else:
-        settings, warnings = configuration.load(st.root, *layers)
-    old = st.settings
-    st.settings = settings
-    if warnings and announce and warnings != st.settings_warnings:
-        show(ls, "; ".join(warnings), lsp.MessageType.Warning)
-    st.settings_warnings = warnings
-    for w in warnings:
-        log.warning(w)
-    st.cost_warned = False
-    if st.root is not None and (
-        st.live is None
-        or (old.include, old.exclude, old.maxFileSize)
-        != (settings.include, settings.exclude, settings.maxFileSize)
-    ):
-        st.live = LiveWorkspace(st.root, settings)
-    elif st.live is not None:
-        st.live.settings = settings
 
 
 async def on_initialized(ls: Any) -> None:
@@ -164,142 +69,7 @@ async def on_initialized(ls: Any) -> None:
             log_msg(ls, f"file watching not registered: {e}")
 
 
-async def reload_settings(ls: Any, pushed: Any = None) -> None:
-    st = ls.state
-    if _supports_configuration(ls):
-        try:
-            res = await ls.workspace_configuration_async(
-                lsp.ConfigurationParams(items=[lsp.ConfigurationItem(section="bigpicture")])
-            )
-            value = res[0] if res else None
-            st.client_settings = value if isinstance(value, dict) else {}
-        except Exception as e:
-            log_msg(ls, f"workspace/configuration failed: {e}", lsp.MessageType.Warning)
-    elif isinstance(pushed, dict):
-        inner = pushed.get("bigpicture", pushed)
-        st.client_settings = inner if isinstance(inner, dict) else {}
-    _apply_settings(ls)
-
-
 # ----------------------------------------------------------------------------- documents
-
-
-def rel_path(ls: Any, uri: str) -> str | None:
-    root = ls.state.root
-    if root is None:
-        return None
-    fs = uris.to_fs_path(uri)
-    if not fs:
-        return None
-    try:
-        return Path(fs).resolve().relative_to(root).as_posix()
-    except ValueError:
-        return None
-
-
-def uri_of(ls: Any, rel: str) -> str:
-    return uris.from_fs_path(str(ls.state.root / rel)) or ""
-
-
-def _open_doc(ls: Any, rel: str) -> Any | None:
-    target = (ls.state.root / rel).resolve()
-    for uri, doc in ls.workspace.text_documents.items():
-        fs = uris.to_fs_path(uri)
-        if fs and Path(fs).resolve() == target:
-            return doc
-    return None
-
-
-def current_text(ls: Any, rel: str) -> tuple[str | None, int | None]:
-    """The text of ``rel`` as the user sees it: the open document, else the file on disk."""
-    doc = _open_doc(ls, rel)
-    if doc is not None:
-        return doc.source, doc.version
-    try:
-        text, _ = decode((ls.state.root / rel).read_bytes())
-        return text, None
-    except (OSError, Undecodable):
-        return None, None
-
-
-def _follow(f: Finding, old: str, new: str) -> Finding | None:
-    moved = anchor.reanchor(f, old, new)
-    if moved is not None:
-        return moved
-    if "redacted" in f.quote and f.range is not None:
-        # the sent text had a secret replaced; the editor has the real value. Lines are kept
-        # by redaction, so the lines stay right; columns on that line may not.
-        lines = Lines(new).lines
-        if f.range.end_line < len(lines):
-            return msgspec.structs.replace(
-                f,
-                approximate=True,
-                range=msgspec.structs.replace(
-                    f.range,
-                    start_char=min(f.range.start_char, len(lines[f.range.start_line])),
-                    end_char=min(f.range.end_char, len(lines[f.range.end_line])),
-                ),
-            )
-    return None
-
-
-def _sync_to_current(ls: Any, rel: str) -> tuple[FileFindings | None, int | None]:
-    """Re-anchor the stored findings of ``rel`` onto its current text."""
-    ff = ls.state.findings.get(rel)
-    if ff is None:
-        return None, None
-    text, version = current_text(ls, rel)
-    if text is None:
-        ls.state.findings.pop(rel, None)
-        return None, None
-    if text != ff.text:
-        moved = [m for f in ff.findings if (m := _follow(f, ff.text, text)) is not None]
-        ff = FileFindings(text, moved, version)
-        ls.state.findings[rel] = ff
-    else:
-        ff.version = version
-    return ff, version
-
-
-def _version_support(ls: Any) -> bool:
-    td = ls.client_capabilities.text_document
-    pd = td.publish_diagnostics if td else None
-    return bool(pd and pd.version_support)
-
-
-def publish(ls: Any, rel: str, extra: list[Finding] | None = None) -> None:
-    """Publish the findings of ``rel`` (plus ``extra`` streamed ones) on its current text."""
-    ff, version = _sync_to_current(ls, rel)
-    findings = list(ff.findings) if ff else []
-    text = ff.text if ff else None
-    if extra:
-        if text is None:
-            text, version = current_text(ls, rel)
-        have = {f.id for f in findings}
-        findings += [f for f in extra if f.id not in have]
-    findings = [f for f in findings if not f.suppressed and f.range is not None]
-    enc = ls.workspace.position_encoding or lsp.PositionEncodingKind.Utf16
-    diags: list[lsp.Diagnostic] = []
-    if text is not None and findings:
-        lines = Lines(text)
-        cache: dict[str, Lines | None] = {}
-
-        def related_lines(path: str) -> Lines | None:
-            if path not in cache:
-                t, _ = current_text(ls, path)
-                cache[path] = Lines(t) if t is not None else None
-            return cache[path]
-
-        diags = [
-            diagnostic(f, lines, enc, lambda p: uri_of(ls, p), related_lines) for f in findings
-        ]
-    ls.text_document_publish_diagnostics(
-        lsp.PublishDiagnosticsParams(
-            uri=uri_of(ls, rel),
-            diagnostics=diags,
-            version=version if (version is not None and _version_support(ls)) else None,
-        )
-    )
 
 
 def on_open(ls: Any, uri: str) -> None:
@@ -581,81 +351,6 @@ def _finished(ls: Any, summary: dict[str, Any]) -> None:
     ls.protocol.notify("bigpicture/reviewFinished", summary)
 
 
-def _apply_result(ls: Any, prepared: pipeline.Prepared, result: ReviewResult) -> None:
-    """Replace the findings of every file the review covered (complete), or add the recovered
-    ones (incomplete); publish every file whose findings changed."""
-    st = ls.state
-    texts = prepared.plan.sent_texts(prepared.snapshot)
-    by_path: dict[str, list[Finding]] = {}
-    for f in result.findings:
-        by_path.setdefault(f.path, []).append(f)
-    for path, fs in by_path.items():
-        if path in texts:
-            texts[path], by_path[path] = _unredact(ls, path, texts[path], fs)
-    touched: set[str] = set()
-    if result.complete:
-        for path in texts:
-            if path in by_path:
-                st.findings[path] = FileFindings(texts[path], by_path[path])
-                touched.add(path)
-            elif path in st.findings:
-                del st.findings[path]
-                touched.add(path)
-    else:
-        for path, fs in by_path.items():
-            if path not in texts:
-                continue
-            old = st.findings.get(path)
-            if old is not None:
-                old_sync, _ = _sync_to_current(ls, path)
-                base = old_sync.findings if old_sync else []
-                have = {f.id for f in base}
-                cur_text = old_sync.text if old_sync else texts[path]
-                moved = [
-                    m for f in fs if f.id not in have and (m := _follow(f, texts[path], cur_text))
-                ]
-                st.findings[path] = FileFindings(cur_text, base + moved)
-            else:
-                st.findings[path] = FileFindings(texts[path], fs)
-            touched.add(path)
-    for path in sorted(touched):
-        publish(ls, path)
-
-
-_PLACEHOLDER = re.compile(r"<redacted:[a-z0-9-]+>")
-
-
-def _unredact(ls: Any, path: str, sent: str, fs: list[Finding]) -> tuple[str, list[Finding]]:
-    """Findings on the file as it is (secrets and all) when it differs from the sent text only
-    by redactions: redaction keeps every line, so ranges keep their lines; on a line that
-    held a secret, columns are clamped to the real line."""
-    real, _ = current_text(ls, path)
-    if real is None or real == sent:
-        return sent, fs
-    sent_lines, real_lines = split_lines(sent), split_lines(real)
-    if len(sent_lines) != len(real_lines):
-        return sent, fs
-    changed = {i for i, (a, b) in enumerate(zip(sent_lines, real_lines, strict=True)) if a != b}
-    if not all(_PLACEHOLDER.search(sent_lines[i]) for i in changed):
-        return sent, fs
-    out = []
-    for f in fs:
-        rng = f.range
-        if rng is None:
-            continue
-        touched = any(i in changed for i in range(rng.start_line, rng.end_line + 1))
-        if touched:
-            rng = msgspec.structs.replace(
-                rng,
-                start_char=min(rng.start_char, len(real_lines[rng.start_line])),
-                end_char=len(real_lines[rng.end_line])
-                if rng.end_char >= len(sent_lines[rng.end_line])
-                else min(rng.end_char, len(real_lines[rng.end_line])),
-            )
-        out.append(msgspec.structs.replace(f, range=rng))
-    return real, out
-
-
 async def _start(ls: Any, req: ReviewRequest) -> dict[str, Any]:
     st = ls.state
     task = asyncio.get_running_loop().create_task(_review(ls, req))
@@ -907,102 +602,6 @@ def usage(ls: Any) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------- code actions
-
-
-def code_actions(ls: Any, params: lsp.CodeActionParams) -> list[lsp.CodeAction] | None:
-    uri = params.text_document.uri
-    rel = rel_path(ls, uri)
-    if rel is None:
-        return None
-    actions: list[lsp.CodeAction] = []
-    ff, version = _sync_to_current(ls, rel)
-    enc = ls.workspace.position_encoding or lsp.PositionEncodingKind.Utf16
-    if ff is not None:
-        lines = Lines(ff.text)
-        want = params.range
-        for f in ff.findings:
-            if f.range is None or f.suppressed:
-                continue
-            r = lines.range(f.range, enc)
-            if (r.end.line, r.end.character) < (want.start.line, want.start.character) or (
-                r.start.line,
-                r.start.character,
-            ) > (want.end.line, want.end.character):
-                continue
-            diag = diagnostic(f, lines, enc, lambda p: uri_of(ls, p), lambda p: None)
-            fix = _fix_action(ls, rel, f, ff.text, lines, enc, version, diag)
-            if fix is not None:
-                actions.append(fix)
-            for reason, label in (("false-positive", "false positive"), ("wont-fix", "won't fix")):
-                actions.append(
-                    lsp.CodeAction(
-                        title=f"Dismiss finding ({label}): {f.title}",
-                        kind=lsp.CodeActionKind.QuickFix,
-                        diagnostics=[diag],
-                        command=lsp.Command(
-                            title="Dismiss finding",
-                            command="bigpicture.dismissFinding",
-                            arguments=[f.id, reason],
-                        ),
-                    )
-                )
-            actions.append(
-                lsp.CodeAction(
-                    title=f"Explain this finding: {f.title}",
-                    kind=lsp.CodeActionKind.QuickFix,
-                    diagnostics=[diag],
-                    command=lsp.Command(
-                        title="Explain finding",
-                        command="bigpicture.explainFinding",
-                        arguments=[f.id],
-                    ),
-                )
-            )
-    actions.append(
-        lsp.CodeAction(
-            title="Review this file with BigPicture",
-            kind=lsp.CodeActionKind.Source,
-            command=lsp.Command(
-                title="Review this file", command="bigpicture.reviewFile", arguments=[uri]
-            ),
-        )
-    )
-    return actions
-
-
-def _fix_action(
-    ls: Any,
-    rel: str,
-    f: Finding,
-    text: str,
-    lines: Lines,
-    enc: str,
-    version: int | None,
-    diag: lsp.Diagnostic,
-) -> lsp.CodeAction | None:
-    """ "Apply suggested fix": offered only while the text still matches the quote, only for a
-    document open in the editor (so the edit is versioned), only inside the workspace."""
-    if f.fix is None or f.range is None or f.approximate or version is None:
-        return None
-    root = ls.state.root
-    if root is None or not inside(root, root / rel):
-        return None
-    current = anchor.range_text(text, f.range)
-    if anchor.normalize_ws(current) != anchor.normalize_ws(f.quote):
-        return None
-    edit = lsp.TextDocumentEdit(
-        text_document=lsp.OptionalVersionedTextDocumentIdentifier(
-            uri=uri_of(ls, rel), version=version
-        ),
-        edits=[lsp.TextEdit(range=lines.range(f.range, enc), new_text=f.fix.replacement)],
-    )
-    return lsp.CodeAction(
-        title=f"Apply suggested fix: {f.title}",
-        kind=lsp.CodeActionKind.QuickFix,
-        diagnostics=[diag],
-        is_preferred=True,
-        edit=lsp.WorkspaceEdit(document_changes=[edit]),
-    )
 
 
 # ----------------------------------------------------------------------------- keep-warm

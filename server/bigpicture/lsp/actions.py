@@ -1,0 +1,113 @@
+"""Code actions for findings: the suggested fix (a versioned edit of exactly the quoted range,
+only while the text still matches, only inside the workspace), dismiss, explain, review."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lsprotocol import types as lsp
+
+from ..core import anchor
+from ..core.models import Finding
+from .convert import Lines, diagnostic, inside
+from .publish import (
+    _sync_to_current,
+    rel_path,
+    uri_of,
+)
+
+
+def code_actions(ls: Any, params: lsp.CodeActionParams) -> list[lsp.CodeAction] | None:
+    uri = params.text_document.uri
+    rel = rel_path(ls, uri)
+    if rel is None:
+        return None
+    actions: list[lsp.CodeAction] = []
+    ff, version = _sync_to_current(ls, rel)
+    enc = ls.workspace.position_encoding or lsp.PositionEncodingKind.Utf16
+    if ff is not None:
+        lines = Lines(ff.text)
+        want = params.range
+        for f in ff.findings:
+            if f.range is None or f.suppressed:
+                continue
+            r = lines.range(f.range, enc)
+            if (r.end.line, r.end.character) < (want.start.line, want.start.character) or (
+                r.start.line,
+                r.start.character,
+            ) > (want.end.line, want.end.character):
+                continue
+            diag = diagnostic(f, lines, enc, lambda p: uri_of(ls, p), lambda p: None)
+            fix = _fix_action(ls, rel, f, ff.text, lines, enc, version, diag)
+            if fix is not None:
+                actions.append(fix)
+            for reason, label in (("false-positive", "false positive"), ("wont-fix", "won't fix")):
+                actions.append(
+                    lsp.CodeAction(
+                        title=f"Dismiss finding ({label}): {f.title}",
+                        kind=lsp.CodeActionKind.QuickFix,
+                        diagnostics=[diag],
+                        command=lsp.Command(
+                            title="Dismiss finding",
+                            command="bigpicture.dismissFinding",
+                            arguments=[f.id, reason],
+                        ),
+                    )
+                )
+            actions.append(
+                lsp.CodeAction(
+                    title=f"Explain this finding: {f.title}",
+                    kind=lsp.CodeActionKind.QuickFix,
+                    diagnostics=[diag],
+                    command=lsp.Command(
+                        title="Explain finding",
+                        command="bigpicture.explainFinding",
+                        arguments=[f.id],
+                    ),
+                )
+            )
+    actions.append(
+        lsp.CodeAction(
+            title="Review this file with BigPicture",
+            kind=lsp.CodeActionKind.Source,
+            command=lsp.Command(
+                title="Review this file", command="bigpicture.reviewFile", arguments=[uri]
+            ),
+        )
+    )
+    return actions
+
+
+def _fix_action(
+    ls: Any,
+    rel: str,
+    f: Finding,
+    text: str,
+    lines: Lines,
+    enc: str,
+    version: int | None,
+    diag: lsp.Diagnostic,
+) -> lsp.CodeAction | None:
+    """ "Apply suggested fix": offered only while the text still matches the quote, only for a
+    document open in the editor (so the edit is versioned), only inside the workspace."""
+    if f.fix is None or f.range is None or f.approximate or version is None:
+        return None
+    root = ls.state.root
+    if root is None or not inside(root, root / rel):
+        return None
+    current = anchor.range_text(text, f.range)
+    if anchor.normalize_ws(current) != anchor.normalize_ws(f.quote):
+        return None
+    edit = lsp.TextDocumentEdit(
+        text_document=lsp.OptionalVersionedTextDocumentIdentifier(
+            uri=uri_of(ls, rel), version=version
+        ),
+        edits=[lsp.TextEdit(range=lines.range(f.range, enc), new_text=f.fix.replacement)],
+    )
+    return lsp.CodeAction(
+        title=f"Apply suggested fix: {f.title}",
+        kind=lsp.CodeActionKind.QuickFix,
+        diagnostics=[diag],
+        is_preferred=True,
+        edit=lsp.WorkspaceEdit(document_changes=[edit]),
+    )

@@ -1,0 +1,213 @@
+"""Findings on the editor's text: kept per file with the exact text their ranges refer to,
+re-anchored onto the current text (the open document, else the file on disk) whenever it
+changes, and published with the document version they were computed on."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from lsprotocol import types as lsp
+from pygls import uris
+
+from ..core import anchor, pipeline
+from ..core.lines import split_lines
+from ..core.models import Finding, ReviewResult
+from ..core.textio import Undecodable, decode
+from .convert import Lines, diagnostic
+from .state import FileFindings
+
+
+def rel_path(ls: Any, uri: str) -> str | None:
+    root = ls.state.root
+    if root is None:
+        return None
+    fs = uris.to_fs_path(uri)
+    if not fs:
+        return None
+    try:
+        return Path(fs).resolve().relative_to(root).as_posix()
+    except ValueError:
+        return None
+
+
+def uri_of(ls: Any, rel: str) -> str:
+    return uris.from_fs_path(str(ls.state.root / rel)) or ""
+
+
+def _open_doc(ls: Any, rel: str) -> Any | None:
+    target = (ls.state.root / rel).resolve()
+    for uri, doc in ls.workspace.text_documents.items():
+        fs = uris.to_fs_path(uri)
+        if fs and Path(fs).resolve() == target:
+            return doc
+    return None
+
+
+def current_text(ls: Any, rel: str) -> tuple[str | None, int | None]:
+    """The text of ``rel`` as the user sees it: the open document, else the file on disk."""
+    doc = _open_doc(ls, rel)
+    if doc is not None:
+        return doc.source, doc.version
+    try:
+        text, _ = decode((ls.state.root / rel).read_bytes())
+        return text, None
+    except (OSError, Undecodable):
+        return None, None
+
+
+def _follow(f: Finding, old: str, new: str) -> Finding | None:
+    moved = anchor.reanchor(f, old, new)
+    if moved is not None:
+        return moved
+    if "redacted" in f.quote and f.range is not None:
+        # the sent text had a secret replaced; the editor has the real value. Lines are kept
+        # by redaction, so the lines stay right; columns on that line may not.
+        lines = Lines(new).lines
+        if f.range.end_line < len(lines):
+            return msgspec.structs.replace(
+                f,
+                approximate=True,
+                range=msgspec.structs.replace(
+                    f.range,
+                    start_char=min(f.range.start_char, len(lines[f.range.start_line])),
+                    end_char=min(f.range.end_char, len(lines[f.range.end_line])),
+                ),
+            )
+    return None
+
+
+def _sync_to_current(ls: Any, rel: str) -> tuple[FileFindings | None, int | None]:
+    """Re-anchor the stored findings of ``rel`` onto its current text."""
+    ff = ls.state.findings.get(rel)
+    if ff is None:
+        return None, None
+    text, version = current_text(ls, rel)
+    if text is None:
+        ls.state.findings.pop(rel, None)
+        return None, None
+    if text != ff.text:
+        moved = [m for f in ff.findings if (m := _follow(f, ff.text, text)) is not None]
+        ff = FileFindings(text, moved, version)
+        ls.state.findings[rel] = ff
+    else:
+        ff.version = version
+    return ff, version
+
+
+def _version_support(ls: Any) -> bool:
+    td = ls.client_capabilities.text_document
+    pd = td.publish_diagnostics if td else None
+    return bool(pd and pd.version_support)
+
+
+def publish(ls: Any, rel: str, extra: list[Finding] | None = None) -> None:
+    """Publish the findings of ``rel`` (plus ``extra`` streamed ones) on its current text."""
+    ff, version = _sync_to_current(ls, rel)
+    findings = list(ff.findings) if ff else []
+    text = ff.text if ff else None
+    if extra:
+        if text is None:
+            text, version = current_text(ls, rel)
+        have = {f.id for f in findings}
+        findings += [f for f in extra if f.id not in have]
+    findings = [f for f in findings if not f.suppressed and f.range is not None]
+    enc = ls.workspace.position_encoding or lsp.PositionEncodingKind.Utf16
+    diags: list[lsp.Diagnostic] = []
+    if text is not None and findings:
+        lines = Lines(text)
+        cache: dict[str, Lines | None] = {}
+
+        def related_lines(path: str) -> Lines | None:
+            if path not in cache:
+                t, _ = current_text(ls, path)
+                cache[path] = Lines(t) if t is not None else None
+            return cache[path]
+
+        diags = [
+            diagnostic(f, lines, enc, lambda p: uri_of(ls, p), related_lines) for f in findings
+        ]
+    ls.text_document_publish_diagnostics(
+        lsp.PublishDiagnosticsParams(
+            uri=uri_of(ls, rel),
+            diagnostics=diags,
+            version=version if (version is not None and _version_support(ls)) else None,
+        )
+    )
+
+
+def _apply_result(ls: Any, prepared: pipeline.Prepared, result: ReviewResult) -> None:
+    """Replace the findings of every file the review covered (complete), or add the recovered
+    ones (incomplete); publish every file whose findings changed."""
+    st = ls.state
+    texts = prepared.plan.sent_texts(prepared.snapshot)
+    by_path: dict[str, list[Finding]] = {}
+    for f in result.findings:
+        by_path.setdefault(f.path, []).append(f)
+    for path, fs in by_path.items():
+        if path in texts:
+            texts[path], by_path[path] = _unredact(ls, path, texts[path], fs)
+    touched: set[str] = set()
+    if result.complete:
+        for path in texts:
+            if path in by_path:
+                st.findings[path] = FileFindings(texts[path], by_path[path])
+                touched.add(path)
+            elif path in st.findings:
+                del st.findings[path]
+                touched.add(path)
+    else:
+        for path, fs in by_path.items():
+            if path not in texts:
+                continue
+            old = st.findings.get(path)
+            if old is not None:
+                old_sync, _ = _sync_to_current(ls, path)
+                base = old_sync.findings if old_sync else []
+                have = {f.id for f in base}
+                cur_text = old_sync.text if old_sync else texts[path]
+                moved = [
+                    m for f in fs if f.id not in have and (m := _follow(f, texts[path], cur_text))
+                ]
+                st.findings[path] = FileFindings(cur_text, base + moved)
+            else:
+                st.findings[path] = FileFindings(texts[path], fs)
+            touched.add(path)
+    for path in sorted(touched):
+        publish(ls, path)
+
+
+_PLACEHOLDER = re.compile(r"<redacted:[a-z0-9-]+>")
+
+
+def _unredact(ls: Any, path: str, sent: str, fs: list[Finding]) -> tuple[str, list[Finding]]:
+    """Findings on the file as it is (secrets and all) when it differs from the sent text only
+    by redactions: redaction keeps every line, so ranges keep their lines; on a line that
+    held a secret, columns are clamped to the real line."""
+    real, _ = current_text(ls, path)
+    if real is None or real == sent:
+        return sent, fs
+    sent_lines, real_lines = split_lines(sent), split_lines(real)
+    if len(sent_lines) != len(real_lines):
+        return sent, fs
+    changed = {i for i, (a, b) in enumerate(zip(sent_lines, real_lines, strict=True)) if a != b}
+    if not all(_PLACEHOLDER.search(sent_lines[i]) for i in changed):
+        return sent, fs
+    out = []
+    for f in fs:
+        rng = f.range
+        if rng is None:
+            continue
+        touched = any(i in changed for i in range(rng.start_line, rng.end_line + 1))
+        if touched:
+            rng = msgspec.structs.replace(
+                rng,
+                start_char=min(rng.start_char, len(real_lines[rng.start_line])),
+                end_char=len(real_lines[rng.end_line])
+                if rng.end_char >= len(sent_lines[rng.end_line])
+                else min(rng.end_char, len(real_lines[rng.end_line])),
+            )
+        out.append(msgspec.structs.replace(f, range=rng))
+    return real, out
