@@ -8,9 +8,13 @@ Chromium as a person would: tries a review without a key and takes the plan it o
 types the API key into "BigPicture: Set API Key"'s masked box,
 runs "BigPicture: Review Workspace" from the command palette, confirms the cost, reads the
 Problems panel, applies the quick fix with Ctrl+., saves, asks for an explanation from the light
-bulb, opens the usage and the plan, and reads the status bar. It waits on
-UI state only and writes results.json plus one screenshot per step; on failure (or with
-BIGPICTURE_E2E_KEEP=1) they are kept under test-artifacts/vscode/ with the logs.
+bulb, opens the usage and the plan, and reads the status bar; then types a line into a file,
+saves it and runs "BigPicture: Review Changes" (the diff reaches the API, the finding the
+Problems panel); then turns `bigpicture.reviewOnSave` to "changes" in the Settings editor and
+types and saves again, which alone starts a review (status bar and Problems panel). It waits on
+UI state and on the fake API's control endpoints, and writes results.json plus one screenshot
+per step; on failure (or with BIGPICTURE_E2E_KEEP=1) they are kept under test-artifacts/vscode/
+with the logs.
 
 Needs what .ci/setup.d/30-vscode.sh installs (Chromium, Node 24, code-server, npm packages).
 Missing tools fail the test; outside CI, BIGPICTURE_E2E_SKIP_VSCODE=1 turns that into a skip.
@@ -168,6 +172,50 @@ import subprocess
 def ping(host: str) -> bytes:
     return {SHELL_QUOTE}
 '''
+
+
+# Typed into the editor after the workspace review: a line for "Review Changes" (app/web.py),
+# then one for the review on save (app/db.py). Each reply names the line the model saw.
+TLS_LINE = "VERIFY_TLS = False"
+DEBUG_LINE = "DEBUG = True"
+WEB_PY_EDITED = WEB_PY + "\n" + TLS_LINE + "\n"
+DB_PY_EDITED = DB_PY.replace(SQL_QUOTE, SQL_FIX) + "\n" + DEBUG_LINE + "\n"
+
+
+def changes_reply() -> dict:
+    return {
+        "findings": [
+            {
+                "path": "app/web.py",
+                "line": position(WEB_PY_EDITED, TLS_LINE)[0],
+                "quote": TLS_LINE,
+                "severity": "medium",
+                "category": "security",
+                "title": "TLS verification turned off",
+                "message": "The new flag disables certificate checks for every caller.",
+                "cwe": "CWE-295",
+            }
+        ],
+        "summary": "The change turns TLS verification off.",
+    }
+
+
+def on_save_reply() -> dict:
+    return {
+        "findings": [
+            {
+                "path": "app/db.py",
+                "line": position(DB_PY_EDITED, DEBUG_LINE)[0],
+                "quote": DEBUG_LINE,
+                "severity": "low",
+                "category": "security",
+                "title": "Debug mode left on",
+                "message": "DEBUG = True ships with the module.",
+                "cwe": "CWE-489",
+            }
+        ],
+        "summary": "Debug mode is on.",
+    }
 
 
 EXPLANATION = "## Why this matters\n\nThe shell parses the string, so a caller picks the command."
@@ -378,8 +426,12 @@ def user_settings(workspace_trust: bool = False) -> dict:
         "chat.disableAIFeatures": True,
         "editor.minimap.enabled": False,
         "git.openRepositoryInParentFolders": "never",
+        # (VS Code in the browser saves after a delay by default; here Ctrl+S saves.)
+        "files.autoSave": "off",
         # Always ask, so the estimate shows in a modal before the review.
         "bigpicture.confirmAbove": 0,
+        # A short quiet period for the review on save (turned on in the Settings editor).
+        "bigpicture.debounceMs": 200,
         # The JSON-RPC trace, to check that it works and that the key is not in it either.
         "bigpicture.trace.server": "verbose",
     }
@@ -403,10 +455,18 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
     from fake_api import HeldReply, ToolReply
 
     # The review (held until the driver has seen it in progress, then released by name over
-    # the fake's control API), then "Explain this finding" (answered through the same tool).
+    # the fake's control API), then "Explain this finding" (answered through the same tool),
+    # then "Review Changes", then the review on save (held until the status bar shows it).
     held = HeldReply(ToolReply(model_reply()))
     fake.held["review"] = held
-    fake.script(held, ToolReply({"findings": [], "summary": EXPLANATION}))
+    held_save = HeldReply(ToolReply(on_save_reply()))
+    fake.held["save"] = held_save
+    fake.script(
+        held,
+        ToolReply({"findings": [], "summary": EXPLANATION}),
+        ToolReply(changes_reply()),
+        held_save,
+    )
     run = tmp_path / "run"
     run.mkdir()
     server = CodeServer(tools, tmp_path / "code-server", {"ANTHROPIC_BASE_URL": fake.url})
@@ -444,6 +504,19 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
         },
         "usage": {"tab": "BigPicture usage.txt", "expect": "claude-sonnet-4-6"},
         "plan": {"tab": "plan.md", "expect": "Files sent"},
+        "changes": {
+            "file": "app/web.py",
+            "typed": TLS_LINE,
+            "expectStatus": r"BigPicture: 1 finding ·",
+            "problemText": "TLS verification turned off",
+        },
+        "onSave": {
+            "file": "app/db.py",
+            "typed": DEBUG_LINE,
+            "holdName": "save",
+            "expectStatus": r"BigPicture: 1 finding ·",
+            "problemText": "Debug mode left on",
+        },
     }
     passed = False
     try:
@@ -478,10 +551,10 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
         assert "Cancel" in reviewing["toast"], reviewing
         assert held.finished.is_set()
 
-        # Only the review and the explanation reached the API (nothing without a key), with the
+        # Only the reviews and the explanation reached the API (nothing without a key), with the
         # key typed into the masked box.
         requests = fake.messages_requests()
-        assert len(requests) == 2
+        assert len(requests) == 4, [r.path for r in requests]
         # (SDK 2.x sends the key as a bearer token; code-server's environment had none.)
         headers = requests[0].headers
         assert API_KEY in (headers.get("x-api-key"), headers.get("authorization", "")[7:])
@@ -498,9 +571,10 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
         arias = [p["aria"] for p in results["problems"]]
         assert any(a.startswith("Error: SQL injection") for a in arias), arias
 
-        # The quick fix changed the text in the editor, and the saved file.
+        # The quick fix changed the text in the editor, and the saved file (which has the line
+        # typed for the review on save after it; the fix alone is in the diff checked below).
         assert SQL_FIX in results["editorLine"]
-        assert (workspace / "app" / "db.py").read_text() == DB_PY.replace(SQL_QUOTE, SQL_FIX)
+        assert (workspace / "app" / "db.py").read_text() == DB_PY_EDITED
 
         # The explanation, the usage and the plan opened in editor tabs.
         assert "parses the string" in results["explanation"]
@@ -513,10 +587,43 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
             r"BigPicture: 2 findings · \$\d+\.\d+ · \d+% cached", results["statusBar"]
         ), results["statusBar"]
 
+        # "Review Changes" after editing and saving app/web.py: the request's last content block
+        # holds the diff (the typed line added, the earlier quick fix in app/db.py too), and the
+        # finding on the typed line is in the Problems panel.
+        changes = results["changes"]
+        assert (workspace / "app" / "web.py").read_text() == WEB_PY_EDITED
+        assert re.search(r"Review changes for about \$\d", changes["dialog"]), changes["dialog"]
+        last_block = requests[2].body["messages"][-1]["content"][-1]["text"]
+        assert "-diff base=" in last_block and "Review the changes in the diff" in last_block
+        assert f"\n+{TLS_LINE}\n" in last_block and f"\n+    {SQL_FIX}\n" in last_block
+        assert "-diff base=" not in requests[0].body["messages"][-1]["content"][-1]["text"]
+        tls_line, tls_col = position(WEB_PY_EDITED, TLS_LINE)
+        tls_rows = [r for r in changes["problems"] if "TLS verification turned off" in r]
+        assert len(tls_rows) == 1 and f"[Ln {tls_line}, Col {tls_col}]" in tls_rows[0], tls_rows
+        assert re.fullmatch(r"BigPicture: 1 finding · \$\d+\.\d+ · \d+% cached", changes["status"])
+
+        # The review on save: turned on in the Settings editor (written to the User settings),
+        # then typing into app/db.py and Ctrl+S alone sent a review of the changes; the status
+        # bar showed it running and then its result; its finding is in the Problems panel.
+        on_save = results["reviewOnSave"]
+        settings = json.loads((server.data / "User" / "settings.json").read_text())
+        assert settings["bigpicture.reviewOnSave"] == "changes", settings
+        assert (workspace / "app" / "db.py").read_text() == DB_PY_EDITED
+        assert held_save.finished.is_set()
+        last_block = requests[3].body["messages"][-1]["content"][-1]["text"]
+        assert "-diff base=" in last_block and f"\n+{DEBUG_LINE}\n" in last_block
+        assert re.match(r"BigPicture: reviewing changes", on_save["reviewing"]), on_save
+        assert re.fullmatch(r"BigPicture: 1 finding · \$\d+\.\d+ · \d+% cached", on_save["status"])
+        debug_line, debug_col = position(DB_PY_EDITED, DEBUG_LINE)
+        debug_rows = [r for r in on_save["problems"] if "Debug mode left on" in r]
+        assert len(debug_rows) == 1, on_save["problems"]
+        assert f"[Ln {debug_line}, Col {debug_col}]" in debug_rows[0], debug_rows
+
         # bigpicture.trace.server alone turned the JSON-RPC trace on.
         trace = server.trace_log()
         assert "Sending request 'workspace/executeCommand" in trace, trace[-2000:]
         assert '"command": "bigpicture.reviewWorkspace"' in trace, trace[-2000:]
+        assert '"command": "bigpicture.reviewChanges"' in trace, trace[-2000:]
 
         # The key is in no settings file and no log (the trace included).
         for path in [*server.data.rglob("*.json"), *server.data.rglob("*.log"), server.log_path]:

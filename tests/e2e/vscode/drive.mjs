@@ -3,7 +3,9 @@
 // API key in the masked box, run "Review Workspace" from the
 // command palette, confirm the cost, watch the review's progress (then release the fake API's
 // held answer), read the Problems panel, apply a quick fix with Ctrl+., ask for an explanation,
-// open the usage and the plan, read the status bar.
+// open the usage and the plan, read the status bar; then edit and save a file and run "Review
+// Changes"; then turn on bigpicture.reviewOnSave in the Settings editor and check that typing and
+// Ctrl+S alone start a review (its progress and result in the status bar, its finding in Problems).
 //
 // Usage: node drive.mjs <config.json>
 // The config (written by tests/e2e/test_vscode.py) names the code-server URL, the workspace, the
@@ -30,6 +32,8 @@ const results = {
   plan: null,
   planMessage: null,
   statusBar: null,
+  changes: null,
+  reviewOnSave: null,
 };
 const save = () => writeFileSync(join(out, 'results.json'), JSON.stringify(results, null, 2));
 
@@ -169,6 +173,84 @@ async function notification(pattern) {
   return (await toast.innerText()).trim();
 }
 
+/** Opens a workspace file from the palette's "Go to File" and waits for its tab. */
+async function openFile(path) {
+  await runCommand('Go to File');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(path);
+  const name = path.split('/').pop();
+  const row = page.locator('.quick-input-list .monaco-list-row').filter({ hasText: name }).first();
+  await row.waitFor({ state: 'visible' });
+  await row.click();
+  await page.locator('.tab.active').filter({ hasText: name }).waitFor({ state: 'visible' });
+  await page.waitForFunction(() => document.activeElement?.closest('.editor-instance .monaco-editor'));
+}
+
+/**
+ * Types `text` on a new line after the end of the active file, as keys, then saves with
+ * Ctrl+S and waits for the tab to be clean. (Escape closes word suggestions, so the last Enter
+ * adds a line instead of taking a suggestion.)
+ */
+async function appendLineAndSave(text) {
+  await page.keyboard.press('Control+End');
+  await page.keyboard.press('Enter');
+  await page.keyboard.type(text, { delay: 20 });
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Enter');
+  const editor = page.locator('.editor-instance .monaco-editor').first();
+  await editor.locator('.view-lines').filter({ hasText: text }).waitFor({ state: 'visible' });
+  await page.locator('.tab.active.dirty').waitFor({ state: 'visible' });
+  await page.keyboard.press('Control+S');
+  await page.locator('.tab.active.dirty').waitFor({ state: 'detached' });
+}
+
+/** Blocks on the fake API's control endpoint (server-side wait); throws unless it happened. */
+async function fakeWait(body) {
+  const res = await fetch(`${config.fakeUrl}/_fake/wait`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const answer = await res.json();
+  if (!res.ok || !answer.ok) {
+    throw new Error(`fake API wait ${JSON.stringify(body)}: HTTP ${res.status} ${JSON.stringify(answer)}`);
+  }
+}
+
+async function fakeRelease(name) {
+  const res = await fetch(`${config.fakeUrl}/_fake/release`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name }),
+  });
+  if (!res.ok) {
+    throw new Error(`releasing the held reply ${name}: HTTP ${res.status}`);
+  }
+}
+
+/** Waits until the BigPicture status bar item's text matches `pattern` (a RegExp source). */
+async function statusMatches(pattern, timeout) {
+  await page.waitForFunction(
+    (want) => {
+      const items = [...document.querySelectorAll('.statusbar-item')];
+      const item = items.find((el) => el.textContent.includes('BigPicture'));
+      return item && new RegExp(want).test(item.textContent);
+    },
+    pattern,
+    { timeout: timeout ?? TIMEOUT },
+  );
+  return (await statusItem().innerText()).trim();
+}
+
+/** Shows the Problems panel, waits for a row with `text`, returns every row's text. */
+async function problemRows(text) {
+  await page.keyboard.press('Control+Shift+M');
+  const rows = page.locator('.markers-panel .monaco-list-row');
+  await rows.filter({ hasText: text }).first().waitFor({ state: 'visible' });
+  return rows.evaluateAll((els) => els.map((el) => el.innerText.replace(/\s+/g, ' ').trim()));
+}
+
 let exitCode = 0;
 try {
   await step('open-workspace', async () => {
@@ -234,14 +316,7 @@ try {
     });
     const toast = await notification(/BigPicture: reviewing the workspace: (sending|receiving)/);
     const status = (await statusItem().innerText()).trim();
-    const released = await fetch(`${config.fakeUrl}/_fake/release`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: config.holdName }),
-    });
-    if (!released.ok) {
-      throw new Error(`releasing the held reply: HTTP ${released.status}`);
-    }
+    await fakeRelease(config.holdName);
     results.reviewing = { status, toast };
     return results.reviewing;
   });
@@ -327,6 +402,75 @@ try {
     await hover.waitFor({ state: 'visible' });
     await crop('status', [item, hover], 12);
     return { statusBar: results.statusBar };
+  });
+  await step('review-changes', async () => {
+    // Edit and save a file of the (committed) workspace, then review the uncommitted changes.
+    const want = config.changes;
+    await runCommand('Notifications: Clear All Notifications');
+    await openFile(want.file);
+    await appendLineAndSave(want.typed);
+    mark('edited and saved');
+    await runCommand('BigPicture: Review Changes');
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ state: 'visible' });
+    const dialogText = (await dialog.innerText()).trim();
+    await dialog.getByRole('button', { name: 'Review', exact: true }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    const status = await statusMatches(want.expectStatus, config.reviewTimeoutMs ?? 90000);
+    const problems = await problemRows(want.problemText);
+    results.changes = { dialog: dialogText, status, problems };
+    return { status };
+  });
+
+  await step('enable-review-on-save', async () => {
+    // The Settings editor, as a person would: search the setting, pick "changes".
+    await runCommand('Preferences: Open User Settings');
+    const editor = page.locator('.settings-editor');
+    await editor.waitFor({ state: 'visible' });
+    await editor.locator('.settings-header .suggest-input-container').click();
+    await page.keyboard.type('bigpicture.reviewOnSave');
+    const item = editor.locator('.monaco-list-row').filter({ hasText: 'Review On Save' }).first();
+    await item.waitFor({ state: 'visible' });
+    const select = item.locator('select');
+    await select.selectOption('changes');
+    // Written to the User settings once the item shows as modified.
+    await item.locator('.setting-item-contents.is-configured').waitFor({ state: 'visible' });
+    mark('setting written');
+    const value = await select.inputValue();
+    // The Settings editor opens as a modal over the editors: close it.
+    await page.keyboard.press('Escape');
+    try {
+      await editor.waitFor({ state: 'hidden', timeout: 5000 });
+    } catch (err) {
+      const html = await page.evaluate(() => {
+        const el = document.querySelector('.settings-editor');
+        let top = el;
+        for (let i = 0; i < 6 && top?.parentElement; i++) top = top.parentElement;
+        return [...(top?.querySelectorAll('[class*="close"], .action-label') ?? [])]
+          .map((a) => `${a.tagName}.${a.className} ${a.getAttribute('aria-label') ?? ''}`)
+          .join('\n');
+      });
+      throw new Error(`settings editor still open; close candidates:\n${html}`);
+    }
+    return { value };
+  });
+
+  await step('review-on-save', async () => {
+    // Typing and Ctrl+S alone start a review of the changes; its answer is held by the fake API
+    // until the status bar has shown it in progress.
+    const want = config.onSave;
+    await openFile(want.file);
+    await appendLineAndSave(want.typed);
+    mark('saved');
+    await fakeWait({ held: want.holdName, event: 'started', timeout: 30 });
+    mark('request received');
+    const reviewing = await statusMatches('BigPicture: reviewing changes');
+    await fakeRelease(want.holdName);
+    await fakeWait({ held: want.holdName, event: 'finished', timeout: 30 });
+    const status = await statusMatches(`^(?![\\s\\S]*reviewing)[\\s\\S]*${want.expectStatus}`);
+    const problems = await problemRows(want.problemText);
+    results.reviewOnSave = { reviewing, status, problems };
+    return { reviewing, status };
   });
 } catch (err) {
   results.error = String(err && err.message ? err.message : err);
