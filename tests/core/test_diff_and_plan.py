@@ -237,3 +237,36 @@ def test_a_file_holding_the_nonce_gets_a_new_one(repo: Path):
         second.nonce not in t
         for t in second.sent_texts(pipeline.snapshot_for(repo, Settings())).values()
     )
+
+
+@pytest.mark.parametrize("how", ["excluded", "left-out"])
+def test_a_file_no_longer_sent_leaves_the_cached_base(repo: Path, how: str):
+    from bigpicture.core import cachebase
+
+    _history(repo)
+    write(repo, "old/private_notes.py", "NOTES = 'do not send me any more'\n" + "n = 1\n" * 50)
+    commit(repo, "notes", when=1_650_000_000)
+    _, before = _plan(repo, "snapshot")
+    cachebase.save(str(repo.resolve()), cachebase.note_sent(before.cache_base, None))
+    assert "do not send me" in payload(before)
+    if how == "excluded":
+        write(repo, ".bigpictureignore", "old/private_notes.py\n")
+    else:  # now a binary file: refused, still in the workspace
+        write(repo, "old/private_notes.py", b"\x00\x01 do not send me any more")
+    _, after = _plan(repo, "snapshot")
+    assert after.cache_base.id != before.cache_base.id  # re-taken
+    assert "do not send me" not in payload(after)
+
+
+def test_a_deleted_file_is_listed_after_the_cached_base(repo: Path):
+    from bigpicture.core import cachebase
+
+    _history(repo)
+    _, before = _plan(repo, "snapshot")
+    cachebase.save(str(repo.resolve()), cachebase.note_sent(before.cache_base, None))
+    (repo / "old/m05.py").unlink()
+    _, after = _plan(repo, "snapshot")
+    assert after.cache_base.id == before.cache_base.id  # still read from the cache
+    last = after.body["messages"][0]["content"][-1]["text"]
+    assert '-deleted>\n"old/m05.py"\n' in last
+    assert "old/m05.py" not in {f.path for f in after.files}

@@ -7,11 +7,14 @@ between reads it from the cache; only the changes are written or sent.
 
 The base is re-taken (a "re-snapshot") when:
 
-- there is none yet, or the model, nonce or cache TTL changed;
-- the changes since the base grew past ``RESNAPSHOT_FRACTION`` of its tokens;
-- its cache entry has expired on this machine's record: writing it again costs the same as
+- there is none yet, or the model, nonce, cache TTL or secret-scan rules changed;
+- a file it carries (or a later version of one) is still in the workspace but no longer sent:
+  newly excluded, refused or left out to fit, so nothing keeps being sent that should not be
+  (a deleted file is only listed as deleted after it);
+- its cache entry has lapsed on this machine's record: writing it again costs the same as
   writing a fresh one, so the fresh one (with no changes after it) is taken instead;
-- the base plus the changes no longer fit the budget.
+- there are ``MAX_GENERATIONS`` generations, the changes reached ``RESNAPSHOT_FRACTION`` of
+  the base's tokens, or the base plus the changes no longer fit the budget.
 
 Stored per workspace under the data directory, zlib-compressed, with the order of the changed
 files (the most recently changed last, so an edit invalidates as little of the tail as
@@ -27,6 +30,7 @@ import zlib
 import msgspec
 
 from .models import SourceFile
+from .scancache import rules_fingerprint
 from .store import atomic_write, workspace_dir
 
 RESNAPSHOT_FRACTION = 1.0
@@ -61,6 +65,7 @@ class CacheBase(msgspec.Struct):
     nonce: str
     ttl: str
     files: list[BaseFile]  # in request order
+    rules: str = ""  # the secret-scan rules' fingerprint the texts were redacted with
     tokens: int = 0
     expires: float = 0.0  # when its cache entry lapses, as far as this machine knows
     seq: int = 0  # bumped at every review sent on this base
@@ -103,6 +108,7 @@ def new_base(
         nonce=nonce,
         ttl=ttl,
         files=[BaseFile(f.path, f.text, f.sha, f.kind, file_tokens[f.path]) for f in ordered],
+        rules=rules_fingerprint(),
         tokens=sum(file_tokens[f.path] for f in ordered),
     )
 

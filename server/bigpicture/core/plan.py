@@ -4,18 +4,15 @@ cost — and the exact request body, built as data (sending it is the client lay
 The plan is pure and deterministic: the same snapshot, settings and nonce give a
 byte-identical body.
 
-Layout (the cache is a prefix cache: a change invalidates its segment and everything after):
+Layouts (the cache is a prefix cache: a change invalidates its block and everything after):
 
-1. ``tools`` (the report_findings schema) and ``system`` (the instructions): never change
-   between reviews;
-2. the repository's committed files, the ones changed longest ago first (by git history;
-   outside git, by modification time), in up to three tiers that end in cache breakpoints;
-3. the uncommitted files, ending in the last breakpoint;
-4. the volatile part, never cached: the diff (a changes review) and the request, with the
-   policy restated after the data.
-
-An edit to a recently changed file therefore leaves every byte before that file's tier
-unchanged, and a repeat review of an unchanged workspace reads all of 1-3 from the cache.
+- ``snapshot`` (the default): tools and instructions; the cache base, a frozen snapshot of
+  the repository behind one breakpoint; the generations of changes sent since, append-only;
+  then the volatile part (the diff of a changes review and the request, with the policy
+  restated after the data). See ``core.cachebase`` for when the base is re-taken.
+- ``tiers``: committed files changed longest ago first, in up to three tiers ending in
+  breakpoints, then the uncommitted files. Kept, with ``naive`` (path order, one breakpoint),
+  for the replay benchmark's comparison.
 """
 
 from __future__ import annotations
@@ -195,13 +192,16 @@ def build(
             ttl=ttl,
             model=info.id,
             now=now,
-            all_paths={f.path for f in snapshot.files},
+            present={f.path for f in snapshot.files} | {s.path for s in snapshot.skipped},
         )
     elif layout == "naive":
         ordered = sorted(chosen, key=lambda f: f.path)
         groups = [_group("repository (path order)", ordered, file_tokens, nonce, "5m")]
     else:
         groups = _layout_tiers(chosen, file_tokens, nonce, ttl)
+
+    if deleted:
+        diff_text = prompt.render_deleted(deleted, nonce) + diff_text
 
     head_tokens = (
         tokens.estimate(system, "doc")
@@ -231,8 +231,6 @@ def build(
         planned.extend(
             PlannedFile(path, t, kind_, seg_index, last) for path, t, kind_, last in g.files
         )
-    if deleted:
-        diff_text = prompt.render_deleted(deleted, nonce) + diff_text
 
     request = prompt.request_text(
         kind,
@@ -426,11 +424,14 @@ def _layout_snapshot(
     ttl: str,
     model: str,
     now: float | None,
-    all_paths: set[str],
+    present: set[str],
 ) -> tuple[list[_Group], cachebase.CacheBase | None, cachebase.Generation | None, list[str]]:
     """The cache base (frozen), the generations of changes already sent on it (append-only),
-    then a new generation with what changed since the last one."""
+    then a new generation with what changed since the last one; and the files deleted since
+    the base (``present``: every path the gather saw, sent or not)."""
     import time as _time
+
+    from .scancache import rules_fingerprint
 
     now = now or _time.time()
     new = None
@@ -438,18 +439,23 @@ def _layout_snapshot(
     deleted: list[str] = []
     latest_sha: dict[str, str] = {}
     latest_text: dict[str, str] = {}
+    chosen_paths = {f.path for f in chosen}
     if (
         base is not None
-        and (base.model, base.nonce, base.ttl) == (model, nonce, ttl)
+        and (base.model, base.nonce, base.ttl, base.rules)
+        == (model, nonce, ttl, rules_fingerprint())
         and base.expires > now
         and len(base.generations) < cachebase.MAX_GENERATIONS
     ):
         latest_sha, latest_text = base.latest()
         fresh = [f for f in chosen if latest_sha.get(f.path) != f.sha]
-        deleted = sorted(p for p in latest_sha if p not in all_paths)
+        deleted = sorted(p for p in latest_sha if p not in present)
         changes = base.changes_tokens + sum(file_tokens[f.path] for f in fresh)
         if (
-            changes > cachebase.RESNAPSHOT_FRACTION * max(base.tokens, 1)
+            # a file still there but newly excluded, refused or left out to fit must not go
+            # on being sent (a deleted one is only listed as deleted)
+            any(p in present and p not in chosen_paths for p in latest_sha)
+            or changes > cachebase.RESNAPSHOT_FRACTION * max(base.tokens, 1)
             or base.tokens + changes > room
         ):
             base = None
@@ -462,10 +468,11 @@ def _layout_snapshot(
         fresh, deleted = [], []
         latest_sha = {b.path: b.sha for b in base.files}
     current = {f.path: f for f in chosen}
+    fresh_paths = {f.path for f in fresh}
 
     def is_current(path: str, sha: str) -> bool:
         f = current.get(path)
-        return f is not None and f.sha == sha and path not in {x.path for x in fresh}
+        return f is not None and f.sha == sha and path not in fresh_paths
 
     superseded = {p for g in base.generations for p in g.shas}
     groups = [

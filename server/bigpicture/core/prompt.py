@@ -16,7 +16,7 @@ import secrets as _random
 from .lines import line_count
 from .models import SourceFile
 
-INSTRUCTIONS_VERSION = "2026-11-25.2"
+INSTRUCTIONS_VERSION = "2026-11-25.3"
 
 
 def new_nonce() -> str:

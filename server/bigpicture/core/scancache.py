@@ -27,9 +27,14 @@ MAX_ENTRIES = 2_000_000
 RACY_SECONDS = 2.0
 
 
+_FINGERPRINT: list[str] = []  # the rules do not change while the process runs
+
+
 def rules_fingerprint() -> str:
-    source = resources.files("bigpicture.core").joinpath("secrets.py").read_bytes()
-    return hashlib.sha256(source).hexdigest()[:16]
+    if not _FINGERPRINT:
+        source = resources.files("bigpicture.core").joinpath("secrets.py").read_bytes()
+        _FINGERPRINT.append(hashlib.sha256(source).hexdigest()[:16])
+    return _FINGERPRINT[0]
 
 
 def stat_key(path: str, st: os.stat_result) -> bytes:
