@@ -500,3 +500,15 @@ async def test_non_utf8_and_huge_files_do_not_crash_it(repo, fake, tmp_path):
     finally:
         await s.client.shutdown_session()
         await s.client.stop()
+
+
+async def test_explain_answer_is_shown_without_terminal_or_bidi_tricks(session: Session):
+    session.fake.script(
+        ToolReply(planted_findings()),
+        ToolReply({"findings": [], "summary": "Safe\x1b[31m red\x1b[0m \u202eevil\u202c text"}),
+    )
+    await session.command("bigpicture.reviewWorkspace")
+    sql = next(d for d in session.diags("app/db.py") if d.code == "CWE-89")
+    res = await session.command("bigpicture.explainFinding", sql.data["id"])
+    assert "\x1b" not in res["answer"] and "\u202e" not in res["answer"]
+    assert "Safe" in res["answer"] and "evil" in res["answer"]

@@ -22,6 +22,7 @@ import msgspec
 from lsprotocol import types as lsp
 from pygls import uris
 
+from ..core import findings as findings_mod
 from ..core import gitdiff, ledger, pipeline, store, suppress
 from ..core.errors import BigPictureError, BudgetError, NothingToReview
 from ..core.gather import name_filter
@@ -507,7 +508,8 @@ async def explain(ls: Any, finding_id: str) -> dict[str, Any]:
     answer = ""
     if isinstance(reply.tool_input, dict):
         answer = str(reply.tool_input.get("summary") or "")
-    answer = answer or reply.text
+    # model text shown to the user: no escapes, bidi or control characters, bounded length
+    answer = findings_mod.sanitize_block(answer or reply.text)
     from ..core import pricing
     from ..core.registry import Registry
 
