@@ -11,10 +11,11 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from bigpicture import batch
+from bigpicture.app import batch
 from bigpicture.cli import main
-from bigpicture.core import ledger, pricing
+from bigpicture.core import pricing
 from bigpicture.core.registry import Registry
+from bigpicture.store import ledger
 from conftest import commit, git, write
 from fake_api import FakeAnthropic, ToolReply
 from planted import WEB_PY, planted_findings

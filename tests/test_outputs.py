@@ -10,8 +10,9 @@ import bigpicture
 import jsonschema
 import msgspec
 import pytest
-from bigpicture.core import anchor, findings, models, suppress
+from bigpicture.core import models
 from bigpicture.core.errors import ConfigError
+from bigpicture.core.reply import anchor, findings, suppress
 from bigpicture.outputs import json as json_out
 from bigpicture.outputs import sarif, text
 from hypothesis import HealthCheck, assume, given, settings

@@ -15,10 +15,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .core import config as configuration
-from .core.errors import BigPictureError, ConfigError, NothingToReview, UsageError
-from .core.models import SEVERITIES
+from bigpicture import __version__
+from bigpicture.core import config as configuration
+from bigpicture.core.errors import BigPictureError, ConfigError, NothingToReview, UsageError
+from bigpicture.core.models import SEVERITIES
 
 EXIT_FINDINGS = 1
 
@@ -180,12 +180,12 @@ def _write(text: str, output: str | None) -> None:
 
 
 def cmd_review(args: argparse.Namespace) -> int:
-    from .core import pipeline
-    from .outputs import plan as plan_out
+    from bigpicture.app import prepare as pipeline
+    from bigpicture.outputs import plan as plan_out
 
     progress = _progress(args.quiet)
     if args.batch:
-        from .batch import run_cli_submit
+        from bigpicture.app.batch import run_cli_submit
 
         return run_cli_submit(args, progress)
     if args.no_wait:
@@ -202,7 +202,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     kind = "changes" if args.diff is not None else "file" if args.file else "workspace"
     if args.diff is not None and args.file:
         raise UsageError("--diff and --file cannot be combined")
-    from .client.credentials import credentials_problem, unsupported
+    from bigpicture.client.credentials import credentials_problem, unsupported
 
     if args.count and (why := unsupported(settings.provider, "count_tokens")):
         raise UsageError(why)
@@ -224,7 +224,7 @@ def cmd_review(args: argparse.Namespace) -> int:
         return 0
     plan = prepared.plan
     if args.count or (not args.dry_run and has_key):
-        from .review import count_exact
+        from bigpicture.app.review import count_exact
 
         if args.count and not has_key:
             if settings.provider != "anthropic":
@@ -245,7 +245,7 @@ def cmd_review(args: argparse.Namespace) -> int:
             args.output,
         )
         return 0
-    from .review import run_cli_review
+    from bigpicture.app.review import run_cli_review
 
     return run_cli_review(prepared, settings, args, progress)
 
@@ -257,7 +257,7 @@ def _q(s: str) -> str:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from .core.registry import Registry
+    from bigpicture.core.registry import Registry
 
     reg = Registry()
     print(
@@ -274,14 +274,14 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .lsp.server import run
+    from bigpicture.lsp.server import run
 
     return run(tcp=args.tcp)
 
 
 def cmd_usage(args: argparse.Namespace) -> int:
-    from .core import ledger
-    from .outputs import usage as usage_out
+    from bigpicture.outputs import usage as usage_out
+    from bigpicture.store import ledger
 
     summary = ledger.summarize(ledger.read(), days=args.days)
     _write(usage_out.render(summary, args.format), None)
@@ -289,7 +289,7 @@ def cmd_usage(args: argparse.Namespace) -> int:
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    from .batch import cmd_batch as run
+    from bigpicture.app.batch import cmd_batch as run
 
     return run(args)
 

@@ -6,7 +6,8 @@ import time
 
 import pytest
 from bigpicture.core import models
-from bigpicture.core.anchor import (
+from bigpicture.core.lines import split_lines
+from bigpicture.core.reply.anchor import (
     anchor,
     finding_id,
     locate,
@@ -15,7 +16,6 @@ from bigpicture.core.anchor import (
     range_text,
     reanchor,
 )
-from bigpicture.core.lines import split_lines
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 

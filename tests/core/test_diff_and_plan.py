@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from bigpicture.core import pipeline
+from bigpicture.app import prepare as pipeline
 from bigpicture.core.config import Settings
 from bigpicture.core.errors import GatherError, NothingToReview
-from bigpicture.core.plan import body_bytes
+from bigpicture.core.request.plan import body_bytes
 from conftest import commit, git, write
 
 CANARY = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"  # GitHub token shape
@@ -161,7 +161,7 @@ def _history(repo: Path) -> None:
 
 
 def test_snapshot_layout_keeps_the_cached_base_and_sends_changes_after_it(repo: Path):
-    from bigpicture.core import cachebase
+    from bigpicture.core.request import layout as cachebase
 
     _history(repo)
     _, before = _plan(repo, "snapshot")
@@ -241,7 +241,7 @@ def test_a_file_holding_the_nonce_gets_a_new_one(repo: Path):
 
 @pytest.mark.parametrize("how", ["excluded", "left-out"])
 def test_a_file_no_longer_sent_leaves_the_cached_base(repo: Path, how: str):
-    from bigpicture.core import cachebase
+    from bigpicture.core.request import layout as cachebase
 
     _history(repo)
     write(repo, "old/private_notes.py", "NOTES = 'do not send me any more'\n" + "n = 1\n" * 50)
@@ -259,7 +259,7 @@ def test_a_file_no_longer_sent_leaves_the_cached_base(repo: Path, how: str):
 
 
 def test_a_deleted_file_is_listed_after_the_cached_base(repo: Path):
-    from bigpicture.core import cachebase
+    from bigpicture.core.request import layout as cachebase
 
     _history(repo)
     _, before = _plan(repo, "snapshot")

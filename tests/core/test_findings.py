@@ -7,9 +7,9 @@ import unicodedata
 
 import jsonschema
 import pytest
-from bigpicture.core import findings
 from bigpicture.core.errors import IncompleteReview
-from bigpicture.core.findings import (
+from bigpicture.core.reply import findings
+from bigpicture.core.reply.findings import (
     TOOL_NAME,
     ReplyFormatError,
     decode_text_reply,

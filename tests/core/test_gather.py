@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from bigpicture.core.config import Settings
-from bigpicture.core.gather import gather
+from bigpicture.core.gather.gather import gather
 from conftest import commit, git, write
 
 AWS_CANARY = "AKIAQWERTYUIOPASDF12"  # an AWS access key id shape
@@ -163,8 +163,8 @@ def test_non_utf8_file_is_decoded_once_and_scanned(repo: Path):
 
 
 def test_secret_scan_failure_sends_nothing(repo: Path, monkeypatch):
-    from bigpicture.core import secrets
     from bigpicture.core.errors import SecretScanError
+    from bigpicture.core.gather import secrets
 
     write(repo, "a.py", "x = 1\n")
     commit(repo, "init")
@@ -192,7 +192,7 @@ def test_remembered_clean_files_are_scanned_again_when_they_change(repo: Path, m
     import os
     import time
 
-    from bigpicture.core import secrets
+    from bigpicture.core.gather import secrets
 
     write(repo, "a.py", "x = 1\n")
     write(repo, "b.py", f"KEY = '{AWS_CANARY}'\n")

@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
-from bigpicture.core import anchor, models
+from bigpicture.core import models
 from bigpicture.core.lines import line_end, line_starts, line_starts_fast, split_lines
+from bigpicture.core.reply import anchor
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 

@@ -7,9 +7,10 @@ import json
 import os
 
 import pytest
-from bigpicture.core import models, suppress
-from bigpicture.core.anchor import anchor
+from bigpicture.core import models
 from bigpicture.core.errors import ConfigError
+from bigpicture.core.reply import suppress
+from bigpicture.core.reply.anchor import anchor
 
 SRC = "import os\n\ndef f(q):\n    return db.execute(q)\n"
 

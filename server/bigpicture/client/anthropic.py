@@ -40,15 +40,21 @@ import anthropic
 import httpx2
 from anthropic import AsyncAnthropic
 
-from ..core import errors
-from ..core.models import Usage
-from ..core.registry import Registry
-from .credentials import PROVIDERS, VERTEX_TOKEN_ENV, _bedrock_region, _env, credentials_problem
+from bigpicture.client.credentials import (
+    PROVIDERS,
+    VERTEX_TOKEN_ENV,
+    _bedrock_region,
+    _env,
+    credentials_problem,
+)
 
 # Re-exported: the environment checks live in credentials.py, which needs no SDK import.
-from .credentials import api_key_from_env as api_key_from_env
-from .credentials import has_credentials as has_credentials
-from .credentials import unsupported as unsupported
+from bigpicture.client.credentials import api_key_from_env as api_key_from_env
+from bigpicture.client.credentials import has_credentials as has_credentials
+from bigpicture.client.credentials import unsupported as unsupported
+from bigpicture.core import errors
+from bigpicture.core.models import Usage
+from bigpicture.core.registry import Registry
 
 log = logging.getLogger(__name__)
 

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
-from .errors import ConfigError
-from .models import SEVERITIES
+from bigpicture.core.errors import ConfigError
+from bigpicture.core.models import SEVERITIES
 
 DEFAULT_MODEL = "claude-sonnet-4-6"
 

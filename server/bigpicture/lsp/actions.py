@@ -7,14 +7,10 @@ from typing import Any
 
 from lsprotocol import types as lsp
 
-from ..core import anchor
-from ..core.models import Finding
-from .convert import Lines, diagnostic, inside
-from .publish import (
-    _sync_to_current,
-    rel_path,
-    uri_of,
-)
+from bigpicture.core.models import Finding
+from bigpicture.core.reply import anchor
+from bigpicture.lsp.convert import Lines, diagnostic, inside
+from bigpicture.lsp.publish import _sync_to_current, rel_path, uri_of
 
 
 def code_actions(ls: Any, params: lsp.CodeActionParams) -> list[lsp.CodeAction] | None:

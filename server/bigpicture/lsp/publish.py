@@ -12,12 +12,13 @@ import msgspec
 from lsprotocol import types as lsp
 from pygls import uris
 
-from ..core import anchor, pipeline
-from ..core.lines import split_lines
-from ..core.models import Finding, ReviewResult
-from ..core.textio import Undecodable, decode
-from .convert import Lines, diagnostic
-from .state import FileFindings
+from bigpicture.app import prepare as pipeline
+from bigpicture.core.gather.textio import Undecodable, decode
+from bigpicture.core.lines import split_lines
+from bigpicture.core.models import Finding, ReviewResult
+from bigpicture.core.reply import anchor
+from bigpicture.lsp.convert import Lines, diagnostic
+from bigpicture.lsp.state import FileFindings
 
 
 def rel_path(ls: Any, uri: str) -> str | None:

@@ -15,9 +15,9 @@ from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 
-from .. import __version__
-from . import actions, session, settings
-from .state import State
+from bigpicture import __version__
+from bigpicture.lsp import actions, session, settings
+from bigpicture.lsp.state import State
 
 log = logging.getLogger(__name__)
 

@@ -22,22 +22,20 @@ import msgspec
 from lsprotocol import types as lsp
 from pygls import uris
 
-from ..core import findings as findings_mod
-from ..core import gitdiff, ledger, pipeline, store, suppress
-from ..core.errors import BigPictureError, BudgetError, NothingToReview
-from ..core.gather import name_filter
-from ..core.models import Finding, ReviewResult
-from ..outputs import plan as plan_out
-from .messages import log_msg, show, spawn
-from .publish import (
-    _apply_result,
-    _open_doc,
-    publish,
-    rel_path,
-    uri_of,
-)
-from .settings import reload_settings
-from .state import ReviewRequest
+from bigpicture.app import prepare as pipeline
+from bigpicture.core.errors import BigPictureError, BudgetError, NothingToReview
+from bigpicture.core.gather import changes as gitdiff
+from bigpicture.core.gather.gather import name_filter
+from bigpicture.core.models import Finding, ReviewResult
+from bigpicture.core.reply import findings as findings_mod
+from bigpicture.core.reply import suppress
+from bigpicture.lsp.messages import log_msg, show, spawn
+from bigpicture.lsp.publish import _apply_result, _open_doc, publish, rel_path, uri_of
+from bigpicture.lsp.settings import reload_settings
+from bigpicture.lsp.state import ReviewRequest
+from bigpicture.outputs import plan as plan_out
+from bigpicture.store import ledger
+from bigpicture.store import paths as store
 
 # ----------------------------------------------------------------------------- messages
 
@@ -168,7 +166,7 @@ def _error_code(e: BaseException) -> str:
 
 
 def _api(ls: Any) -> Any:
-    from ..client.anthropic import ApiClient
+    from bigpicture.client.anthropic import ApiClient
 
     st = ls.state
     if st.api is None:
@@ -244,7 +242,7 @@ class _Progress:
 
 
 async def _review(ls: Any, req: ReviewRequest) -> dict[str, Any]:
-    from .. import review as reviewing
+    from bigpicture.app import review as reviewing
 
     st = ls.state
     progress = _Progress(ls, asyncio.current_task())
@@ -291,8 +289,8 @@ async def _review(ls: Any, req: ReviewRequest) -> dict[str, Any]:
                 progress.report(f"receiving: {info['findings']} findings so far")
 
         api = None
-        from ..core import resultcache
-        from ..core.plan import body_bytes
+        from bigpicture.core.request.plan import body_bytes
+        from bigpicture.store import resultcache
 
         if resultcache.get(str(st.root), resultcache.key(body_bytes(plan))) is None:
             api = _api(ls)
@@ -510,8 +508,8 @@ async def explain(ls: Any, finding_id: str) -> dict[str, Any]:
         answer = str(reply.tool_input.get("summary") or "")
     # model text shown to the user: no escapes, bidi or control characters, bounded length
     answer = findings_mod.sanitize_block(answer or reply.text)
-    from ..core import pricing
-    from ..core.registry import Registry
+    from bigpicture.core import pricing
+    from bigpicture.core.registry import Registry
 
     info, _ = Registry(st.settings.models).get(prepared.plan.model)
     cost = pricing.usage_cost(reply.usage, info)
@@ -573,7 +571,7 @@ async def show_plan(ls: Any, kind: str, uri: str | None) -> dict[str, Any]:
 
 
 async def estimate(ls: Any, kind: str, uri: str | None) -> dict[str, Any]:
-    from .. import review as reviewing
+    from bigpicture.app import review as reviewing
 
     try:
         prepared = await _plan_only(ls, kind, uri)
@@ -592,7 +590,7 @@ async def estimate(ls: Any, kind: str, uri: str | None) -> dict[str, Any]:
 
 
 def usage(ls: Any) -> dict[str, Any]:
-    from ..outputs import usage as usage_out
+    from bigpicture.outputs import usage as usage_out
 
     summary = ledger.summarize(ledger.read())
     return {
@@ -620,7 +618,7 @@ def start_keep_warm(ls: Any) -> None:
         return
     if st.warm_task is not None and not st.warm_task.done():
         return
-    from ..client.anthropic import has_credentials
+    from bigpicture.client.anthropic import has_credentials
 
     if not has_credentials(st.settings.provider):
         return
@@ -628,9 +626,11 @@ def start_keep_warm(ls: Any) -> None:
 
 
 async def _keep_warm(ls: Any) -> None:
-    from ..core import cachebase, cachestate, pricing
-    from ..core.plan import warm_body
-    from ..core.registry import Registry
+    from bigpicture.core import pricing
+    from bigpicture.core.registry import Registry
+    from bigpicture.core.request import layout as cachebase
+    from bigpicture.core.request.plan import warm_body
+    from bigpicture.store import cachestate
 
     st = ls.state
     ttl = cachebase.TTL_SECONDS.get(st.settings.cacheTtl, 300)

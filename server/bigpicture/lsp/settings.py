@@ -9,9 +9,9 @@ from typing import Any
 from lsprotocol import types as lsp
 from pygls import uris
 
-from ..core import config as configuration
-from ..core.live import LiveWorkspace
-from .messages import log, log_msg, show
+from bigpicture.core import config as configuration
+from bigpicture.core.gather.workspace import LiveWorkspace
+from bigpicture.lsp.messages import log, log_msg, show
 
 
 def on_initialize(ls: Any, params: lsp.InitializeParams) -> None:

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..core.config import Settings
-from ..core.live import LiveWorkspace
-from ..core.models import Finding
-from ..core.pipeline import Prepared
+from bigpicture.app.prepare import Prepared
+from bigpicture.core.config import Settings
+from bigpicture.core.gather.workspace import LiveWorkspace
+from bigpicture.core.models import Finding
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..core.ledger import Summary, to_json
+from bigpicture.store.ledger import Summary, to_json
 
 
 def render(summary: Summary, fmt: str = "text") -> str:

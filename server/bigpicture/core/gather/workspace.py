@@ -11,10 +11,11 @@ from pathlib import Path
 
 import msgspec
 
-from . import gather as gathering
-from . import gitrepo, pathrules
-from .config import Settings
-from .models import Redaction, Skipped, Snapshot, SourceFile
+from bigpicture.core.config import Settings
+from bigpicture.core.gather import gather as gathering
+from bigpicture.core.gather import pathrules
+from bigpicture.core.git import repo as gitrepo
+from bigpicture.core.models import Redaction, Skipped, Snapshot, SourceFile
 
 _RESET_NAMES = {".gitignore", ".bigpictureignore", "pyproject.toml"}
 

@@ -21,7 +21,7 @@ import os
 import time
 from importlib import resources
 
-from .store import atomic_write, data_dir
+from bigpicture.store.paths import atomic_write, data_dir
 
 MAX_ENTRIES = 2_000_000
 RACY_SECONDS = 2.0
@@ -32,7 +32,7 @@ _FINGERPRINT: list[str] = []  # the rules do not change while the process runs
 
 def rules_fingerprint() -> str:
     if not _FINGERPRINT:
-        source = resources.files("bigpicture.core").joinpath("secrets.py").read_bytes()
+        source = resources.files("bigpicture.core.gather").joinpath("secrets.py").read_bytes()
         _FINGERPRINT.append(hashlib.sha256(source).hexdigest()[:16])
     return _FINGERPRINT[0]
 

@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterable
 from pathlib import PurePosixPath
 
-from .models import LeftOut, SourceFile
+from bigpicture.core.models import LeftOut, SourceFile
 
 SAFETY_MARGIN = 0.03  # of the window, for the local estimate's error
 KIND_RANK = {"source": 2, "config": 3, "test": 4, "doc": 5, "vendor": 6}

@@ -14,7 +14,7 @@ from pathlib import Path
 import git
 from git.exc import GitCommandError, InvalidGitRepositoryError, NoSuchPathError
 
-from .errors import GatherError
+from bigpicture.core.errors import GatherError
 
 HISTORY_DEPTH = 1000  # commits read to date files; older files count as "oldest"
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 import secrets as _random
 
-from .lines import line_count
-from .models import SourceFile
+from bigpicture.core.lines import line_count
+from bigpicture.core.models import SourceFile
 
 INSTRUCTIONS_VERSION = "2026-11-25.3"
 
@@ -97,7 +97,7 @@ def render_changed(f: SourceFile, old_text: str | None, nonce: str) -> str:
     if old_text is not None and len(f.text) > 2000:
         import difflib
 
-        from .lines import split_lines_keepends
+        from bigpicture.core.lines import split_lines_keepends
 
         old = split_lines_keepends(old_text)
         new = split_lines_keepends(f.text)

@@ -11,8 +11,8 @@ import hashlib
 
 import msgspec
 
-from .models import Finding, Usage
-from .store import atomic_write, workspace_dir
+from bigpicture.core.models import Finding, Usage
+from bigpicture.store.paths import atomic_write, workspace_dir
 
 
 class Stored(msgspec.Struct):

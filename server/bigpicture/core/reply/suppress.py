@@ -33,8 +33,8 @@ from typing import Literal
 import msgspec
 
 from bigpicture.core import models
-from bigpicture.core.anchor import finding_id
 from bigpicture.core.errors import ConfigError
+from bigpicture.core.reply.anchor import finding_id
 
 DISMISSED_FILE = ".bigpicture/dismissed.json"
 VERSION = 1

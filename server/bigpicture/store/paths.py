@@ -12,7 +12,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from .prompt import new_nonce, nonce_is_safe
+from bigpicture.core.request.prompt import new_nonce, nonce_is_safe
 
 
 def data_dir() -> Path:

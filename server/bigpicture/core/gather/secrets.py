@@ -67,8 +67,8 @@ from collections import Counter
 
 import msgspec
 
-from .errors import SecretScanError
-from .lines import line_starts
+from bigpicture.core.errors import SecretScanError
+from bigpicture.core.lines import line_starts
 
 __all__ = ["RULES", "RedactionHit", "placeholder", "redact"]
 

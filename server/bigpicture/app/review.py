@@ -14,15 +14,18 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from .client.anthropic import ApiClient, Reply
-from .core import anchor, cachebase, cachestate, ledger, pricing, resultcache, suppress
-from .core import findings as findings_mod
-from .core.config import Settings
-from .core.errors import BudgetError, IncompleteReview
-from .core.models import DroppedCounts, Finding, ReviewResult, Usage, severity_rank
-from .core.pipeline import Prepared
-from .core.plan import Plan, body_bytes
-from .core.registry import Registry
+from bigpicture.app.prepare import Prepared
+from bigpicture.client.anthropic import ApiClient, Reply
+from bigpicture.core import pricing
+from bigpicture.core.config import Settings
+from bigpicture.core.errors import BudgetError, IncompleteReview
+from bigpicture.core.models import DroppedCounts, Finding, ReviewResult, Usage, severity_rank
+from bigpicture.core.registry import Registry
+from bigpicture.core.reply import anchor, suppress
+from bigpicture.core.reply import findings as findings_mod
+from bigpicture.core.request import layout as cachebase
+from bigpicture.core.request.plan import Plan, body_bytes
+from bigpicture.store import cachestate, ledger, resultcache
 
 OnFindings = Callable[[list[Finding]], Awaitable[None] | None]
 OnStage = Callable[[str, dict[str, Any]], Awaitable[None] | None]
@@ -250,7 +253,7 @@ async def review(
     else:
         estimate, _ = estimated_cost(plan, root, settings)
     if client is None:
-        from .core.errors import NoApiKey
+        from bigpicture.core.errors import NoApiKey
 
         raise NoApiKey("ANTHROPIC_API_KEY is not set")
     await _maybe(
@@ -293,7 +296,7 @@ async def review(
 
 def count_exact(prepared: Prepared, settings: Settings) -> Plan:
     """The plan with the API's exact input token count (re-planned to fit if needed)."""
-    from .core import pipeline
+    from bigpicture.app import prepare as pipeline
 
     async def go(plan: Plan) -> int:
         client = ApiClient(
@@ -317,9 +320,9 @@ def count_exact(prepared: Prepared, settings: Settings) -> Plan:
 
 def run_cli_review(prepared: Prepared, settings: Settings, args: Any, progress: Any) -> int:
     """The CLI's review: send, render, exit code."""
-    from .cli import EXIT_FINDINGS, _write
-    from .outputs import json as json_out
-    from .outputs import sarif, text
+    from bigpicture.cli import EXIT_FINDINGS, _write
+    from bigpicture.outputs import json as json_out
+    from bigpicture.outputs import sarif, text
 
     async def go() -> ReviewResult:
         client = ApiClient(

@@ -11,13 +11,16 @@ from pathlib import Path
 
 import msgspec
 
-from . import cachebase, gitdiff, prompt, store
-from . import gather as gathering
-from . import plan as planning
-from .config import Settings
-from .errors import GatherError
-from .models import Snapshot
-from .registry import Registry
+from bigpicture.core.config import Settings
+from bigpicture.core.errors import GatherError
+from bigpicture.core.gather import changes as gitdiff
+from bigpicture.core.gather import gather as gathering
+from bigpicture.core.models import Snapshot
+from bigpicture.core.registry import Registry
+from bigpicture.core.request import layout as cachebase
+from bigpicture.core.request import plan as planning
+from bigpicture.core.request import prompt
+from bigpicture.store import paths as store
 
 Progress = Callable[[str], None]
 

@@ -13,8 +13,8 @@ import json
 import time
 from typing import Any
 
-from .plan import Plan
-from .store import atomic_write, workspace_dir
+from bigpicture.core.request.plan import Plan
+from bigpicture.store.paths import atomic_write, workspace_dir
 
 TTL_SECONDS = {"5m": 300, "1h": 3600}
 

@@ -29,9 +29,9 @@ import zlib
 
 import msgspec
 
-from .models import SourceFile
-from .scancache import rules_fingerprint
-from .store import atomic_write, workspace_dir
+from bigpicture.core.models import SourceFile
+from bigpicture.store.paths import atomic_write, workspace_dir
+from bigpicture.store.scancache import rules_fingerprint
 
 RESNAPSHOT_FRACTION = 1.0
 

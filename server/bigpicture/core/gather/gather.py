@@ -24,11 +24,13 @@ from pathlib import Path
 
 import pathspec
 
-from . import gitrepo, pathrules, scancache, secrets
-from .config import Settings
-from .errors import GatherError, SecretScanError
-from .models import Redaction, Skipped, Snapshot, SourceFile
-from .textio import Undecodable, decode
+from bigpicture.core.config import Settings
+from bigpicture.core.errors import GatherError, SecretScanError
+from bigpicture.core.gather import pathrules, secrets
+from bigpicture.core.gather.textio import Undecodable, decode
+from bigpicture.core.git import repo as gitrepo
+from bigpicture.core.models import Redaction, Skipped, Snapshot, SourceFile
+from bigpicture.store import scancache
 
 IGNORE_FILE = ".bigpictureignore"
 

@@ -64,25 +64,25 @@ from typing import Any
 
 import msgspec
 
-from . import review as reviewing
-from .client.anthropic import ApiClient, BatchItem, BatchStatus
-from .core import anchor
-from .core import config as configuration
-from .core.config import Settings
-from .core.errors import (
+from bigpicture.app import review as reviewing
+from bigpicture.app.prepare import Prepared
+from bigpicture.client.anthropic import ApiClient, BatchItem, BatchStatus
+from bigpicture.core import config as configuration
+from bigpicture.core.config import Settings
+from bigpicture.core.errors import (
     BigPictureError,
     BudgetError,
     IncompleteReview,
     NothingToReview,
     UsageError,
 )
-from .core.gather import digest, gather
-from .core.lines import split_lines
-from .core.models import Finding, Range, ReviewResult, Snapshot, SourceFile, severity_rank
-from .core.pipeline import Prepared
-from .core.plan import Plan, body_bytes
-from .core.resultcache import key as cache_key_of
-from .core.store import atomic_write, data_dir
+from bigpicture.core.gather.gather import digest, gather
+from bigpicture.core.lines import split_lines
+from bigpicture.core.models import Finding, Range, ReviewResult, Snapshot, SourceFile, severity_rank
+from bigpicture.core.reply import anchor
+from bigpicture.core.request.plan import Plan, body_bytes
+from bigpicture.store.paths import atomic_write, data_dir
+from bigpicture.store.resultcache import key as cache_key_of
 
 POLL_ENV = "BIGPICTURE_BATCH_POLL"
 DEFAULT_POLL = 2.0
@@ -552,8 +552,8 @@ def _follow_all(
 def render(
     record: Record, outcomes: list[Outcome], status: BatchStatus | None, fmt: str, color: bool
 ) -> str:
-    from .outputs import json as json_out
-    from .outputs import sarif, text
+    from bigpicture.outputs import json as json_out
+    from bigpicture.outputs import sarif, text
 
     if fmt == "sarif":
         runs = []
@@ -611,7 +611,7 @@ def render(
 
 
 def exit_code(outcomes: list[Outcome], fail_on: str | None) -> int:
-    from .cli import EXIT_FINDINGS
+    from bigpicture.cli import EXIT_FINDINGS
 
     if any(not o.ok for o in outcomes):
         return IncompleteReview.exit_code
@@ -642,7 +642,7 @@ def finish(
     wait_for_end: bool = True,
 ) -> int:
     """Wait (unless told not to), fetch, interpret, render; the exit code."""
-    from .cli import _write
+    from bigpicture.cli import _write
 
     async def go() -> tuple[BatchStatus, list[BatchItem] | None]:
         client = _client(record.provider, record.base_url)
@@ -698,10 +698,10 @@ def finish(
 
 def run_cli_submit(args: Any, progress: Any) -> int:
     """``bigpicture review --batch PATH...``."""
-    from .cli import _settings_from_args, _write
-    from .client.anthropic import has_credentials
-    from .core import pipeline
-    from .outputs import plan as plan_out
+    from bigpicture.app import prepare as pipeline
+    from bigpicture.cli import _settings_from_args, _write
+    from bigpicture.client.anthropic import has_credentials
+    from bigpicture.outputs import plan as plan_out
 
     paths = list(args.path or ["."])
     if args.file and len(paths) > 1:
@@ -857,7 +857,7 @@ def _settings_for(record: Record | None) -> tuple[str, str | None]:
 
 def cmd_batch(args: Any) -> int:
     """``bigpicture batch status|results|wait|cancel|list``."""
-    from .cli import _progress, _write
+    from bigpicture.cli import _progress, _write
 
     progress = _progress(getattr(args, "quiet", False))
     if args.batch_command == "list":

@@ -15,10 +15,11 @@ from pathlib import Path
 
 import msgspec
 
-from . import gitrepo, secrets
-from .errors import GatherError, NothingToReview, SecretScanError
-from .lines import split_lines_keepends
-from .models import ChangedFile, DiffInfo, Redaction, Snapshot
+from bigpicture.core.errors import GatherError, NothingToReview, SecretScanError
+from bigpicture.core.gather import secrets
+from bigpicture.core.git import repo as gitrepo
+from bigpicture.core.lines import split_lines_keepends
+from bigpicture.core.models import ChangedFile, DiffInfo, Redaction, Snapshot
 
 _STATUS = {
     "A": "added",

@@ -23,11 +23,10 @@ from typing import Any
 
 import msgspec
 
-from . import budget as budgeting
-from . import cachebase, pricing, prompt, tokens
-from .config import Settings
-from .errors import BudgetError
-from .models import (
+from bigpicture.core import pricing
+from bigpicture.core.config import Settings
+from bigpicture.core.errors import BudgetError
+from bigpicture.core.models import (
     ChangedFile,
     CostEstimate,
     LeftOut,
@@ -37,7 +36,10 @@ from .models import (
     Snapshot,
     SourceFile,
 )
-from .registry import BETA_1M, ModelInfo, Registry
+from bigpicture.core.registry import BETA_1M, ModelInfo, Registry
+from bigpicture.core.request import budget as budgeting
+from bigpicture.core.request import layout as cachebase
+from bigpicture.core.request import prompt, tokens
 
 MAX_BREAKPOINTS = 4
 TIER_SPLITS = (0.6, 0.85)  # cumulative token fractions ending tier 1 and tier 2
@@ -92,7 +94,7 @@ def _json_tokens(obj: Any) -> int:
 
 
 def _tool_definition() -> dict[str, Any]:
-    from .findings import tool_definition
+    from bigpicture.core.reply.findings import tool_definition
 
     return tool_definition()
 
@@ -431,7 +433,7 @@ def _layout_snapshot(
     the base (``present``: every path the gather saw, sent or not)."""
     import time as _time
 
-    from .scancache import rules_fingerprint
+    from bigpicture.store.scancache import rules_fingerprint
 
     now = now or _time.time()
     new = None

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import msgspec
 
-from .models import Cost, Usage
-from .store import data_dir
+from bigpicture.core.models import Cost, Usage
+from bigpicture.store.paths import data_dir
 
 
 class Entry(msgspec.Struct):
