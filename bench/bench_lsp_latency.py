@@ -84,9 +84,10 @@ def main() -> int:
         live = LiveWorkspace(root, settings)
         first = live.snapshot()  # the first gather, when the workspace opens
         from bigpicture.core.request import layout as cachebase
+        from bigpicture.store import cachebase as store_cachebase
 
         sent = pipeline.plan_for(first, settings, kind="workspace")  # a first review was sent
-        cachebase.save(str(root), cachebase.note_sent(sent.cache_base, sent.cache_generation))
+        store_cachebase.save(str(root), cachebase.note_sent(sent.cache_base, sent.cache_generation))
         target = paths[len(paths) // 2]
         counter = [0]
 

@@ -13,9 +13,9 @@ from bigpicture.core.reply.anchor import (
     locate,
     normalize_path,
     normalize_ws,
-    range_text,
-    reanchor,
 )
+from bigpicture.core.reply.follow import reanchor
+from bigpicture.core.reply.textdoc import range_text
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 

@@ -162,11 +162,12 @@ def _history(repo: Path) -> None:
 
 def test_snapshot_layout_keeps_the_cached_base_and_sends_changes_after_it(repo: Path):
     from bigpicture.core.request import layout as cachebase
+    from bigpicture.store import cachebase as store_cachebase
 
     _history(repo)
     _, before = _plan(repo, "snapshot")
     assert before.cache_base is not None
-    cachebase.save(str(repo.resolve()), cachebase.note_sent(before.cache_base, None))
+    store_cachebase.save(str(repo.resolve()), cachebase.note_sent(before.cache_base, None))
     write(repo, "new/recent.py", "# recent, edited\n" + "b = 3\n" * 400)
     write(repo, "old/m03.py", "# old 3, edited\n" + "a = 2\n" * 400)
     _, after = _plan(repo, "snapshot")
@@ -242,12 +243,13 @@ def test_a_file_holding_the_nonce_gets_a_new_one(repo: Path):
 @pytest.mark.parametrize("how", ["excluded", "left-out"])
 def test_a_file_no_longer_sent_leaves_the_cached_base(repo: Path, how: str):
     from bigpicture.core.request import layout as cachebase
+    from bigpicture.store import cachebase as store_cachebase
 
     _history(repo)
     write(repo, "old/private_notes.py", "NOTES = 'do not send me any more'\n" + "n = 1\n" * 50)
     commit(repo, "notes", when=1_650_000_000)
     _, before = _plan(repo, "snapshot")
-    cachebase.save(str(repo.resolve()), cachebase.note_sent(before.cache_base, None))
+    store_cachebase.save(str(repo.resolve()), cachebase.note_sent(before.cache_base, None))
     assert "do not send me" in payload(before)
     if how == "excluded":
         write(repo, ".bigpictureignore", "old/private_notes.py\n")
@@ -260,10 +262,11 @@ def test_a_file_no_longer_sent_leaves_the_cached_base(repo: Path, how: str):
 
 def test_a_deleted_file_is_listed_after_the_cached_base(repo: Path):
     from bigpicture.core.request import layout as cachebase
+    from bigpicture.store import cachebase as store_cachebase
 
     _history(repo)
     _, before = _plan(repo, "snapshot")
-    cachebase.save(str(repo.resolve()), cachebase.note_sent(before.cache_base, None))
+    store_cachebase.save(str(repo.resolve()), cachebase.note_sent(before.cache_base, None))
     (repo / "old/m05.py").unlink()
     _, after = _plan(repo, "snapshot")
     assert after.cache_base.id == before.cache_base.id  # still read from the cache

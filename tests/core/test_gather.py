@@ -192,6 +192,7 @@ def test_remembered_clean_files_are_scanned_again_when_they_change(repo: Path, m
     import os
     import time
 
+    from bigpicture.app.prepare import gather as remembering_gather
     from bigpicture.core.gather import secrets
 
     write(repo, "a.py", "x = 1\n")
@@ -200,7 +201,7 @@ def test_remembered_clean_files_are_scanned_again_when_they_change(repo: Path, m
     for name in ("a.py", "b.py"):
         os.utime(repo / name, (old, old))
     commit(repo, "init")
-    gather(repo, Settings())  # remembers a.py as clean (by content and by stat)
+    remembering_gather(repo, Settings())  # remembers a.py as clean (by content and by stat)
 
     scanned: list[str] = []
     real = secrets.redact
@@ -210,12 +211,12 @@ def test_remembered_clean_files_are_scanned_again_when_they_change(repo: Path, m
         return real(text)
 
     monkeypatch.setattr(secrets, "redact", spy)
-    snap = gather(repo, Settings())
+    snap = remembering_gather(repo, Settings())
     assert scanned == [f"KEY = '{AWS_CANARY}'\n"]  # the file with a secret, every time
     assert AWS_CANARY not in snap.by_path()["b.py"].text
 
     write(repo, "a.py", f"x = 1\nTOKEN = '{AWS_CANARY}'\n")  # a.py changes: scanned again
     scanned.clear()
-    snap = gather(repo, Settings())
+    snap = remembering_gather(repo, Settings())
     assert any("TOKEN" in t for t in scanned)
     assert AWS_CANARY not in snap.by_path()["a.py"].text

@@ -13,13 +13,13 @@ import msgspec
 
 from bigpicture.core.config import Settings
 from bigpicture.core.errors import GatherError
-from bigpicture.core.gather import changes as gitdiff
+from bigpicture.core.gather import changes
 from bigpicture.core.gather import gather as gathering
 from bigpicture.core.models import Snapshot
 from bigpicture.core.registry import Registry
-from bigpicture.core.request import layout as cachebase
 from bigpicture.core.request import plan as planning
 from bigpicture.core.request import prompt
+from bigpicture.store import cachebase, scancache
 from bigpicture.store import paths as store
 
 Progress = Callable[[str], None]
@@ -46,6 +46,38 @@ def focus_file(root: Path, snapshot: Snapshot, file: str) -> Snapshot:
     return msgspec.structs.replace(snapshot, focus=[rel])
 
 
+def gather(root: Path, settings: Settings, progress: Progress | None = None) -> Snapshot:
+    """The workspace gathered, with the secret scan's memory of clean contents loaded from and
+    saved to the data directory."""
+    index = scancache.load()
+    snap = gathering.gather(root, settings, progress=progress, index=index)
+    if index.changed:
+        scancache.save(index)
+    return snap
+
+
+def focus_on(
+    root: Path,
+    snap: Snapshot,
+    settings: Settings,
+    *,
+    kind: str,
+    ref: str | None = None,
+    file: str | None = None,
+) -> Snapshot:
+    """The snapshot of a review of ``kind``: a changes review gets its diff in focus, a file
+    review its file; a workspace review the snapshot as it is."""
+    if kind == "changes":
+        check = gathering.name_filter(root, settings)
+        diff = changes.changes(root, snap, ref, allowed=lambda p: check(p) is None)
+        return changes.with_diff(snap, diff)
+    if kind == "file":
+        if not file:
+            raise GatherError("a file review needs a file")
+        return focus_file(root, snap, file)
+    return snap
+
+
 def snapshot_for(
     root: Path,
     settings: Settings,
@@ -58,16 +90,8 @@ def snapshot_for(
     root = root.resolve()
     if progress:
         progress(f"gathering {root}")
-    snap = gathering.gather(root, settings, progress=progress)
-    if kind == "changes":
-        check = gathering.name_filter(root, settings)
-        diff = gitdiff.changes(root, snap, ref, allowed=lambda p: check(p) is None)
-        snap = gitdiff.with_diff(snap, diff)
-    elif kind == "file":
-        if not file:
-            raise GatherError("a file review needs a file")
-        snap = focus_file(root, snap, file)
-    return snap
+    snap = gather(root, settings, progress)
+    return focus_on(root, snap, settings, kind=kind, ref=ref, file=file)
 
 
 def plan_for(

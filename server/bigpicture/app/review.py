@@ -1,31 +1,37 @@
 """A review end to end: plan → cost guard → (result cache | API stream) → findings → anchored
 result → ledger. Shared by the CLI and the language server; async, cancellable.
 
-Never a false all-clear: a refusal, a reply cut by ``max_tokens``, a missing or malformed
-report_findings call, or a broken stream gives ``complete=False`` with the findings that were
-recovered, never an empty "clean" result.
+Never a false all-clear (``core.reply.interpret``): a refusal, a reply cut by ``max_tokens``,
+a cut or malformed report_findings call, or a broken stream gives ``complete=False`` with the
+findings that were recovered, never an empty "clean" result; only a complete review goes into
+the result cache. A review cancelled after the API accepted it (Ctrl-C, a newer review) is
+still written to the ledger, as interrupted, with the usage the stream had reported and the
+output it had streamed, so spending is never under-reported.
 """
 
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import msgspec
+
+from bigpicture.app import accounting
 from bigpicture.app.prepare import Prepared
-from bigpicture.client.anthropic import ApiClient, Reply
+from bigpicture.client.anthropic import ApiClient
 from bigpicture.core import pricing
 from bigpicture.core.config import Settings
-from bigpicture.core.errors import BudgetError, IncompleteReview
+from bigpicture.core.errors import BudgetError, NoApiKey
 from bigpicture.core.models import DroppedCounts, Finding, ReviewResult, Usage, severity_rank
 from bigpicture.core.registry import Registry
 from bigpicture.core.reply import anchor, suppress
-from bigpicture.core.reply import findings as findings_mod
-from bigpicture.core.request import layout as cachebase
+from bigpicture.core.reply.interpret import Reply, interpret, recover
+from bigpicture.core.request import tokens
+from bigpicture.core.request.layout import note_sent
 from bigpicture.core.request.plan import Plan, body_bytes
-from bigpicture.store import cachestate, ledger, resultcache
+from bigpicture.store import cachebase, cachestate, dismissed, resultcache
 
 OnFindings = Callable[[list[Finding]], Awaitable[None] | None]
 OnStage = Callable[[str, dict[str, Any]], Awaitable[None] | None]
@@ -57,7 +63,8 @@ def check_cost(plan: Plan, settings: Settings, root: str) -> float:
     if usd > settings.maxCostPerReview:
         raise BudgetError(
             f"estimated cost ${usd:.2f} is over the limit of ${settings.maxCostPerReview:.2f} "
-            "per review: raise maxCostPerReview (--max-cost), or send less (--diff, --exclude)"
+            "per review: raise the `maxCostPerReview` setting, or send less (a changes review, "
+            "the `exclude` setting)"
         )
     return usd
 
@@ -70,7 +77,7 @@ async def _maybe(fn: Callable[..., Any] | None, *args: Any) -> None:
         await res
 
 
-def _finish(
+def finish(
     prepared: Prepared,
     settings: Settings,
     raw_findings: list[Finding],
@@ -95,7 +102,7 @@ def _finish(
     floor = severity_rank(settings.minSeverity)
     shown = [f for f in anchored if severity_rank(f.severity) <= floor]
     dropped.below_threshold = len(anchored) - len(shown)
-    shown = suppress.apply(shown, suppress.load(prepared.snapshot.root))
+    shown = suppress.apply(shown, dismissed.load(prepared.snapshot.root))
     shown.sort(key=lambda f: (f.path, f.range.start_line if f.range else f.line - 1, f.id))
     info, _ = Registry(settings.models).get(plan.model)
     cost = (
@@ -123,54 +130,6 @@ def _finish(
     )
 
 
-def _recover(partial: Any) -> tuple[list[Finding], str, int]:
-    """Complete findings from a partial tool input (the last one may be cut off)."""
-    if not isinstance(partial, dict) or not isinstance(partial.get("findings"), list):
-        return [], "", 0
-    items = partial["findings"]
-    good: list[Finding] = []
-    bad = 0
-    for item in items:
-        f = findings_mod.decode_finding(item)
-        if f is None:
-            bad += 1
-        else:
-            good.append(f)
-    return good, "", bad
-
-
-def interpret(reply: Reply, thinking: bool) -> tuple[list[Finding], str, int, bool, str | None]:
-    """(findings, summary, malformed, complete, incomplete_reason) from a reply."""
-    if reply.error is not None:
-        got, summary, bad = _recover(reply.tool_input or reply.partial_tool_input)
-        return got, summary, bad, False, reply.error.message
-    if reply.stop_reason == "refusal":
-        got, summary, bad = _recover(reply.tool_input or reply.partial_tool_input)
-        return got, summary, bad, False, "the model refused to complete the review"
-    if reply.stop_reason in ("max_tokens", "model_context_window_exceeded"):
-        got, summary, bad = _recover(reply.tool_input or reply.partial_tool_input)
-        return (
-            got,
-            summary,
-            bad,
-            False,
-            "the reply was cut off at the output limit (raise maxOutputTokens, or review less)",
-        )
-    if reply.tool_input is not None:
-        try:
-            got, summary, bad = findings_mod.decode_tool_input(reply.tool_input)
-        except IncompleteReview as e:
-            return [], "", 0, False, f"malformed report_findings call: {e.message}"
-        return got, summary, bad, True, None
-    if thinking and reply.text:
-        try:
-            got, summary, bad = findings_mod.decode_text_reply(reply.text)
-            return got, summary, bad, True, None
-        except IncompleteReview:
-            pass
-    return [], "", 0, False, "the model did not call report_findings"
-
-
 def from_reply(
     prepared: Prepared,
     settings: Settings,
@@ -184,37 +143,39 @@ def from_reply(
     the sent texts and priced (at half price when ``batch``). With ``record``, its usage goes
     to the ledger and, when complete, its findings to the result cache under ``cache_key``."""
     plan = prepared.plan
-    got, summary, bad, complete, reason = interpret(reply, bool(settings.thinkingBudget))
-    result = _finish(
+    got = interpret(reply, bool(settings.thinkingBudget))
+    result = finish(
         prepared,
         settings,
-        got,
-        summary,
-        bad,
+        got.findings,
+        got.summary,
+        got.malformed,
         usage=reply.usage,
         request_id=reply.request_id,
-        complete=complete,
-        reason=reason,
+        complete=got.complete,
+        reason=got.reason,
         from_cache=False,
         batch=batch,
     )
     if not record:
         return result
-    if result.cost is not None:
-        ledger.record(
-            model=plan.model,
-            kind=plan.kind,
-            usage=reply.usage,
-            cost=result.cost,
-            request_id=reply.request_id,
-            workspace=prepared.snapshot.root,
-            complete=complete,
-        )
-    if complete and cache_key is not None:
+    accounting.account(
+        reply.usage,
+        model=plan.model,
+        kind=plan.kind,
+        settings=settings,
+        request_id=reply.request_id,
+        workspace=prepared.snapshot.root,
+        batch=batch,
+        complete=got.complete,
+    )
+    if got.complete and cache_key is not None:
         resultcache.put(
             prepared.snapshot.root,
             cache_key,
-            resultcache.Stored(got, summary, reply.usage, reply.request_id, bad),
+            resultcache.Stored(
+                got.findings, got.summary, reply.usage, reply.request_id, got.malformed
+            ),
         )
     return result
 
@@ -236,7 +197,7 @@ async def review(
     if use_cache:
         stored = resultcache.get(root, key)
         if stored is not None:
-            return _finish(
+            return finish(
                 prepared,
                 settings,
                 stored.findings,
@@ -253,8 +214,6 @@ async def review(
     else:
         estimate, _ = estimated_cost(plan, root, settings)
     if client is None:
-        from bigpicture.core.errors import NoApiKey
-
         raise NoApiKey("ANTHROPIC_API_KEY is not set")
     await _maybe(
         on_stage,
@@ -268,15 +227,15 @@ async def review(
         if ev["stage"] == "started":
             cachestate.record_sent(root, plan, time.time())
             if plan.cache_base is not None:
-                cachebase.save(root, cachebase.note_sent(plan.cache_base, plan.cache_generation))
+                cachebase.save(root, note_sent(plan.cache_base, plan.cache_generation))
             await _maybe(on_stage, "receiving", {"findings": 0})
         elif ev["stage"] == "receiving" and on_findings is not None:
-            got, _, _ = _recover(ev["partial"])
+            got, _ = recover(ev["partial"])
             complete_items = got[:-1] if got else []  # the last may still be growing
             if len(complete_items) > seen:
                 seen = len(complete_items)
                 await _maybe(on_stage, "receiving", {"findings": seen})
-                partial = _finish(
+                partial = finish(
                     prepared,
                     settings,
                     complete_items,
@@ -290,8 +249,35 @@ async def review(
                 )
                 await _maybe(on_findings, partial.findings)
 
-    reply = await client.stream(plan.body, betas=plan.betas, on_progress=progress)
+    reply = Reply(model=plan.model)
+    try:
+        await client.stream(plan.body, betas=plan.betas, on_progress=progress, into=reply)
+    except asyncio.CancelledError:
+        if reply.request_id is not None or reply.usage.total_input:
+            record_interrupted(prepared, settings, reply)
+        raise
     return from_reply(prepared, settings, reply, cache_key=key)
+
+
+def record_interrupted(prepared: Prepared, settings: Settings, reply: Reply) -> None:
+    """The ledger entry of a review stopped after the API accepted it: the input the stream's
+    start reported, and the output it streamed (estimated from its length when the API had not
+    reported it yet)."""
+    usage = reply.usage
+    streamed = len(reply.tool_json or "") + len(reply.text)
+    if not usage.output_tokens and streamed:
+        guess = tokens.estimate((reply.tool_json or "") + reply.text, "source")
+        usage = msgspec.structs.replace(usage, output_tokens=guess)
+    accounting.account(
+        usage,
+        model=prepared.plan.model,
+        kind=prepared.plan.kind,
+        settings=settings,
+        request_id=reply.request_id,
+        workspace=prepared.snapshot.root,
+        complete=False,
+        interrupted=True,
+    )
 
 
 def count_exact(prepared: Prepared, settings: Settings) -> Plan:
@@ -316,52 +302,3 @@ def count_exact(prepared: Prepared, settings: Settings) -> Plan:
         exact = asyncio.run(go(plan))
     plan.exact_input_tokens = exact
     return plan
-
-
-def run_cli_review(prepared: Prepared, settings: Settings, args: Any, progress: Any) -> int:
-    """The CLI's review: send, render, exit code."""
-    from bigpicture.cli import EXIT_FINDINGS, _write
-    from bigpicture.outputs import json as json_out
-    from bigpicture.outputs import sarif, text
-
-    async def go() -> ReviewResult:
-        client = ApiClient(
-            base_url=settings.baseUrl, provider=settings.provider, models=settings.models
-        )
-        try:
-
-            async def stage(name: str, info: dict[str, Any]) -> None:
-                if progress and name == "sending":
-                    progress(
-                        f"sending {info['files']} files, {info['tokens']:,} tokens "
-                        f"(estimated ${info['estimate']:.4f})"
-                    )
-
-            return await review(
-                prepared, settings, client, use_cache=not args.no_cache, on_stage=stage
-            )
-        finally:
-            await client.aclose()
-
-    result = asyncio.run(go())
-    texts = prepared.plan.sent_texts(prepared.snapshot)
-    if args.format == "json":
-        out = json_out.render(result)
-    elif args.format == "sarif":
-        out = sarif.render(result, texts)
-    else:
-        out = text.render(result, color=sys.stdout.isatty() and not args.output)
-    _write(out, args.output)
-    if progress and result.cost is not None:
-        progress(
-            f"cost ${result.cost.usd:.4f}, cache read {result.usage.cache_read_share:.0%} of "
-            f"input, request {result.request_id}"
-        )
-    if not result.complete:
-        print(f"bigpicture: INCOMPLETE REVIEW: {result.incomplete_reason}", file=sys.stderr)
-        return IncompleteReview.exit_code
-    if args.fail_on:
-        limit = severity_rank(args.fail_on)
-        if any(severity_rank(f.severity) <= limit and not f.suppressed for f in result.findings):
-            return EXIT_FINDINGS
-    return 0

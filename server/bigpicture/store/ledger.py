@@ -30,6 +30,7 @@ class Entry(msgspec.Struct):
     request_id: str | None = None
     workspace: str = ""
     complete: bool = True
+    interrupted: bool = False  # stopped after the API accepted it (cost from what streamed)
 
 
 def path() -> Path:
@@ -55,6 +56,7 @@ def record(
     request_id: str | None,
     workspace: str,
     complete: bool = True,
+    interrupted: bool = False,
 ) -> Entry:
     entry = Entry(
         ts=time.time(),
@@ -68,6 +70,7 @@ def record(
         request_id=request_id,
         workspace=Path(workspace).name,
         complete=complete,
+        interrupted=interrupted,
     )
     append(entry)
     return entry

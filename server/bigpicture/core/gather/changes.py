@@ -49,7 +49,7 @@ def resolve_base(repo: gitrepo.Repo, ref: str | None) -> tuple[str, str]:
         if gitrepo.branch(repo) is None:
             raise GatherError(
                 f"HEAD is detached (at {head[:12]}): check out a branch, or name the base "
-                "explicitly with --diff REF"
+                "explicitly (the `baseBranch` setting)"
             )
         return "HEAD", head
     try:

@@ -27,10 +27,10 @@ import pathspec
 from bigpicture.core.config import Settings
 from bigpicture.core.errors import GatherError, SecretScanError
 from bigpicture.core.gather import pathrules, secrets
+from bigpicture.core.gather.scanindex import ScanIndex, stat_key, trustworthy
 from bigpicture.core.gather.textio import Undecodable, decode
 from bigpicture.core.git import repo as gitrepo
 from bigpicture.core.models import Redaction, Skipped, Snapshot, SourceFile
-from bigpicture.store import scancache
 
 IGNORE_FILE = ".bigpictureignore"
 
@@ -170,12 +170,12 @@ def load_file(
     real_root: Path,
     path: str,
     max_size: int,
-    index: scancache.ScanIndex | None = None,
+    index: ScanIndex | None = None,
 ) -> Loaded:
     """Read, check, decode and redact one file. Never raises for a per-file problem, except a
     secret-scan failure, which must stop the whole gather (fail closed).
 
-    ``index`` remembers contents the scan already found clean (``core.scancache``)."""
+    ``index`` remembers contents the scan already found clean (``core.gather.scanindex``)."""
     full = root / path
     try:
         st = full.lstat()
@@ -198,7 +198,7 @@ def load_file(
         text, encoding = decode(data)
     except Undecodable as e:
         return Loaded(None, Skipped(path, "binary", str(e)), [])
-    key = scancache.stat_key(path, st) if index is not None else None
+    key = stat_key(path, st) if index is not None else None
     known = index.by_stat.get(key) if index is not None and key is not None else None
     if known is not None and known in index.clean:
         content_digest = known  # unchanged since it was found clean: no hashing, no scan
@@ -215,7 +215,7 @@ def load_file(
             except Exception as e:  # fail closed
                 raise SecretScanError(f"secret scan failed on {path}: {e}") from e
         if not hits and index is not None:
-            index.record(content_digest, key if scancache.trustworthy(st) else None)
+            index.record(content_digest, key if trustworthy(st) else None)
     reds = [Redaction(path, h.line, h.rule) for h in hits]
     sha = content_digest.hex()[:16] if encoding == "utf-8" and not hits else digest(sent)
     return Loaded(
@@ -240,8 +240,10 @@ def gather(
     *,
     progress: Progress | None = None,
     workers: int | None = None,
+    index: ScanIndex | None = None,
 ) -> Snapshot:
-    """The snapshot of ``root`` a workspace review would send."""
+    """The snapshot of ``root`` a workspace review would send. ``index``: contents already
+    found clean (the caller loads and saves it; new clean contents are recorded in it)."""
     root = root.resolve()
     listing = list_candidates(root)
     check = name_filter(root, settings)
@@ -265,8 +267,6 @@ def gather(
     chunk = 256
     batches = [wanted[i : i + chunk] for i in range(0, len(wanted), chunk)]
 
-    index = scancache.load()
-
     def load_batch(paths: list[str]) -> list[Loaded]:
         return [load_file(root, root, p, settings.maxFileSize, index) for p in paths]
 
@@ -284,8 +284,6 @@ def gather(
             if progress and len(batches) > 8 and done % (chunk * 8) == 0:
                 progress(f"read {done}/{len(wanted)} files")
 
-    if index.changed:
-        scancache.save(index)
     head = None
     if listing.repo is not None:
         head = gitrepo.head(listing.repo)

@@ -61,9 +61,11 @@ hold text from the input.
 from __future__ import annotations
 
 import bisect
+import hashlib
 import math
 import re
 from collections import Counter
+from importlib import resources
 
 import msgspec
 
@@ -929,3 +931,15 @@ def _apply(text: str, spans: list[tuple[int, int, str, object]]) -> tuple[str, l
     starts = line_starts(text)
     lines = sorted({(bisect.bisect_right(starts, offset), rule) for offset, rule in marks})
     return "".join(out), [RedactionHit(line=line, rule=rule) for line, rule in lines]
+
+
+_FINGERPRINT: list[str] = []  # the rules do not change while the process runs
+
+
+def rules_fingerprint() -> str:
+    """A fingerprint of the scan rules (this module's source): contents found clean, and the
+    cache base's redacted texts, are trusted only under the rules they were scanned with."""
+    if not _FINGERPRINT:
+        source = resources.files("bigpicture.core.gather").joinpath("secrets.py").read_bytes()
+        _FINGERPRINT.append(hashlib.sha256(source).hexdigest()[:16])
+    return _FINGERPRINT[0]

@@ -7,6 +7,7 @@ events, so a review on save does not re-read the whole tree. A change to an igno
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import msgspec
@@ -20,10 +21,21 @@ from bigpicture.core.models import Redaction, Skipped, Snapshot, SourceFile
 _RESET_NAMES = {".gitignore", ".bigpictureignore", "pyproject.toml"}
 
 
+GatherFn = Callable[[Path, Settings], Snapshot]
+
+
+def _plain_gather(root: Path, settings: Settings) -> Snapshot:
+    return gathering.gather(root, settings)
+
+
 class LiveWorkspace:
-    def __init__(self, root: Path, settings: Settings) -> None:
+    """``gather`` gathers the whole workspace afresh (the app layer's, which remembers clean
+    contents between runs; a plain gather by default)."""
+
+    def __init__(self, root: Path, settings: Settings, gather: GatherFn = _plain_gather) -> None:
         self.root = root.resolve()
         self.settings = settings
+        self._gather = gather
         self._base: Snapshot | None = None
         self._files: dict[str, SourceFile] = {}
         self._skipped: dict[str, Skipped] = {}
@@ -81,7 +93,7 @@ class LiveWorkspace:
             if head != self._base.head:
                 self._stale = True
         if self._stale or self._base is None:
-            snap = gathering.gather(self.root, self.settings)
+            snap = self._gather(self.root, self.settings)
             self._base = snap
             self._files = {f.path: f for f in snap.files}
             self._skipped = {s.path: s for s in snap.skipped}

@@ -13,35 +13,39 @@ a normalized match runs from its first non-space character to the end of its las
 (fixes of approximate findings are dropped: there is nothing exact to replace).
 
 ``finding_id`` gives a finding an id that survives line moves, so a dismissal or a cached
-result still applies after unrelated edits; ``reanchor`` follows a finding's text through
-an edit.
-"""
+result still applies after unrelated edits; ``core.reply.follow`` moves a finding through an
+edit."""
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import re
-import threading
-from collections import OrderedDict
-from functools import lru_cache
 from typing import NamedTuple
 
 import msgspec
 
 from bigpicture.core import models
-from bigpicture.core.lines import line_end, line_starts_fast
+from bigpicture.core.reply.textdoc import Doc, doc_of, last_line
 
 _WS_CHARS = " \t\r\n\x0b\x0c"
+
+
 _WS_RUN = re.compile(r"[ \t\r\n\x0b\x0c]+")
+
+
 _WS_CLASS = r"[ \t\r\n\x0b\x0c]+"
+
+
 _EOL_CHARS = "\r\n"
+
+
 _INLINE_WS = " \t\x0b\x0c"
+
+
 _DRIVE = re.compile(r"^[A-Za-z]:")
+
+
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
-
-
-# --------------------------------------------------------------------------- ids and paths
 
 
 def normalize_ws(text: str) -> str:
@@ -81,98 +85,15 @@ def _resolve_path(path: str, sent: dict[str, str]) -> str | None:
     return norm if norm is not None and norm in sent else None
 
 
-# --------------------------------------------------------------------------- positions
-
-
-class _Doc:
-    """A text with its LSP line table: line starts; content ends (before the EOL) on demand."""
-
-    __slots__ = ("starts", "text")
-
-    def __init__(self, text: str, starts: list[int] | None = None) -> None:
-        self.text = text
-        self.starts = line_starts_fast(text) if starts is None else starts
-
-    @property
-    def line_count(self) -> int:
-        return len(self.starts)
-
-    def end(self, i: int) -> int:
-        """Where line ``i``'s content ends: where its terminator (\\r\\n, \\r or \\n) begins."""
-        return line_end(self.text, self.starts, i)
-
-    def line(self, i: int) -> str:
-        return self.text[self.starts[i] : self.end(i)]
-
-    def line_of(self, offset: int) -> int:
-        return bisect.bisect_right(self.starts, offset) - 1
-
-    def position(self, offset: int) -> tuple[int, int]:
-        offset = max(0, min(offset, len(self.text)))
-        line = self.line_of(offset)
-        return line, min(offset, self.end(line)) - self.starts[line]
-
-    def offset(self, line: int, char: int) -> int:
-        line = max(0, min(line, self.line_count - 1))
-        return min(self.starts[line] + max(0, char), self.end(line))
-
-    def range(self, start: int, end: int) -> models.Range:
-        sl, sc = self.position(start)
-        el, ec = self.position(end)
-        return models.Range(sl, sc, el, ec)
-
-
-_DOCS: OrderedDict[str, _Doc] = OrderedDict()  # the last few texts' tables, by content
-_DOCS_KEPT = 8
-_DOCS_LOCK = threading.Lock()
-
-
-def _doc(text: str) -> _Doc:
-    # Keyed by content (str hashes are cached), so it never goes stale.
-    with _DOCS_LOCK:
-        doc = _DOCS.get(text)
-        if doc is not None:
-            _DOCS.move_to_end(text)
-            return doc
-    return _remember(_Doc(text))
-
-
-def _remember(doc: _Doc) -> _Doc:
-    with _DOCS_LOCK:
-        _DOCS[doc.text] = doc
-        _DOCS.move_to_end(doc.text)
-        while len(_DOCS) > _DOCS_KEPT:
-            _DOCS.popitem(last=False)
-    return doc
-
-
-def range_text(text: str, rng: models.Range) -> str:
-    """The text a range covers."""
-    doc = _doc(text)
-    start = doc.offset(rng.start_line, rng.start_char)
-    end = doc.offset(rng.end_line, rng.end_char)
-    return text[start:end] if end > start else ""
-
-
-def _last_line(rng: models.Range) -> int:
-    """The last line a range touches with at least one character (1-based)."""
-    if rng.end_line > rng.start_line and rng.end_char == 0:
-        return rng.end_line
-    return rng.end_line + 1
-
-
-# --------------------------------------------------------------------------- locating
-
-
-class _Match(NamedTuple):
+class Match(NamedTuple):
     start: int
     end: int
     exact: bool
 
 
 def _nearest_exact(
-    doc: _Doc, needle: str, line0: int, lo: int = 0, hi: int | None = None
-) -> _Match | None:
+    doc: Doc, needle: str, line0: int, lo: int = 0, hi: int | None = None
+) -> Match | None:
     text = doc.text
     hi = len(text) if hi is None else hi
     ref = max(lo, min(doc.starts[max(0, min(line0, doc.line_count - 1))], hi))
@@ -184,23 +105,23 @@ def _nearest_exact(
         best = fwd if doc.line_of(fwd) - line0 <= line0 - doc.line_of(bwd) else bwd
     else:
         best = max(fwd, bwd)
-    return _Match(best, best + len(needle), True)
+    return Match(best, best + len(needle), True)
 
 
 def _nearest_normalized(
-    doc: _Doc, quote: str, line0: int, lo: int = 0, hi: int | None = None
-) -> _Match | None:
+    doc: Doc, quote: str, line0: int, lo: int = 0, hi: int | None = None
+) -> Match | None:
     tokens = [t for t in _WS_RUN.split(quote) if t]
     if not tokens:
         return None
     pattern = re.compile(_WS_CLASS.join(map(re.escape, tokens)))
-    best: _Match | None = None
+    best: Match | None = None
     best_dist = 0
     for m in pattern.finditer(doc.text, lo, len(doc.text) if hi is None else hi):
         line = doc.line_of(m.start())
         dist = abs(line - line0)
         if best is None or dist < best_dist:
-            best, best_dist = _Match(m.start(), m.end(), False), dist
+            best, best_dist = Match(m.start(), m.end(), False), dist
         if line - line0 > best_dist:
             break  # matches come in order: every later one is farther away
     return best
@@ -208,11 +129,11 @@ def _nearest_normalized(
 
 def locate(text: str, quote: str, line0: int) -> models.Range | None:
     """Where ``quote`` is in ``text``, nearest 0-based line ``line0``; None if absent."""
-    found = _locate(_doc(text), quote, line0)
-    return _doc(text).range(found.start, found.end) if found else None
+    found = locate_in(doc_of(text), quote, line0)
+    return doc_of(text).range(found.start, found.end) if found else None
 
 
-def _locate(doc: _Doc, quote: str, line0: int, lo: int = 0, hi: int | None = None) -> _Match | None:
+def locate_in(doc: Doc, quote: str, line0: int, lo: int = 0, hi: int | None = None) -> Match | None:
     """Exact, then whitespace-normalized, within ``text[lo:hi]``, nearest ``line0``."""
     needle = quote.strip(_EOL_CHARS)
     if not needle.strip(_WS_CHARS):
@@ -222,7 +143,7 @@ def _locate(doc: _Doc, quote: str, line0: int, lo: int = 0, hi: int | None = Non
     )
 
 
-def _line_range(doc: _Doc, first: int, last: int) -> models.Range:
+def _line_range(doc: Doc, first: int, last: int) -> models.Range:
     """Lines ``first..last`` (0-based, inclusive), without leading/trailing blanks."""
     head = doc.line(first)
     tail = doc.line(last)
@@ -248,18 +169,15 @@ def _fit_replacement(replacement: str, quote: str, strip: str) -> str:
     return replacement
 
 
-# --------------------------------------------------------------------------- anchoring
-
-
 class _Anchored(NamedTuple):
     range: models.Range
     approximate: bool
     exact: bool
 
 
-def _anchor_one(doc: _Doc, quote: str, line: int, end_line: int | None = None) -> _Anchored | None:
+def _anchor_one(doc: Doc, quote: str, line: int, end_line: int | None = None) -> _Anchored | None:
     line0 = line - 1
-    found = _locate(doc, quote, line0) if quote else None
+    found = locate_in(doc, quote, line0) if quote else None
     if found is not None:
         return _Anchored(doc.range(found.start, found.end), False, found.exact)
     if not 0 <= line0 < doc.line_count:
@@ -270,15 +188,15 @@ def _anchor_one(doc: _Doc, quote: str, line: int, end_line: int | None = None) -
     return _Anchored(_line_range(doc, line0, last), True, False)
 
 
-class _Docs(dict[str, _Doc]):
+class _Docs(dict[str, Doc]):
     """The sent texts' line tables, each built once per ``anchor`` call, when first needed."""
 
     def __init__(self, sent: dict[str, str]) -> None:
         super().__init__()
         self.sent = sent
 
-    def __missing__(self, path: str) -> _Doc:
-        doc = self[path] = _Doc(self.sent[path])
+    def __missing__(self, path: str) -> Doc:
+        doc = self[path] = Doc(self.sent[path])
         return doc
 
 
@@ -332,7 +250,7 @@ def anchor(
                 f,
                 path=path,
                 line=got.range.start_line + 1,
-                end_line=_last_line(got.range),
+                end_line=last_line(got.range),
                 range=got.range,
                 approximate=got.approximate,
                 fix=fix,
@@ -367,155 +285,3 @@ def _unique_ids(findings: list[models.Finding]) -> list[models.Finding]:
             f = msgspec.structs.replace(f, id=derived)
         out.append(f)
     return out
-
-
-_BLOCK = 1 << 14
-
-
-def _first_difference(a: str, i: int, b: str, j: int, n: int) -> int:
-    """How many characters ``a[i:]`` and ``b[j:]`` share, up to ``n``: halving a window
-    with slice comparisons (C speed), never a character at a time."""
-    lo, hi = 0, n  # a[i:i+lo] == b[j:j+lo]; the first difference is before hi
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if a[i + lo : i + mid] == b[j + lo : j + mid]:
-            lo = mid
-        else:
-            hi = mid
-    return lo
-
-
-def _common_prefix(a: str, b: str) -> int:
-    n = min(len(a), len(b))
-    i = 0
-    while i < n:
-        step = min(_BLOCK, n - i)
-        if a[i : i + step] != b[i : i + step]:
-            return i + _first_difference(a, i, b, i, step)
-        i += step
-    return n
-
-
-def _common_suffix(a: str, b: str, n: int) -> int:
-    """How many characters ``a`` and ``b`` share at their ends, up to ``n``."""
-    ea, eb = len(a), len(b)
-    i = 0
-    while i < n:
-        step = min(_BLOCK, n - i)
-        if a[ea - i - step : ea - i] != b[eb - i - step : eb - i]:
-            # The window's last differing character, found from its start: the shared part
-            # is its tail, so halve on tails.
-            lo, hi = 0, step  # a's last ``lo`` characters of the window match; ``hi`` don't
-            while hi - lo > 1:
-                mid = (lo + hi) // 2
-                if a[ea - i - mid : ea - i] == b[eb - i - mid : eb - i]:
-                    lo = mid
-                else:
-                    hi = mid
-            return i + lo
-        i += step
-    return n
-
-
-@lru_cache(maxsize=2)
-def _edit_span(old: str, new: str) -> tuple[int, int]:
-    """(common prefix, common suffix) of two versions: where an edit left them alike."""
-    prefix = _common_prefix(old, new)
-    room = min(len(old), len(new)) - prefix
-    suffix = _common_suffix(old, new, room) if room else 0
-    return prefix, suffix
-
-
-def _edited_doc(old: _Doc, new_text: str, prefix: int, suffix: int) -> _Doc:
-    """``new_text``'s line table from ``old``'s, when the two texts share ``prefix``
-    characters at the start and ``suffix`` at the end: only the edited span is scanned.
-
-    Whether offset ``s`` starts a line depends on the characters at ``s - 1`` and ``s`` only.
-    Starts before ``prefix`` are the old ones; starts after the new edited span are the old
-    ones past the old span, moved by the length difference; the ones in between come from
-    the span and a character either side.
-    """
-    old_tail = len(old.text) - suffix
-    new_tail = len(new_text) - suffix
-    shift = new_tail - old_tail
-    head = old.starts[: bisect.bisect_left(old.starts, prefix)]
-    lo = max(prefix - 1, 0)
-    mid = line_starts_fast(new_text[lo : new_tail + 1])
-    mid = mid[bisect.bisect_left(mid, prefix - lo) : bisect.bisect_right(mid, new_tail - lo)]
-    tail = old.starts[bisect.bisect_right(old.starts, old_tail) :]
-    starts = head
-    starts += map(lo.__add__, mid) if lo else mid
-    starts += map(shift.__add__, tail) if shift else tail
-    return _Doc(new_text, starts)
-
-
-@lru_cache(maxsize=2)
-def _edit(old_text: str, new_text: str) -> tuple[_Doc, _Doc]:
-    """Both versions' line tables; the new one derived from the old one (see ``_edited_doc``)."""
-    old = _doc(old_text)
-    with _DOCS_LOCK:
-        new = _DOCS.get(new_text)
-    if new is None:
-        new = _remember(_edited_doc(old, new_text, *_edit_span(old_text, new_text)))
-    return old, new
-
-
-def _follow(
-    old: _Doc, new: _Doc, rng: models.Range | None, quote: str, approximate: bool
-) -> tuple[_Match, bool] | None:
-    """Find again, in ``new``, what ``rng`` covered in ``old`` (or, with no range, the quote).
-
-    The two versions agree before and after the edited span: text there moves by a known
-    amount. Text the edit touched is searched for (exact, then whitespace-normalized) only
-    inside the edited span, so a deleted snippet is gone even if a copy exists elsewhere.
-    """
-    if rng is None:
-        found = _locate(new, quote, 0) if quote and not approximate else None
-        return (found, False) if found else None
-    start = old.offset(rng.start_line, rng.start_char)
-    end = old.offset(rng.end_line, rng.end_char)
-    if end <= start:
-        return None
-    prefix, suffix = _edit_span(old.text, new.text)
-    shift = len(new.text) - len(old.text)
-    old_tail = len(old.text) - suffix
-    if end <= prefix:
-        return _Match(start, end, True), approximate
-    if start >= old_tail:
-        return _Match(start + shift, end + shift, True), approximate
-    lo = min(start, prefix)
-    hi = end + shift if end >= old_tail else len(new.text) - suffix
-    line0 = new.line_of(min(start, prefix))
-    found = _locate(new, old.text[start:end], line0, lo, hi)
-    return (found, approximate) if found else None
-
-
-def reanchor(finding: models.Finding, old_text: str, new_text: str) -> models.Finding | None:
-    """The finding moved through an edit from ``old_text`` to ``new_text``; None if its code is gone.
-
-    The text its range covered is searched again (exact, then whitespace-normalized) nearest
-    its old line; related locations in the same file move with it.
-    """
-    old, new = _edit(old_text, new_text)
-    moved = _follow(old, new, finding.range, finding.quote, finding.approximate)
-    if moved is None:
-        return None
-    match, approximate = moved
-    rng = new.range(match.start, match.end)
-    related: list[models.Related] = []
-    for rel in finding.related:
-        if rel.path != finding.path or rel.range is None:
-            related.append(rel)
-            continue
-        got = _follow(old, new, rel.range, rel.quote, False)
-        if got is not None:
-            r = new.range(got[0].start, got[0].end)
-            related.append(msgspec.structs.replace(rel, line=r.start_line + 1, range=r))
-    return msgspec.structs.replace(
-        finding,
-        line=rng.start_line + 1,
-        end_line=_last_line(rng),
-        range=rng,
-        approximate=approximate,
-        related=related,
-    )

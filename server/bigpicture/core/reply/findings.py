@@ -124,8 +124,12 @@ class ReportFindings(msgspec.Struct):
         list[WireFinding], msgspec.Meta(description="Every finding; an empty list if none.")
     ]
     summary: Annotated[
-        str, msgspec.Meta(description="A short plain-text overview of the review.")
-    ] = ""
+        str,
+        msgspec.Meta(
+            description="A short plain-text overview of the review, written last (required: "
+            "a reply without it is taken as cut off)."
+        ),
+    ]
 
 
 # --------------------------------------------------------------------------- the tool schema

@@ -16,8 +16,7 @@ The base is re-taken (a "re-snapshot") when:
 - there are ``MAX_GENERATIONS`` generations, the changes reached ``RESNAPSHOT_FRACTION`` of
   the base's tokens, or the base plus the changes no longer fit the budget.
 
-Stored per workspace under the data directory, zlib-compressed, with the order of the changed
-files (the most recently changed last, so an edit invalidates as little of the tail as
+Kept per workspace by ``store.cachebase``, with the order of the changed files (the most recently changed last, so an edit invalidates as little of the tail as
 possible).
 """
 
@@ -25,13 +24,11 @@ from __future__ import annotations
 
 import hashlib
 import time
-import zlib
 
 import msgspec
 
+from bigpicture.core.gather.secrets import rules_fingerprint
 from bigpicture.core.models import SourceFile
-from bigpicture.store.paths import atomic_write, workspace_dir
-from bigpicture.store.scancache import rules_fingerprint
 
 RESNAPSHOT_FRACTION = 1.0
 
@@ -126,19 +123,3 @@ def note_sent(
     if generation is not None:
         base.generations = [*base.generations, generation]
     return base
-
-
-def _path(root: str):
-    return workspace_dir(root) / "cache_base.bin"
-
-
-def load(root: str) -> CacheBase | None:
-    try:
-        raw = zlib.decompress(_path(root).read_bytes())
-        return msgspec.msgpack.decode(raw, type=CacheBase)
-    except (OSError, zlib.error, msgspec.DecodeError):
-        return None
-
-
-def save(root: str, base: CacheBase) -> None:
-    atomic_write(_path(root), zlib.compress(msgspec.msgpack.encode(base), 1))

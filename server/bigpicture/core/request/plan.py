@@ -174,7 +174,11 @@ def build(
             f"the request's fixed part ({fixed} tokens"
             + (", most of it the diff" if diff_text else "")
             + f") does not fit the {window}-token window of {info.id}"
-            + (": review a smaller diff (--diff with a closer REF)" if diff_text else "")
+            + (
+                ": review a smaller diff (against a closer base: the `baseBranch` setting)"
+                if diff_text
+                else ""
+            )
         )
     chosen, left_out = budgeting.select(snapshot.files, file_tokens, room, snapshot.focus)
     missing_focus = [lo.path for lo in left_out if lo.path in set(snapshot.focus)]
@@ -323,24 +327,6 @@ def build(
         diff_files=list(snapshot.diff.files) if snapshot.diff else [],
         body=body,
     )
-
-
-WARM_TEXT = "Cache warm-up: no review is needed now; do not answer."
-
-
-def warm_body(plan: Plan) -> dict[str, Any] | None:
-    """The cheapest request that refreshes the plan's cached prefix: the same tools, tool
-    choice, instructions and repository blocks, a one-line last block, and ``max_tokens`` 0
-    (the API then generates nothing). None when thinking is on (its budget must stay below
-    max_tokens, and a different thinking setting would miss the message cache anyway)."""
-    if plan.body.get("thinking"):
-        return None
-    body = dict(plan.body)
-    content = list(body["messages"][0]["content"])
-    content[-1] = {"type": "text", "text": WARM_TEXT}
-    body["messages"] = [{"role": "user", "content": content}]
-    body["max_tokens"] = 0
-    return body
 
 
 class _Group(msgspec.Struct):

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import json
 import secrets as _random
+from typing import Any
 
 from bigpicture.core.lines import line_count
-from bigpicture.core.models import SourceFile
+from bigpicture.core.models import Finding, SourceFile
 
 INSTRUCTIONS_VERSION = "2026-11-25.3"
 
@@ -168,3 +169,61 @@ def request_text(
         f"{how} With nothing worth reporting, call it with an empty findings list and say so "
         "in the summary."
     )
+
+
+# --------------------------------------------------------------------------- follow-up bodies
+# Each reuses a review's request body exactly (tools, tool choice, system and repository
+# blocks) and replaces only its last block, so it reads the cached repository prefix.
+
+
+def _with_last_block(body: dict[str, Any], text: str) -> dict[str, Any]:
+    out = dict(body)
+    content = list(out["messages"][0]["content"])
+    content[-1] = {"type": "text", "text": text}
+    out["messages"] = [{"role": "user", "content": content}]
+    return out
+
+
+EXPLAIN_MAX_TOKENS = 4000
+
+
+def explain_body(body: dict[str, Any], finding: Finding) -> dict[str, Any]:
+    """A follow-up question about one finding of the review ``body`` was for: why it is a
+    problem, a scenario where it bites, and the fix, answered through report_findings (the
+    forced tool) with an empty findings list and the explanation as the summary."""
+    question = (
+        "Explain this finding from your review to the developer: why it is a problem, a "
+        "concrete scenario where it bites, and how to fix it, in at most 250 words of "
+        "Markdown. Answer by calling report_findings with an empty findings list and the "
+        "explanation as the summary.\n\nFinding: "
+        + json.dumps(
+            {
+                "path": finding.path,
+                "line": finding.line,
+                "title": finding.title,
+                "message": finding.message,
+                "quote": finding.quote,
+                "cwe": finding.cwe,
+            },
+            ensure_ascii=False,
+        )
+    )
+    out = _with_last_block(body, question)
+    if not out.get("thinking"):  # the thinking budget must stay below max_tokens
+        out["max_tokens"] = min(out["max_tokens"], EXPLAIN_MAX_TOKENS)
+    return out
+
+
+WARM_TEXT = "Cache warm-up: no review is needed now; do not answer."
+
+
+def warm_body(plan_body: dict[str, Any]) -> dict[str, Any] | None:
+    """The cheapest request that refreshes the plan's cached prefix: the same tools, tool
+    choice, instructions and repository blocks, a one-line last block, and ``max_tokens`` 0
+    (the API then generates nothing). None when thinking is on (its budget must stay below
+    max_tokens, and a different thinking setting would miss the message cache anyway)."""
+    if plan_body.get("thinking"):
+        return None
+    body = _with_last_block(plan_body, WARM_TEXT)
+    body["max_tokens"] = 0
+    return body
