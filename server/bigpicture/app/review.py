@@ -19,6 +19,7 @@ from typing import Any
 import msgspec
 
 from bigpicture.app import accounting
+from bigpicture.app import prepare as pipeline
 from bigpicture.app.prepare import Prepared
 from bigpicture.client.anthropic import ApiClient
 from bigpicture.core import pricing
@@ -282,7 +283,6 @@ def record_interrupted(prepared: Prepared, settings: Settings, reply: Reply) -> 
 
 def count_exact(prepared: Prepared, settings: Settings) -> Plan:
     """The plan with the API's exact input token count (re-planned to fit if needed)."""
-    from bigpicture.app import prepare as pipeline
 
     async def go(plan: Plan) -> int:
         client = ApiClient(

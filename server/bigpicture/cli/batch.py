@@ -41,8 +41,7 @@ from bigpicture.app.batch import (
     wait,
 )
 from bigpicture.cli import console
-from bigpicture.cli.commands import review_kind
-from bigpicture.cli.parser import settings_from_args
+from bigpicture.cli.parser import review_kind, settings_from_args
 from bigpicture.client.anthropic import ApiClient, BatchItem, BatchStatus
 from bigpicture.client.credentials import has_credentials
 from bigpicture.core import config as configuration

@@ -13,9 +13,11 @@ from bigpicture.app import prepare as pipeline
 from bigpicture.app import review as reviewing
 from bigpicture.app.prepare import Prepared
 from bigpicture.cli import console
-from bigpicture.cli.parser import settings_from_args
+from bigpicture.cli.batch import cmd_submit
+from bigpicture.cli.parser import review_kind, settings_from_args
 from bigpicture.client.anthropic import ApiClient
 from bigpicture.client.credentials import credentials_problem, unsupported
+from bigpicture.core import spending
 from bigpicture.core.config import Settings
 from bigpicture.core.errors import ConfigError, NothingToReview, UsageError
 from bigpicture.core.models import ReviewResult
@@ -27,12 +29,6 @@ from bigpicture.outputs import usage as usage_out
 from bigpicture.store import ledger
 
 
-def review_kind(args: argparse.Namespace) -> str:
-    if args.diff is not None and args.file:
-        raise UsageError("--diff and --file cannot be combined")
-    return "changes" if args.diff is not None else "file" if args.file else "workspace"
-
-
 def nothing_json(message: str) -> str:
     return json.dumps({"version": 1, "status": "nothing-to-review", "message": message}) + "\n"
 
@@ -40,8 +36,6 @@ def nothing_json(message: str) -> str:
 def cmd_review(args: argparse.Namespace) -> int:
     progress = console.progress(args.quiet)
     if args.batch:
-        from bigpicture.cli.batch import cmd_submit
-
         return cmd_submit(args, progress)
     if args.no_wait:
         raise UsageError("--no-wait goes with --batch")
@@ -151,12 +145,12 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from bigpicture.lsp.server import run
+    from bigpicture.lsp.server import run  # imported when needed: pygls is not for the CLI
 
     return run(tcp=args.tcp)
 
 
 def cmd_usage(args: argparse.Namespace) -> int:
-    summary = ledger.summarize(ledger.read(), days=args.days)
+    summary = spending.summarize(ledger.read(), days=args.days)
     console.write(usage_out.render(summary, args.format), None)
     return console.EXIT_OK

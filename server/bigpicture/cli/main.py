@@ -17,11 +17,13 @@ from pathlib import Path
 from bigpicture.cli import console
 from bigpicture.cli.parser import build_parser
 from bigpicture.core.errors import BigPictureError
+from bigpicture.store.paths import data_dir
 
 Command = Callable[[argparse.Namespace], int]
 
 
 def _commands() -> dict[str, Command]:
+    # imported when a command runs, not for --help or --version: they pull in the SDK
     from bigpicture.cli import batch, commands
 
     return {
@@ -36,8 +38,6 @@ def _commands() -> dict[str, Command]:
 def _log_traceback(exc: BaseException) -> Path | None:
     """Write the traceback to ``<data dir>/logs/last-error.log``; None when that fails."""
     try:
-        from bigpicture.store.paths import data_dir
-
         path = data_dir() / "logs" / "last-error.log"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")

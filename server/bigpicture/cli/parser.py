@@ -188,3 +188,9 @@ def settings_from_args(root: Path, args: argparse.Namespace) -> tuple[Settings, 
     if bad:
         raise UsageError(bad[0])
     return settings, warnings
+
+
+def review_kind(args: argparse.Namespace) -> str:
+    if args.diff is not None and args.file:
+        raise UsageError("--diff and --file cannot be combined")
+    return "changes" if args.diff is not None else "file" if args.file else "workspace"

@@ -9,6 +9,7 @@ from pygls import uris
 
 from bigpicture.app import explain as explaining
 from bigpicture.app import review as reviewing
+from bigpicture.core import spending
 from bigpicture.core.errors import BigPictureError, NothingToReview
 from bigpicture.lsp import protocol
 from bigpicture.lsp.messages import log_msg, show
@@ -140,7 +141,7 @@ async def estimate(ls: BigPictureServer, kind: str, uri: str | None) -> dict[str
 
 
 def usage(ls: BigPictureServer) -> dict[str, Any]:
-    summary = ledger.summarize(ledger.read())
+    summary = spending.summarize(ledger.read())
     return {
         "text": usage_out.render(summary),
         "totalCostUsd": summary.total_cost_usd,

@@ -15,80 +15,11 @@ from pathlib import Path
 
 import msgspec
 
-from bigpicture.core.errors import GatherError, NothingToReview, SecretScanError
+from bigpicture.core.errors import NothingToReview, SecretScanError
 from bigpicture.core.gather import secrets
-from bigpicture.core.git import repo as gitrepo
+from bigpicture.core.git import diff
 from bigpicture.core.lines import split_lines_keepends
 from bigpicture.core.models import ChangedFile, DiffInfo, Redaction, Snapshot
-
-_STATUS = {
-    "A": "added",
-    "M": "modified",
-    "D": "deleted",
-    "R": "renamed",
-    "C": "added",
-    "T": "modified",
-}
-
-
-def _require_repo(root: Path) -> gitrepo.Repo:
-    repo = gitrepo.open_repo(root)
-    if repo is None:
-        raise GatherError(f"{root} is not in a git repository: a changes review needs git")
-    return repo
-
-
-def resolve_base(repo: gitrepo.Repo, ref: str | None) -> tuple[str, str]:
-    """``(label, commit)`` to diff against, or a clear GatherError."""
-    head = gitrepo.head(repo)
-    if head is None:
-        raise GatherError(
-            "the branch has no commits yet: commit once, or review the whole workspace"
-        )
-    if ref is None:
-        if gitrepo.branch(repo) is None:
-            raise GatherError(
-                f"HEAD is detached (at {head[:12]}): check out a branch, or name the base "
-                "explicitly (the `baseBranch` setting)"
-            )
-        return "HEAD", head
-    try:
-        target = repo.run("rev-parse", "--verify", "-q", f"{ref}^{{commit}}").strip()
-    except GatherError:
-        target = ""
-    if not target:
-        raise GatherError(f"unknown ref {ref!r}: no branch, tag or commit has that name")
-    try:
-        base = repo.run("merge-base", head, target).strip()
-    except GatherError as e:
-        raise GatherError(f"HEAD and {ref} have no common ancestor") from e
-    return ref, base
-
-
-def _name_status(repo: gitrepo.Repo, base: str) -> list[ChangedFile]:
-    out = repo.run("diff", "--name-status", "-z", "-M", "--relative", base, "--", ".")
-    items = out.split("\0")
-    changed: list[ChangedFile] = []
-    i = 0
-    while i < len(items):
-        code = items[i]
-        i += 1
-        if not code:
-            continue
-        kind = _STATUS.get(code[0], "modified")
-        if code[0] in "RC":
-            old, new = items[i], items[i + 1]
-            i += 2
-            changed.append(ChangedFile(new, kind, old))
-        else:
-            changed.append(ChangedFile(items[i], kind))
-            i += 1
-    return changed
-
-
-def _untracked(repo: gitrepo.Repo) -> list[str]:
-    out = repo.run("ls-files", "-z", "--others", "--exclude-standard", "--", ".")
-    return [p for p in out.split("\0") if p and not p.endswith("/")]
 
 
 def _added_file_patch(path: str, text: str) -> str:
@@ -112,23 +43,21 @@ def changes(
 ) -> DiffInfo:
     """The diff a changes review focuses on. ``allowed(path)`` says whether a path (possibly
     deleted) may appear at all; files in the snapshot are allowed by construction."""
-    repo = _require_repo(root)
-    label, base = resolve_base(repo, ref)
+    repo = diff.require_repo(root)
+    label, base = diff.resolve_base(repo, ref)
     sent = snapshot.by_path()
     changed: list[ChangedFile] = []
-    for c in _name_status(repo, base):
+    for c in diff.name_status(repo, base):
         ok = c.path in sent if c.status != "deleted" else allowed(c.path)
         if ok and (c.old_path is None or allowed(c.old_path)):
             changed.append(c)
     tracked = {c.path for c in changed}
-    untracked = [p for p in _untracked(repo) if p in sent and p not in tracked]
+    untracked = [p for p in diff.untracked(repo) if p in sent and p not in tracked]
 
     patch_parts: list[str] = []
     if changed:
         paths = sorted({c.path for c in changed} | {c.old_path for c in changed if c.old_path})
-        patch_parts.append(
-            repo.run("diff", "--no-color", "--no-ext-diff", "-M", "--relative", base, "--", *paths)
-        )
+        patch_parts.append(diff.patch(repo, base, paths))
     for p in sorted(untracked):
         patch_parts.append(_added_file_patch(p, sent[p].text))
         changed.append(ChangedFile(p, "untracked"))

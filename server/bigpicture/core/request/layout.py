@@ -1,4 +1,8 @@
-"""The cache base: the frozen snapshot of the repository that sits in the prompt cache.
+"""The layout of the repository in the request, for the prompt cache: the cache base (the
+frozen snapshot of the repository) and the generations of changes after it, or, for the replay
+benchmark's comparison, recency tiers.
+
+The cache base: the frozen snapshot of the repository that sits in the prompt cache.
 
 A review sends the base (every file as it was when the base was taken, in a fixed order)
 first, behind one cache breakpoint, then the files changed since the base with their current
@@ -29,6 +33,7 @@ import msgspec
 
 from bigpicture.core.gather.secrets import rules_fingerprint
 from bigpicture.core.models import SourceFile
+from bigpicture.core.request import prompt, tokens
 
 RESNAPSHOT_FRACTION = 1.0
 
@@ -123,3 +128,183 @@ def note_sent(
     if generation is not None:
         base.generations = [*base.generations, generation]
     return base
+
+
+TIER_SPLITS = (0.6, 0.85)  # cumulative token fractions ending tier 1 and tier 2
+
+
+class Group(msgspec.Struct):
+    name: str
+    text: str
+    files: list[tuple[str, int, str, int]]  # path, tokens, kind, last change
+    tokens: int
+    ttl: str | None  # a cache breakpoint is wanted after this group, with this TTL
+
+
+def group(
+    name: str,
+    files: list,
+    file_tokens: dict[str, int],
+    nonce: str,
+    ttl: str | None,
+    version: str | None = None,
+) -> Group:
+    return Group(
+        name=name,
+        text="".join(prompt.render_file(f, nonce, version=version) for f in files),
+        files=[(f.path, file_tokens[f.path], f.kind, f.last_change) for f in files],
+        tokens=sum(file_tokens[f.path] for f in files),
+        ttl=ttl,
+    )
+
+
+def layout_tiers(chosen: list, file_tokens: dict[str, int], nonce: str, ttl: str) -> list[Group]:
+    """Recency tiers: committed files changed longest ago first, in up to three tiers cut on
+    the order of last commits (dirty files counted at their committed place, so a file
+    becoming dirty moves no boundary), then the dirty files."""
+    ordered = sorted(chosen, key=lambda f: (f.last_change or 2**62, f.path))
+    total = sum(file_tokens[f.path] for f in ordered)
+    tiers: list[list] = [[], [], []]
+    uncommitted = []
+    acc = 0
+    for f in ordered:
+        t = file_tokens[f.path]
+        frac = (acc + t / 2) / total if total else 1.0
+        acc += t
+        if f.dirty or not f.last_change:
+            uncommitted.append(f)
+            continue
+        idx = 0 if frac <= TIER_SPLITS[0] else 1 if frac <= TIER_SPLITS[1] else 2
+        tiers[idx].append(f)
+    uncommitted.sort(key=lambda f: f.path)
+    groups = []
+    for i, tier in enumerate(tiers):
+        if tier:
+            label = " (changed longest ago)" if i == 0 else ""
+            groups.append(group(f"repository tier {i + 1}{label}", tier, file_tokens, nonce, ttl))
+    if uncommitted:
+        groups.append(group("uncommitted files", uncommitted, file_tokens, nonce, ttl))
+    return groups
+
+
+_RENDERED: dict[tuple[str, str], str] = {}  # (base id, nonce) -> the base block's text
+
+
+def _base_text(base: CacheBase, nonce: str) -> str:
+    key = (base.id, nonce)
+    text = _RENDERED.get(key)
+    if text is None:
+        if len(_RENDERED) > 4:
+            _RENDERED.clear()
+        text = "".join(
+            prompt.render_file(
+                SourceFile(path=b.path, text=b.text, sha=b.sha, size=0, kind=b.kind), nonce
+            )
+            for b in base.files
+        )
+        _RENDERED[key] = text
+    return text
+
+
+def layout_snapshot(
+    chosen: list,
+    file_tokens: dict[str, int],
+    base: CacheBase | None,
+    room: int,
+    *,
+    nonce: str,
+    ttl: str,
+    model: str,
+    now: float | None,
+    present: set[str],
+) -> tuple[list[Group], CacheBase | None, Generation | None, list[str]]:
+    """The cache base (frozen), the generations of changes already sent on it (append-only),
+    then a new generation with what changed since the last one; and the files deleted since
+    the base (``present``: every path the gather saw, sent or not)."""
+    now = now or time.time()
+    new = None
+    fresh: list = []
+    deleted: list[str] = []
+    latest_sha: dict[str, str] = {}
+    latest_text: dict[str, str] = {}
+    chosen_paths = {f.path for f in chosen}
+    if (
+        base is not None
+        and (base.model, base.nonce, base.ttl, base.rules)
+        == (model, nonce, ttl, rules_fingerprint())
+        and base.expires > now
+        and len(base.generations) < MAX_GENERATIONS
+    ):
+        latest_sha, latest_text = base.latest()
+        fresh = [f for f in chosen if latest_sha.get(f.path) != f.sha]
+        deleted = sorted(p for p in latest_sha if p not in present)
+        changes = base.changes_tokens + sum(file_tokens[f.path] for f in fresh)
+        if (
+            # a file still there but newly excluded, refused or left out to fit must not go
+            # on being sent (a deleted one is only listed as deleted)
+            any(p in present and p not in chosen_paths for p in latest_sha)
+            or changes > RESNAPSHOT_FRACTION * max(base.tokens, 1)
+            or base.tokens + changes > room
+        ):
+            base = None
+    else:
+        base = None
+    if base is None:
+        base = new = new_base(chosen, file_tokens, model=model, nonce=nonce, ttl=ttl, now=now)
+        fresh, deleted = [], []
+        latest_sha = {b.path: b.sha for b in base.files}
+    current = {f.path: f for f in chosen}
+    fresh_paths = {f.path for f in fresh}
+
+    def is_current(path: str, sha: str) -> bool:
+        f = current.get(path)
+        return f is not None and f.sha == sha and path not in fresh_paths
+
+    superseded = {p for g in base.generations for p in g.shas}
+    groups = [
+        Group(
+            name=f"repository snapshot {base.id[:8]}",
+            text=_base_text(base, nonce),
+            files=[
+                (b.path, b.tokens, b.kind, 0)
+                for b in base.files
+                if b.path not in superseded and is_current(b.path, b.sha)
+            ],
+            tokens=base.tokens,
+            ttl=ttl,
+        )
+    ]
+    blocks: list[tuple[str, str, list, int]] = []  # name, text, files, tokens
+    for i, g in enumerate(base.generations):
+        later = {p for h in base.generations[i + 1 :] for p in h.shas}
+        files = [
+            (p, file_tokens.get(p, 0), current[p].kind, current[p].last_change)
+            for p, sha in sorted(g.shas.items())
+            if p not in later and is_current(p, sha)
+        ]
+        blocks.append((f"changes sent at review {g.seq}", g.text, files, g.tokens))
+    generation = None
+    if fresh:
+        fresh.sort(key=lambda f: f.path)
+        text = "".join(prompt.render_changed(f, latest_text.get(f.path), nonce) for f in fresh)
+        gen_tokens = tokens.estimate(text, "source")
+        generation = Generation(
+            seq=base.seq + 1,
+            text=text,
+            texts={f.path: f.text for f in fresh},
+            shas={f.path: f.sha for f in fresh},
+            tokens=gen_tokens,
+        )
+        blocks.append(
+            (
+                "changes since the last review",
+                text,
+                [(f.path, file_tokens[f.path], f.kind, f.last_change) for f in fresh],
+                gen_tokens,
+            )
+        )
+    for i, (name, text, files, tok) in enumerate(blocks):
+        # breakpoints end the three newest generations; older ones are read through them
+        want = "5m" if i >= len(blocks) - 3 else None
+        groups.append(Group(name=name, text=text, files=files, tokens=tok, ttl=want))
+    return groups, new, generation, deleted

@@ -10,11 +10,12 @@ in the system prompt and restated after the content.
 
 from __future__ import annotations
 
+import difflib
 import json
 import secrets as _random
 from typing import Any
 
-from bigpicture.core.lines import line_count
+from bigpicture.core.lines import line_count, split_lines_keepends
 from bigpicture.core.models import Finding, SourceFile
 
 INSTRUCTIONS_VERSION = "2026-11-25.3"
@@ -96,10 +97,6 @@ def render_changed(f: SourceFile, old_text: str | None, nonce: str) -> str:
     that is much smaller than the file (so the current text is the snapshot with the diff
     applied), else the whole current text."""
     if old_text is not None and len(f.text) > 2000:
-        import difflib
-
-        from bigpicture.core.lines import split_lines_keepends
-
         old = split_lines_keepends(old_text)
         new = split_lines_keepends(f.text)
         diff = "".join(
