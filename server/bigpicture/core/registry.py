@@ -65,7 +65,8 @@ class ModelInfo(msgspec.Struct, frozen=True, rename="camel"):
 
 def _builtin() -> dict[str, dict[str, Any]]:
     raw = resources.files("bigpicture").joinpath("data/models.json").read_text("utf-8")
-    return json.loads(raw)["models"]
+    models: dict[str, dict[str, Any]] = json.loads(raw)["models"]
+    return models
 
 
 def _build(model_id: str, fields: dict[str, Any]) -> ModelInfo:

@@ -56,7 +56,8 @@ def _tokens_through_block(plan: Plan, block_index: int) -> int:
 
 def _load(root: str) -> dict[str, float]:
     try:
-        return json.loads((workspace_dir(root) / "cache_state.json").read_text())
+        state: dict[str, float] = json.loads((workspace_dir(root) / "cache_state.json").read_text())
+        return state
     except (OSError, ValueError):
         return {}
 
