@@ -1,5 +1,5 @@
 """Reviews through the Message Batches API: half price, results within 24 hours, for CI and for
-many repositories at once (anthropic-api.md section 5).
+many repositories at once (https://platform.claude.com/docs/en/build-with-claude/batch-processing).
 
 ``bigpicture review --batch PATH...`` plans each PATH exactly as an interactive review does
 (``pipeline.prepare``), refuses to send when a request's estimate at batch price (a first
