@@ -99,6 +99,12 @@ def _version_support(ls: BigPictureServer) -> bool:
     return bool(pd and pd.version_support)
 
 
+def has_findings(ls: BigPictureServer, rel: str) -> bool:
+    """Whether ``rel`` has findings to keep on its text: stored, streaming in, or shown."""
+    st = ls.state
+    return rel in st.findings or rel in st.published or bool(st.streamed and rel in st.streamed)
+
+
 def _streamed_on(ls: BigPictureServer, rel: str, text: str) -> list[Finding]:
     """The running review's streamed findings of ``rel``, moved onto ``text``."""
     streamed = ls.state.streamed
