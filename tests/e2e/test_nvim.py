@@ -117,8 +117,14 @@ def finding(path, line, quote, severity, title, message, cwe=None, fix=None, cat
     return f
 
 
-def review_reply(text: str) -> dict:
-    """The model's report: the planted defects, quoted exactly, lines off by two."""
+# A finding in Chinese (issue 13: findings may come in the reviewer's language).
+SHELL_TITLE_ZH = "命令注入"
+SHELL_MESSAGE_ZH = "shell=True 会把调用者给的字符串交给 shell 执行。"
+
+
+def review_reply(text: str, chinese: bool = False) -> dict:
+    """The model's report: the planted defects, quoted exactly, lines off by two; the shell
+    finding's title and message in Chinese when `chinese`."""
     sql_line = position(text, SQL_QUOTE)[0] + 1
     shell_line = position(text, SHELL_QUOTE)[0] + 1
     return {
@@ -138,8 +144,10 @@ def review_reply(text: str) -> dict:
                 shell_line - 2,
                 SHELL_QUOTE,
                 "medium",
-                "Shell injection",
-                "shell=True runs a caller-supplied string through the shell.",
+                SHELL_TITLE_ZH if chinese else "Shell injection",
+                SHELL_MESSAGE_ZH
+                if chinese
+                else "shell=True runs a caller-supplied string through the shell.",
                 cwe="CWE-78",
             ),
         ],
@@ -271,15 +279,12 @@ ERROR, WARN, INFO = 4, 3, 2  # vim.log.levels
 def test_review_diagnostics_fix_explain_dismiss_plan_usage_clear(
     nvim, workspace, backend, tmp_path
 ):
-    backend.tool(review_reply(DB_PY))
+    backend.tool(review_reply(DB_PY, chinese=True))
     # Explain answers through the same tool: no findings, the explanation as the summary.
     # First through the code action (on the SQL finding), then :BigPictureExplain (shell).
     backend.tool({"findings": [], "summary": "## SQL injection\n\nUse a bound parameter."})
     backend.tool(
-        {
-            "findings": [],
-            "summary": "## Why this matters\n\nThe shell parses `cmd`, so a caller can run anything.",
-        }
+        {"findings": [], "summary": "## 为什么重要\n\nshell 会解析 `cmd`，调用者可以运行任何命令。"}
     )
     sql = position(DB_PY, SQL_QUOTE)
     shell = position(DB_PY, SHELL_QUOTE)
@@ -299,7 +304,6 @@ def test_review_diagnostics_fix_explain_dismiss_plan_usage_clear(
             "fix_col": sql[1] + 3,
             "explain_lnum": shell[0],
             "explain_col": shell[1] + 2,
-            "usage_pattern": "claude%-opus%-4%-6",
         },
         backend.env(),
         tmp_path,
@@ -323,36 +327,65 @@ def test_review_diagnostics_fix_explain_dismiss_plan_usage_clear(
     assert diags[0]["severity"] == 1 and diags[1]["severity"] == 2  # high→Error, medium→Warning
     assert diags[0]["code"] == "CWE-89"
     assert "SQL injection" in diags[0]["message"]
+    assert SHELL_TITLE_ZH in diags[1]["message"] and SHELL_MESSAGE_ZH in diags[1]["message"]
     assert diags[0]["id"] and diags[1]["id"] and diags[0]["id"] != diags[1]["id"]
 
-    # One summary with the findings and the cost (the server's, or the plugin's own).
-    summary = [m for m in notes(data) if "2 findings" in m and "$" in m]
-    assert len(summary) == 1, notes(data)
+    # The review told the user one thing: its summary (no progress lines, no "1 findings").
+    (said,) = [n["msg"] for n in data["notes_after_review"]]
+    assert re.fullmatch(
+        r"BigPicture: workspace review: 2 findings \(1 high, 1 medium\), \$\d+\.\d{4}", said
+    ), said
+    # Progress went to the log (and the statusline), not to messages.
+    progress = [e["text"] for e in data["log"] if e["source"].startswith("progress")]
+    assert any("reviewing the workspace" in t for t in progress), data["log"]
+    assert any("sending" in t for t in progress), data["log"]
     assert data["status_before"] == "BigPicture"
     assert data["status_outside"] == ""
     assert data["status_after"].startswith("BigPicture: 2 findings")
-    assert data["progress_seen"], notes(data)
 
-    # The quick fix replaced exactly the quoted code.
+    # The quickfix list: severity, then title and message clearly apart; Chinese intact.
+    assert data["qf_title"] == "BigPicture findings"
+    assert [q["text"] for q in data["qflist"]] == [
+        "[high] SQL injection — The name is concatenated into the SQL text.",
+        f"[medium] {SHELL_TITLE_ZH} — {SHELL_MESSAGE_ZH}",
+    ]
+    assert [(q["lnum"], q["col"], q["type"]) for q in data["qflist"]] == [
+        (sql[0] + 1, sql[1] + 1, "E"),
+        (shell[0] + 1, shell[1] + 1, "W"),
+    ]
+
+    # The quick fix replaced exactly the quoted code; the count follows what is shown.
     assert data["text_after_fix"] == DB_PY.replace(SQL_QUOTE, SQL_FIX).rstrip("\n")
-    # The explanations in floats; the dismissed finding gone, and remembered as won't-fix.
+    shown = data["after_fix"]["shown"]
+    assert data["after_fix"]["status"].startswith(f"BigPicture: {shown} finding")
+    # The explanations in floats: the finding's title, the answer, the cost.
+    float_ca = data["float_code_action"].split("\n")
+    assert float_ca[0] == "# SQL injection", float_ca
     assert "Use a bound parameter." in data["float_code_action"]
-    assert "caller can run anything" in data["float"]
+    assert re.search(r"^Cost: \$\d+\.\d+", data["float_code_action"], re.M)
+    assert data["float"].split("\n")[0] == f"# {SHELL_TITLE_ZH}"
+    assert "调用者可以运行任何命令" in data["float"]
     assert data["dismissed_id"] == diags[1]["id"]
     assert diags[1]["id"] not in [d["id"] for d in data["after_dismiss"]]
+    assert data["status_after_dismiss"].startswith(f"BigPicture: {len(data['after_dismiss'])} ")
     assert any("dismissed (won't fix)" in m for m in notes(data))
     dismissed = (workspace / ".bigpicture" / "dismissed.json").read_text(encoding="utf-8")
     assert diags[1]["id"] in dismissed and "wont-fix" in dismissed
-    # The plan in a markdown scratch buffer, shown in a window.
-    plan = data["plan"]
-    assert plan["shown"] and plan["filetype"] == "markdown" and plan["buftype"] == "nofile"
-    assert "claude-opus-4-6" in plan["text"]
-    assert "claude-opus-4-6" in data["usage"]
+    # The plan, usage and info in read-only scratch buffers, shown in a window.
+    for name in ("plan", "usage", "info"):
+        buf = data[name]
+        assert buf["shown"] and buf["buftype"] == "nofile" and not buf["modifiable"], (name, buf)
+    assert data["plan"]["filetype"] == "markdown"
+    assert "claude-opus-4-6" in data["plan"]["text"]
+    assert "claude-opus-4-6" in data["usage"]["text"]
+    info = data["info"]["text"]
+    assert str(workspace) in info and "last review: workspace review: " in info, info
     # Three API calls (the review, two explanations), with the model from the settings.
     sent = backend.fake.messages_requests()
     assert [r.body["model"] for r in sent] == ["claude-opus-4-6"] * 3
     assert data["status_events"] > 0  # User BigPictureStatus fired for statusline plugins
     assert any("cleared" in m for m in notes(data))
+    assert data["status_after_clear"].startswith("BigPicture: 0 findings")
     assert not notes(data, ERROR), notes(data)
 
 
@@ -605,11 +638,19 @@ def test_settings_reach_the_server_and_keys_never_do(nvim, workspace, backend, t
                 "model": "claude-haiku-4-5",
                 "maxCostPerReview": 0.5,
                 "include": [],
+                # Settings the plugin used to call unknown (its list was hand-copied).
+                "provider": "anthropic",
+                "models": {},
+                "maxOutputTokens": 8000,
                 "apiKey": "sk-ant-do-not-send",
                 "ANTHROPIC_API_KEY": "sk-ant-do-not-send",
                 "colour": "blue",
+                "debounceMs": "soon",
             },
+            # setup() options: an unknown one, one of the wrong type.
+            "options": {"colour_scheme": "dark", "autostart": "yes"},
             "update": {"model": "claude-opus-4-6"},
+            "update_again": {"colour": "red"},
         },
         backend.env(),
         tmp_path,
@@ -619,7 +660,9 @@ def test_settings_reach_the_server_and_keys_never_do(nvim, workspace, backend, t
         "model": "claude-haiku-4-5",
         "maxCostPerReview": 0.5,
         "include": [],
-        "colour": "blue",
+        "provider": "anthropic",
+        "models": {},
+        "maxOutputTokens": 8000,
     }
     assert data["init_options"] == expected
     assert data["configuration"] == [expected]
@@ -628,9 +671,22 @@ def test_settings_reach_the_server_and_keys_never_do(nvim, workspace, backend, t
     # The server uses them: the model before and after update_settings().
     assert data["estimate"]["model"] == "claude-haiku-4-5"
     assert data["estimate_after"]["model"] == "claude-opus-4-6"
+    assert data["estimate"]["maxCostPerReview"] == 0.5
+    # Each problem named once; the valid settings above draw no warning, from the plugin or
+    # from the server.
     errors = notes(data, ERROR)
-    assert len(errors) == 2 and all("ANTHROPIC_API_KEY" in e for e in errors), notes(data)
-    assert any("unknown setting 'colour'" in m for m in notes(data, WARN))
+    assert len(errors) == 3, notes(data)
+    assert sum("ANTHROPIC_API_KEY" in e for e in errors) == 2, errors
+    assert any("option autostart: expected boolean" in e for e in errors), errors
+    assert data["autostart"] is True  # the bad value fell back to the default
+    warnings = notes(data, WARN)
+    assert sorted(warnings) == sorted(
+        [
+            "BigPicture: unknown setting 'colour' not sent (:help bigpicture-settings)",
+            "BigPicture: setting 'debounceMs' must be an integer; not sent",
+            "BigPicture: unknown option 'colour_scheme' (:help bigpicture-setup)",
+        ]
+    ), warnings
     assert backend.fake.messages_requests() == []  # estimates never call the API
 
 

@@ -149,6 +149,58 @@ function M.buffer_text(bufnr)
   return table.concat(vim.api.nvim_buf_get_lines(bufnr, 0, -1, false), "\n")
 end
 
+---The text of the plugin's scratch buffer `name` (bigpicture://plan...), waited for; and
+---whether it is shown, read-only.
+function M.scratch(name, ms)
+  M.wait(name, ms or 10000, function()
+    local b = vim.fn.bufnr(name)
+    return b ~= -1 and #M.buffer_text(b) > 0
+  end)
+  local b = vim.fn.bufnr(name)
+  return {
+    text = M.buffer_text(b),
+    filetype = vim.bo[b].filetype,
+    buftype = vim.bo[b].buftype,
+    modifiable = vim.bo[b].modifiable,
+    shown = vim.fn.bufwinid(b) ~= -1,
+  }
+end
+
+function M.float_text()
+  for _, win in ipairs(vim.api.nvim_list_wins()) do
+    if vim.api.nvim_win_get_config(win).relative ~= "" then
+      local buf = vim.api.nvim_win_get_buf(win)
+      return table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), "\n")
+    end
+  end
+  return nil
+end
+
+function M.close_floats()
+  for _, win in ipairs(vim.api.nvim_list_wins()) do
+    if vim.api.nvim_win_get_config(win).relative ~= "" then
+      vim.api.nvim_win_close(win, true)
+    end
+  end
+end
+
+---The plugin's log (what :BigPicture log shows), as { source, text } entries.
+function M.log_entries()
+  local out = {}
+  for _, e in ipairs(require("bigpicture.ui").history) do
+    table.insert(out, { source = e.source, level = e.level, text = e.text })
+  end
+  return out
+end
+
+function M.wait_ready(buf)
+  M.wait("client ready", 15000, function()
+    local c = M.client()
+    return c ~= nil and c.initialized == true and vim.lsp.buf_is_attached(buf, c.id)
+  end)
+  return M.client()
+end
+
 local function write()
   M.out.version = vim.version()
   M.out.version.api_prerelease = nil
