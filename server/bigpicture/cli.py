@@ -19,6 +19,7 @@ from . import __version__
 from .core import config as configuration
 from .core.errors import BigPictureError, ConfigError, NothingToReview, UsageError
 from .core.models import SEVERITIES
+from .outputs.formats import REVIEW_FORMATS
 
 EXIT_FINDINGS = 1
 
@@ -62,13 +63,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="review the changes: uncommitted work against HEAD, or everything since the "
         "merge-base with REF; the whole workspace stays in the request as context",
     )
+    r.add_argument(
+        "--staged",
+        action="store_true",
+        help="review only the staged changes (the index) against HEAD, or against the "
+        "merge-base with --diff REF; unstaged and untracked work is left out of the diff",
+    )
     r.add_argument("--file", metavar="FILE", help="review one file, the workspace as context")
     r.add_argument("--model", help=f"model ID (default {configuration.DEFAULT_MODEL})")
     r.add_argument("--dry-run", action="store_true", help="print the plan; send nothing")
-    r.add_argument(
-        "--format", choices=("text", "json", "sarif"), default="text", help="output format"
-    )
+    r.add_argument("--format", choices=REVIEW_FORMATS, default="text", help="output format")
     r.add_argument("--output", "-o", metavar="FILE", help="write the output to FILE")
+    r.add_argument(
+        "--also-output",
+        action="append",
+        metavar="FORMAT=FILE",
+        help="also write the result as FORMAT to FILE (repeatable), e.g. json=review.json",
+    )
+    r.add_argument(
+        "--skip-without-key",
+        action="store_true",
+        help="without credentials, say in one line that the review was skipped and exit 0, "
+        "instead of showing the plan (for hooks, and CI jobs that get no secrets)",
+    )
     r.add_argument(
         "--count",
         action="store_true",
@@ -184,6 +201,10 @@ def cmd_review(args: argparse.Namespace) -> int:
     from .outputs import plan as plan_out
 
     progress = _progress(args.quiet)
+    if args.batch and (args.staged or args.also_output or args.format in ("gitlab", "rdjson")):
+        raise UsageError(
+            "--staged, --also-output and --format gitlab|rdjson do not go with --batch"
+        )
     if args.batch:
         from .batch import run_cli_submit
 
@@ -199,28 +220,46 @@ def cmd_review(args: argparse.Namespace) -> int:
     settings, warnings = _settings_from_args(root, args)
     for w in warnings:
         print(f"bigpicture: warning: {w}", file=sys.stderr)
-    kind = "changes" if args.diff is not None else "file" if args.file else "workspace"
-    if args.diff is not None and args.file:
-        raise UsageError("--diff and --file cannot be combined")
+    changes = args.diff is not None or args.staged
+    kind = "changes" if changes else "file" if args.file else "workspace"
+    if changes and args.file:
+        raise UsageError("--diff (or --staged) and --file cannot be combined")
     from .client.credentials import credentials_problem, unsupported
+    from .outputs import formats
 
+    try:
+        outputs = [(args.format, args.output), *formats.parse_also(args.also_output)]
+    except ValueError as e:
+        raise UsageError(str(e)) from None
     if args.count and (why := unsupported(settings.provider, "count_tokens")):
         raise UsageError(why)
     no_key = credentials_problem(settings.provider, settings.baseUrl)
     has_key = no_key is None
+    if no_key and args.skip_without_key and not args.dry_run:
+        why = "ANTHROPIC_API_KEY is not set" if settings.provider == "anthropic" else no_key
+        print(f"bigpicture: review skipped: {why} (nothing was sent)", file=sys.stderr)
+        for fmt, output in outputs:
+            if fmt == "json":
+                _write(formats.status_document("skipped", f"review skipped: {why}"), output)
+        return 0
     if no_key and settings.provider != "anthropic" and not args.dry_run:
         raise ConfigError(no_key)  # a chosen cloud platform is never a silent plan-only run
     try:
         prepared = pipeline.prepare(
-            root, settings, kind=kind, ref=args.diff or None, file=args.file, progress=progress
+            root,
+            settings,
+            kind=kind,
+            ref=args.diff or None,
+            file=args.file,
+            progress=progress,
+            staged=args.staged,
         )
     except NothingToReview as e:
         print(f"bigpicture: {e}", file=sys.stderr)
-        if args.format == "json":
-            _write(
-                f'{{"version": 1, "status": "nothing-to-review", "message": {_q(str(e))}}}\n',
-                args.output,
-            )
+        for fmt, output in outputs:
+            doc = formats.render_nothing(fmt, str(e), kind=kind, model=settings.model)
+            if doc is not None:
+                _write(doc, output)
         return 0
     plan = prepared.plan
     if args.count or (not args.dry_run and has_key):
@@ -238,8 +277,8 @@ def cmd_review(args: argparse.Namespace) -> int:
                 "bigpicture: ANTHROPIC_API_KEY is not set: showing the plan only, nothing sent",
                 file=sys.stderr,
             )
-        if args.format == "sarif":
-            raise UsageError("a plan has no SARIF form: use --format text or json")
+        if args.format not in ("text", "json"):
+            raise UsageError(f"a plan has no {args.format} form: use --format text or json")
         _write(
             plan_out.render_json(plan) if args.format == "json" else plan_out.render_text(plan),
             args.output,
@@ -248,12 +287,6 @@ def cmd_review(args: argparse.Namespace) -> int:
     from .review import run_cli_review
 
     return run_cli_review(prepared, settings, args, progress)
-
-
-def _q(s: str) -> str:
-    import json
-
-    return json.dumps(s)
 
 
 def cmd_models(args: argparse.Namespace) -> int:

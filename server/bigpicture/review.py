@@ -318,8 +318,7 @@ def count_exact(prepared: Prepared, settings: Settings) -> Plan:
 def run_cli_review(prepared: Prepared, settings: Settings, args: Any, progress: Any) -> int:
     """The CLI's review: send, render, exit code."""
     from .cli import EXIT_FINDINGS, _write
-    from .outputs import json as json_out
-    from .outputs import sarif, text
+    from .outputs import formats
 
     async def go() -> ReviewResult:
         client = ApiClient(
@@ -342,13 +341,10 @@ def run_cli_review(prepared: Prepared, settings: Settings, args: Any, progress: 
 
     result = asyncio.run(go())
     texts = prepared.plan.sent_texts(prepared.snapshot)
-    if args.format == "json":
-        out = json_out.render(result)
-    elif args.format == "sarif":
-        out = sarif.render(result, texts)
-    else:
-        out = text.render(result, color=sys.stdout.isatty() and not args.output)
-    _write(out, args.output)
+    color = args.format == "text" and sys.stdout.isatty() and not args.output
+    _write(formats.render(args.format, result, texts, color=color), args.output)
+    for fmt, output in formats.parse_also(getattr(args, "also_output", None)):
+        _write(formats.render(fmt, result, texts), output)
     if progress and result.cost is not None:
         progress(
             f"cost ${result.cost.usd:.4f}, cache read {result.usage.cache_read_share:.0%} of "

@@ -2,6 +2,10 @@
 
 ``--diff`` (no ref): everything uncommitted (staged, unstaged and untracked) against HEAD.
 ``--diff REF``: everything since the merge-base of REF and HEAD, uncommitted work included.
+``--staged``: only what is staged (the index) against HEAD, or against the merge-base with REF;
+unstaged and untracked work is left out of the diff (the pre-commit hook's review). A detached
+HEAD is fine here (hooks run detached during a rebase), and on a branch with no commits yet the
+index is compared with the empty tree.
 
 Only files the workspace gather would send appear in the diff: a change to ``.env``, a lock
 file or a binary is listed nowhere. The patch text is scanned for secrets as a whole — added,
@@ -64,8 +68,27 @@ def resolve_base(repo: gitrepo.Repo, ref: str | None) -> tuple[str, str]:
     return ref, base
 
 
-def _name_status(repo: gitrepo.Repo, base: str) -> list[ChangedFile]:
-    out = repo.run("diff", "--name-status", "-z", "-M", "--relative", base, "--", ".")
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # git's well-known empty tree
+
+
+def resolve_staged_base(repo: gitrepo.Repo, ref: str | None) -> tuple[str, str]:
+    """``(label, commit)`` the index is compared with: HEAD (detached or not), the merge-base
+    with REF, or the empty tree before the first commit."""
+    if ref is None:
+        head = gitrepo.head(repo)
+        return ("HEAD (staged)", head) if head else ("no commits yet (staged)", EMPTY_TREE)
+    label, base = resolve_base(repo, ref)
+    return f"{label} (staged)", base
+
+
+def _cached(staged: bool) -> tuple[str, ...]:
+    return ("--cached",) if staged else ()
+
+
+def _name_status(repo: gitrepo.Repo, base: str, staged: bool = False) -> list[ChangedFile]:
+    out = repo.run(
+        "diff", *_cached(staged), "--name-status", "-z", "-M", "--relative", base, "--", "."
+    )
     items = out.split("\0")
     changed: list[ChangedFile] = []
     i = 0
@@ -108,31 +131,46 @@ def changes(
     snapshot: Snapshot,
     ref: str | None,
     allowed: Callable[[str], bool],
+    *,
+    staged: bool = False,
 ) -> DiffInfo:
     """The diff a changes review focuses on. ``allowed(path)`` says whether a path (possibly
-    deleted) may appear at all; files in the snapshot are allowed by construction."""
+    deleted) may appear at all; files in the snapshot are allowed by construction. With
+    ``staged``, only the index against the base (no unstaged or untracked work)."""
     repo = _require_repo(root)
-    label, base = resolve_base(repo, ref)
+    label, base = resolve_staged_base(repo, ref) if staged else resolve_base(repo, ref)
     sent = snapshot.by_path()
     changed: list[ChangedFile] = []
-    for c in _name_status(repo, base):
+    for c in _name_status(repo, base, staged):
         ok = c.path in sent if c.status != "deleted" else allowed(c.path)
         if ok and (c.old_path is None or allowed(c.old_path)):
             changed.append(c)
     tracked = {c.path for c in changed}
-    untracked = [p for p in _untracked(repo) if p in sent and p not in tracked]
+    untracked = [] if staged else [p for p in _untracked(repo) if p in sent and p not in tracked]
 
     patch_parts: list[str] = []
     if changed:
         paths = sorted({c.path for c in changed} | {c.old_path for c in changed if c.old_path})
         patch_parts.append(
-            repo.run("diff", "--no-color", "--no-ext-diff", "-M", "--relative", base, "--", *paths)
+            repo.run(
+                "diff",
+                *_cached(staged),
+                "--no-color",
+                "--no-ext-diff",
+                "-M",
+                "--relative",
+                base,
+                "--",
+                *paths,
+            )
         )
     for p in sorted(untracked):
         patch_parts.append(_added_file_patch(p, sent[p].text))
         changed.append(ChangedFile(p, "untracked"))
     if not changed:
         what = "uncommitted changes against HEAD" if ref is None else f"changes since {ref}"
+        if staged:
+            what = "staged changes" + ("" if ref is None else f" since {ref}")
         raise NothingToReview(f"nothing to review: no {what} in files BigPicture would send")
     raw = "".join(patch_parts)
     try:

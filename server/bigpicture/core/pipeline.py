@@ -51,6 +51,7 @@ def snapshot_for(
     ref: str | None = None,
     file: str | None = None,
     progress: Progress | None = None,
+    staged: bool = False,
 ) -> Snapshot:
     root = root.resolve()
     if progress:
@@ -58,7 +59,7 @@ def snapshot_for(
     snap = gathering.gather(root, settings, progress=progress)
     if kind == "changes":
         check = gathering.name_filter(root, settings)
-        diff = gitdiff.changes(root, snap, ref, allowed=lambda p: check(p) is None)
+        diff = gitdiff.changes(root, snap, ref, allowed=lambda p: check(p) is None, staged=staged)
         snap = gitdiff.with_diff(snap, diff)
     elif kind == "file":
         if not file:
@@ -110,6 +111,10 @@ def prepare(
     ref: str | None = None,
     file: str | None = None,
     progress: Progress | None = None,
+    staged: bool = False,
 ) -> Prepared:
-    snap = snapshot_for(root, settings, kind=kind, ref=ref, file=file, progress=progress)
+    """Gather and plan. ``staged``: a changes review of the index only (``--staged``)."""
+    snap = snapshot_for(
+        root, settings, kind=kind, ref=ref, file=file, progress=progress, staged=staged
+    )
     return Prepared(snap, plan_for(snap, settings, kind=kind))
