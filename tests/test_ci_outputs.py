@@ -10,8 +10,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 from bigpicture.cli import main
-from bigpicture.core import models, suppress
+from bigpicture.core import models
+from bigpicture.core.reply import suppress
 from bigpicture.outputs import formats, gitlab, rdjson
+from bigpicture.store import dismissed
 from fake_api import FakeAnthropic, ToolReply
 from planted import planted_findings
 from test_outputs import APP, TEXTS, by_title, make_result
@@ -83,7 +85,7 @@ def test_gitlab_report_is_valid_and_carries_each_finding():
 
 def test_gitlab_fingerprints_survive_a_line_move():
     first = {i["fingerprint"] for i in gitlab.to_list(make_result())}
-    from bigpicture.core import anchor, findings
+    from bigpicture.core.reply import anchor, findings
     from test_outputs import REPLY
 
     moved = {path: "# a new first line\n" + text for path, text in TEXTS.items()}
@@ -112,8 +114,8 @@ def test_gitlab_incomplete_review_never_reads_as_clean():
 def test_gitlab_leaves_dismissed_findings_out(tmp_path):
     result = make_result()
     target = by_title(result, "Unbounded fetch")
-    suppress.dismiss(tmp_path, target, "wont-fix")
-    result.findings = suppress.apply(result.findings, suppress.load(tmp_path))
+    dismissed.dismiss(tmp_path, target, "wont-fix")
+    result.findings = suppress.apply(result.findings, dismissed.load(tmp_path))
     report = gitlab.to_list(result)
     assert target.id not in {i["fingerprint"] for i in report} and len(report) == 4
 

@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
+from bigpicture.app import prepare as pipeline
 from bigpicture.cli import main
-from bigpicture.core import pipeline
 from bigpicture.core.config import Settings
 from bigpicture.core.errors import NothingToReview
 from conftest import commit, git, write

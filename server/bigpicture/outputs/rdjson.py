@@ -29,8 +29,8 @@ from typing import Any
 import msgspec
 
 from bigpicture.core import models
-from bigpicture.core.findings import sanitize_block, sanitize_inline
 from bigpicture.core.lines import split_lines
+from bigpicture.core.reply.findings import sanitize_block, sanitize_inline
 from bigpicture.outputs.sarif import cwe_help_uri
 
 SEVERITY = {
