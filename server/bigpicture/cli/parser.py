@@ -170,6 +170,24 @@ def build_parser() -> argparse.ArgumentParser:
     bl = bsub.add_parser("list", help="the batches stored on this machine, newest first")
     bl.add_argument("--format", choices=("text", "json"), default="text")
 
+    g = sub.add_parser(
+        "github-review",
+        help="post a review result on a GitHub pull request as one review (inline comments, "
+        "suggested changes); reads GITHUB_TOKEN and GITHUB_API_URL",
+    )
+    g.add_argument("--input", required=True, metavar="FILE", help="the review's JSON document")
+    g.add_argument("--repo", metavar="OWNER/REPO", help="default: GITHUB_REPOSITORY")
+    g.add_argument(
+        "--pr", type=positive_int, metavar="N", help="default: the event at GITHUB_EVENT_PATH"
+    )
+    g.add_argument("--commit", metavar="SHA", help="default: the pull request's head commit")
+    g.add_argument(
+        "--max-comments", type=positive_int, default=50, metavar="N", help="inline comments at most"
+    )
+    g.add_argument(
+        "--dry-run", action="store_true", help="print the review payload instead of posting it"
+    )
+
     s = sub.add_parser("serve", help="run the language server")
     s.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (the default)")
     s.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead (for debugging)")
