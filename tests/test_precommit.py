@@ -82,7 +82,7 @@ def test_hook_reviews_the_staged_hunk_and_blocks_on_high(staged, pre_commit_home
         out = proc.stdout + proc.stderr
         assert proc.returncode == 1, out
         (request,) = fake.messages_requests()
-    assert "a.py:2:10: high [security/CWE-95] eval of user input" in out
+    assert "a.py:2:1: high [security/CWE-95] eval of user input" in out
     text = "".join(b.get("text", "") for b in request.body["messages"][0]["content"])
     diff = text[text.index('-diff base="HEAD (staged)">') :]
     diff = diff[: diff.index("-diff>")]
