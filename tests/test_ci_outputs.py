@@ -250,6 +250,10 @@ def test_cli_nothing_to_review_writes_empty_reports(defects, fake, tmp_path):
     assert main(args) == 0
     assert fake.messages_requests() == []
     sarif = json.loads(out["sarif"].read_text())
+    oasis = json.loads(
+        (Path(__file__).parents[1] / "server/bigpicture/data/sarif-schema-2.1.0.json").read_text()
+    )
+    jsonschema.Draft4Validator(oasis).validate(sarif)
     (run,) = sarif["runs"]
     assert run["results"] == [] and run["invocations"][0]["executionSuccessful"] is True
     notes = run["invocations"][0]["toolExecutionNotifications"]
