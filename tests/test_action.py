@@ -18,7 +18,7 @@ import yaml
 from conftest import git
 from fake_api import FakeAnthropic, ToolReply
 from fake_github import FakeGitHub
-from test_github_review import SHELL, SQL, github_patch, pr_repo  # noqa: F401 (fixture)
+from test_github_review import SHELL, SQL, open_pull, pr_repo  # noqa: F401 (fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
@@ -155,21 +155,7 @@ def checkout(pr_repo: Path, tmp_path: Path) -> Path:  # noqa: F811
 @pytest.fixture
 def world(checkout: Path, tmp_path: Path):
     with FakeAnthropic() as api, FakeGitHub() as hub:
-        head = git(checkout, "rev-parse", "HEAD").strip()
-        hub.add_pull(
-            "octo/shop",
-            7,
-            head,
-            [
-                {
-                    "filename": "app/web.py",
-                    "status": "modified",
-                    "patch": github_patch(checkout, "app/web.py"),
-                }
-            ],
-        )
-        event = tmp_path / "event.json"
-        event.write_text(json.dumps({"pull_request": {"number": 7, "head": {"sha": head}}}))
+        _, event = open_pull(hub, checkout, tmp_path)
         bin_dir = tmp_path / "bin"  # setup-python's part: a `python` on PATH, nothing else
         bin_dir.mkdir()
         (bin_dir / "python").symlink_to(sys.executable)

@@ -88,24 +88,23 @@ def pr_repo(repo: Path) -> Path:
     return repo
 
 
+def open_pull(hub: FakeGitHub, repo: Path, tmp_path: Path) -> tuple[str, Path]:
+    """Pull request octo/shop#7 of ``repo``'s HEAD against main on the fake GitHub: the head
+    commit and a pull_request event file as Actions writes it."""
+    head = git(repo, "rev-parse", "HEAD").strip()
+    patch = github_patch(repo, "app/web.py")
+    hub.add_pull(
+        "octo/shop", 7, head, [{"filename": "app/web.py", "status": "modified", "patch": patch}]
+    )
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"pull_request": {"number": 7, "head": {"sha": head}}}))
+    return head, event
+
+
 @pytest.fixture
 def env(pr_repo, monkeypatch, tmp_path):
     with FakeAnthropic() as api, FakeGitHub() as hub:
-        head = git(pr_repo, "rev-parse", "HEAD").strip()
-        hub.add_pull(
-            "octo/shop",
-            7,
-            head,
-            [
-                {
-                    "filename": "app/web.py",
-                    "status": "modified",
-                    "patch": github_patch(pr_repo, "app/web.py"),
-                }
-            ],
-        )
-        event = tmp_path / "event.json"
-        event.write_text(json.dumps({"pull_request": {"number": 7, "head": {"sha": head}}}))
+        head, event = open_pull(hub, pr_repo, tmp_path)
         for k, v in {
             "ANTHROPIC_API_KEY": "sk-ant-test",
             "ANTHROPIC_BASE_URL": api.url,

@@ -29,8 +29,8 @@ from typing import Any
 import msgspec
 
 from bigpicture.core import models
-from bigpicture.core.lines import split_lines
 from bigpicture.core.reply.findings import sanitize_block, sanitize_inline
+from bigpicture.outputs.sarif import SentLines as _Lines
 from bigpicture.outputs.sarif import cwe_help_uri
 
 SEVERITY = {
@@ -46,19 +46,6 @@ SOURCE = {"name": "BigPicture"}
 def utf8_column(line: str, char: int) -> int:
     """A 0-based code-point column → rdjson's 1-based UTF-8 byte column."""
     return len(line[: max(0, char)].encode("utf-8", "surrogatepass")) + 1
-
-
-class _Lines:
-    def __init__(self, texts: dict[str, str] | None) -> None:
-        self.texts = texts or {}
-        self.cache: dict[str, list[str]] = {}
-
-    def get(self, path: str) -> list[str] | None:
-        if path not in self.texts:
-            return None
-        if path not in self.cache:
-            self.cache[path] = split_lines(self.texts[path])
-        return self.cache[path]
 
 
 def _range(
