@@ -17,6 +17,15 @@ from typing import Any
 import msgpack
 
 PROMPTS = ("Press ENTER", "-- More --")
+_last: list[Screen | None] = [None]
+
+
+def last_screen() -> str:
+    """The last run's screen and prompts, for a failure message."""
+    screen = _last[0]
+    if screen is None:
+        return "(no screen)"
+    return f"prompts: {screen.prompts}\nscreen:\n{screen.text()}"
 
 
 class Screen:
@@ -87,8 +96,7 @@ def run_with_ui(
     )
     assert proc.stdin is not None and proc.stdout is not None
     screen = Screen(width, height)
-    global LAST
-    LAST = screen
+    _last[0] = screen
     attach = [0, 1, "nvim_ui_attach", [width, height, {"ext_linegrid": True, "rgb": True}]]
     proc.stdin.write(msgpack.packb(attach))
     proc.stdin.flush()

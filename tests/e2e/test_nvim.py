@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 from conftest import commit, git, write
+from nvim_ui import last_screen as LAST_SCREEN
+from nvim_ui import run_with_ui
 
 REPO = Path(__file__).resolve().parents[2]
 PLUGIN = REPO / "client-nvim"
@@ -210,9 +212,17 @@ def backend():
 
 
 def run_driver(
-    nvim: Nvim, driver: str, params: dict, env: dict[str, str], tmp_path: Path, cwd: Path
+    nvim: Nvim,
+    driver: str,
+    params: dict,
+    env: dict[str, str],
+    tmp_path: Path,
+    cwd: Path,
+    ui: tuple[int, int] | None = None,
 ) -> dict:
-    """Run one Lua driver in headless Nvim; its results (asserted error-free)."""
+    """Run one Lua driver in headless Nvim; its results (asserted error-free). With `ui`
+    (columns, rows), Nvim runs embedded with the test attached as its UI instead, and the
+    results carry `screen_prompts`: every "Press ENTER" / "-- More --" row ever drawn."""
     run_dir = tmp_path / f"run-{driver}-{nvim.version}"
     run_dir.mkdir()
     inp, out = run_dir / "input.json", run_dir / "output.json"
@@ -232,37 +242,36 @@ def run_driver(
     }
     if "ANTHROPIC_API_KEY" not in env:
         full_env.pop("ANTHROPIC_API_KEY", None)
-    proc = subprocess.run(
-        [
-            str(nvim.path),
-            "--headless",
-            "-u",
-            "NONE",
-            "-i",
-            "NONE",
-            "-n",
-            "-c",
-            f"luafile {DRIVERS / driver}",
-        ],
-        cwd=cwd,
-        env=full_env,
-        capture_output=True,
-        timeout=RUN_TIMEOUT_S,
-    )
+    argv = [str(nvim.path), "--embed" if ui else "--headless", "-u", "NONE", "-i", "NONE", "-n"]
+    argv += ["-c", f"luafile {DRIVERS / driver}"]
+    prompts: list[str] = []
+    if ui:
+        try:
+            code, screen, stderr = run_with_ui(argv, full_env, str(cwd), RUN_TIMEOUT_S, *ui)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"{driver} did not finish: Nvim is stuck (a prompt?)\n{LAST_SCREEN()}")
+        prompts = screen.prompts
+        stdout, returncode = b"", code
+    else:
+        proc = subprocess.run(
+            argv, cwd=cwd, env=full_env, capture_output=True, timeout=RUN_TIMEOUT_S
+        )
+        stdout, stderr, returncode = proc.stdout, proc.stderr, proc.returncode
     log = run_dir / "state" / "nvim" / "lsp.log"
     log_tail = log.read_text(errors="replace")[-4000:] if log.exists() else "(no lsp.log)"
     assert out.exists(), (
-        f"{driver} wrote no results (exit {proc.returncode})\n"
-        f"stdout: {proc.stdout[-2000:]!r}\nstderr: {proc.stderr[-2000:]!r}\nlsp.log: {log_tail}"
+        f"{driver} wrote no results (exit {returncode})\n"
+        f"stdout: {stdout[-2000:]!r}\nstderr: {stderr[-2000:]!r}\nlsp.log: {log_tail}"
     )
     data = json.loads(out.read_text(encoding="utf-8"))
     assert data.get("error") is None, (
         f"{driver} failed: {data['error']}\nsteps: {data['steps']}\nnotes: {data['notes']}\n"
-        f"lsp.log: {log_tail}"
+        f"prompts: {prompts}\nlsp.log: {log_tail}"
     )
-    assert proc.returncode == 0, proc.stderr
+    assert returncode == 0, stderr
     version = data["version"]
     assert f"{version['major']}.{version['minor']}.{version['patch']}" == nvim.version
+    data["screen_prompts"] = prompts
     return data
 
 
@@ -387,6 +396,53 @@ def test_review_diagnostics_fix_explain_dismiss_plan_usage_clear(
     assert any("cleared" in m for m in notes(data))
     assert data["status_after_clear"].startswith("BigPicture: 0 findings")
     assert not notes(data, ERROR), notes(data)
+
+
+def test_messages_never_prompt_and_a_failed_review_keeps_its_findings(
+    nvim, workspace, backend, tmp_path
+):
+    """With Neovim's own vim.notify and a UI attached (120 columns, cmdheight 1): a review
+    leaves exactly its summary in :messages, a failed one its error, and no hit-enter prompt
+    is ever drawn; the failed review says the earlier findings are kept."""
+    from fake_api import ErrorReply
+
+    backend.tool(review_reply(DB_PY))
+    backend.fake.script(ErrorReply(400, "invalid_request_error", "the request was refused"))
+    data = run_driver(
+        nvim,
+        "quiet.lua",
+        {
+            "workspace": str(workspace),
+            "file": "app/db.py",
+            "builtin_notify": True,
+            "expect_findings": 2,
+        },
+        backend.env(),
+        tmp_path,
+        workspace,
+        ui=(120, 30),
+    )
+    assert data["screen_prompts"] == []
+    first = data["first"]
+    assert first["status"] == "ok"
+    (summary,) = first["messages"]
+    assert re.fullmatch(
+        r"BigPicture: workspace review: 2 findings \(1 high, 1 medium\), \$\d+\.\d{4}", summary
+    ), first["messages"]
+    assert first["mode"] == {"mode": "n", "blocking": False}
+    second = data["second"]
+    assert second["messages"][0] == summary and len(second["messages"]) == 2, second["messages"]
+    failed = second["messages"][1]
+    # One line that fits the echo area (the whole text is in :BigPicture log).
+    assert failed.startswith("BigPicture: file review failed"), failed
+    assert len(failed) <= data["echospace"]
+    (logged,) = [e["text"] for e in data["log"] if e["text"].startswith(failed.split(" …")[0])]
+    assert logged.endswith("no new findings; the 2 from the previous review are kept"), logged
+    assert "Findings: 0" not in logged
+    # The earlier findings are still shown, and the statusline says so.
+    assert second["diagnostics"] == 2
+    assert second["statusline"] == "BigPicture: failed (2 kept)"
+    assert data["mode_at_end"] == {"mode": "n", "blocking": False}
 
 
 def test_review_changes_after_edit_and_write(nvim, workspace, backend, tmp_path):
