@@ -445,6 +445,70 @@ def test_messages_never_prompt_and_a_failed_review_keeps_its_findings(
     assert data["mode_at_end"] == {"mode": "n", "blocking": False}
 
 
+def test_confirm_above_asks_and_the_limit_refuses(nvim, workspace, backend, tmp_path):
+    backend.tool(review_reply(DB_PY))
+    data = run_driver(
+        nvim,
+        "confirm.lua",
+        {
+            "workspace": str(workspace),
+            "file": "app/db.py",
+            "settings": {"maxCostPerReview": 0.0},
+            "confirm_above": 0.0,
+            "raised_limit": 5.0,
+        },
+        backend.env(),
+        tmp_path,
+        workspace,
+    )
+    # Over the limit: refused, naming the setting (not a CLI flag), and nothing offered.
+    refused = data["refused"]
+    assert "over maxCostPerReview" in refused and "raise the maxCostPerReview setting" in refused
+    assert "--max-cost" not in refused
+    assert data["asked_when_refused"] == 0
+    # Then asked twice, with the estimate; Cancel sent nothing, Review sent one request.
+    assert [a["items"] for a in data["asked"]] == [["Review", "Cancel"]] * 2
+    prompt = data["asked"][0]["prompt"]
+    assert re.search(
+        r"workspace review is estimated at \$\d+\.\d+ \(3 files, [\d,]+ tokens\)", prompt
+    ), prompt
+    assert data["cancelled"] == "BigPicture: review not sent"
+    assert data["last"]["status"] == "ok" and data["last"]["findings"] == 2
+    assert len(backend.fake.messages_requests()) == 1
+
+
+def test_a_review_started_while_one_runs_says_it_replaced_it(nvim, workspace, backend, tmp_path):
+    held = backend.held(review_reply(DB_PY))
+    backend.tool({"findings": [], "summary": "Nothing in this file."})
+    held_file = tmp_path / "held"
+
+    def signal():
+        if held.started.wait(60):
+            held_file.write_text("held")
+
+    watcher = threading.Thread(target=signal, daemon=True)
+    watcher.start()
+    try:
+        data = run_driver(
+            nvim,
+            "replace.lua",
+            {"workspace": str(workspace), "file": "app/db.py", "held_file": str(held_file)},
+            backend.env(),
+            tmp_path,
+            workspace,
+        )
+    finally:
+        held.release.set()
+    said = notes(data)
+    assert said[0] == "BigPicture: cancelled the running workspace review to start this one"
+    assert re.fullmatch(r"BigPicture: file review: 0 findings, \$\d+\.\d{4}", said[1]), said
+    assert len(said) == 2, said  # no "workspace review cancelled" on top
+    assert data["status_running"].startswith("BigPicture: ")
+    assert data["last"]["kind"] == "file" and data["last"]["status"] == "ok"
+    assert data["status_after"].startswith("BigPicture: 0 findings")
+    assert held.disconnected.wait(10)  # the replaced request's HTTP call was closed
+
+
 def test_review_changes_after_edit_and_write(nvim, workspace, backend, tmp_path):
     edited = DB_PY + "\n".join(EVAL_LINES) + "\n"
     eval_pos = position(edited, EVAL_QUOTE)
