@@ -509,6 +509,57 @@ def test_a_review_started_while_one_runs_says_it_replaced_it(nvim, workspace, ba
     assert held.disconnected.wait(10)  # the replaced request's HTTP call was closed
 
 
+def test_checkhealth_info_log_completion_restart(nvim, workspace, backend, tmp_path):
+    from fake_api import ErrorReply
+
+    backend.fake.script(ErrorReply(400, "invalid_request_error", "the request was refused"))
+    key = "sk-ant-test"  # the key the fake accepts: set, and never shown
+    data = run_driver(
+        nvim,
+        "health.lua",
+        {"workspace": str(workspace), "file": "app/db.py"},
+        backend.env(),
+        tmp_path,
+        workspace,
+    )
+    health = data["health"]
+    assert f"Neovim {nvim.version}" in health
+    assert "version: bigpicture " in health  # `bigpicture --version` ran
+    assert "ANTHROPIC_API_KEY: set" in health
+    assert "ANTHROPIC_FOUNDRY_API_KEY" not in health  # the provider's variables only
+    assert "provider anthropic: credentials are set" in health
+    assert f"{workspace}: client " in health and "1 buffer, 0 findings shown" in health
+    assert "last error: " in health and "the request was refused" in health
+    assert "help tags" in health
+    for text in (health, data["info"], data["log"]):
+        assert key not in text
+    assert "last error: " in data["info"] and str(workspace) in data["info"]
+    assert "the request was refused" in data["log"] and "lsp.log" in data["log"]
+    complete = data["complete"]
+    assert {"review", "changes", "file", "plan", "cancel", "clear", "dismiss", "explain"} <= set(
+        complete["top"]
+    )
+    assert {"usage", "info", "restart", "log", "quickfix"} <= set(complete["top"])
+    assert complete["plan"] == ["workspace", "changes", "file"]
+    assert complete["dismiss"] == ["wont-fix"]
+    assert complete["alias"] == ["changes"]
+    assert data["restarted"] == "BigPicture: restarted 1 server"
+    assert data["clients"] == 1
+
+
+def test_checkhealth_without_a_key_says_so(nvim, workspace, backend, tmp_path):
+    data = run_driver(
+        nvim,
+        "health.lua",
+        {"workspace": str(workspace), "file": "app/db.py", "health_only": True},
+        backend.env(api_key=False),
+        tmp_path,
+        workspace,
+    )
+    assert "ANTHROPIC_API_KEY: not set" in data["health"]
+    assert "none of ANTHROPIC_API_KEY, ANTHROPIC_AUTH_TOKEN is set" in data["health"]
+
+
 def test_review_changes_after_edit_and_write(nvim, workspace, backend, tmp_path):
     edited = DB_PY + "\n".join(EVAL_LINES) + "\n"
     eval_pos = position(edited, EVAL_QUOTE)
@@ -833,3 +884,6 @@ def test_clear_messages_when_nothing_can_run(nvim, workspace, tmp_path):
     assert [n["level"] for n in data["missing_on_command"]] == [ERROR]
     assert [(n["level"], "not in a project" in n["msg"]) for n in data["outside"]] == [(WARN, True)]
     assert [n["level"] for n in data["dismiss"]] == [ERROR]
+    unknown, extra = data["subcommands"]
+    assert unknown["level"] == ERROR and "one of: cancel, changes, clear" in unknown["msg"]
+    assert extra == {"level": ERROR, "msg": "BigPicture: cancel takes no argument"}

@@ -301,9 +301,10 @@ function M.restart(done)
   end
   local deadline = uv.now() + 5000
   local function again()
+    -- Gone, not just stopping: a client still exiting would be reused by vim.lsp.start.
     local waiting = false
     for _, j in ipairs(jobs) do
-      if not compat.is_stopped(j.client) then
+      if vim.lsp.get_client_by_id(j.client.id) ~= nil then
         waiting = true
       end
     end
@@ -311,7 +312,7 @@ function M.restart(done)
       return vim.defer_fn(again, 50)
     end
     for _, j in ipairs(jobs) do
-      if not compat.is_stopped(j.client) then
+      if vim.lsp.get_client_by_id(j.client.id) ~= nil then
         compat.stop(j.client, true)
       end
       M.by_root[j.root] = nil

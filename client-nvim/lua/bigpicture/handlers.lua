@@ -83,6 +83,9 @@ function M.summary(client_id, summary, from_result)
   end
   superseded[client_id] = 0
   status.finished(client_id, summary)
+  if summary.restored == true then
+    return -- the last review, restored at the server's start: the statusline shows it
+  end
   local shown = status.get(client_id).counts.total
   local text, level = status.summary_text(summary, shown)
   local replaced = summary.replaced
@@ -160,9 +163,17 @@ function M.on_log_message(err, result, ctx, cfg)
   return vim.NIL
 end
 
+---bigpicture/findingsChanged (planned): the counts are taken from the diagnostics shown.
+function M.on_findings_changed(_, _, ctx)
+  if status.recount(ctx.client_id) then
+    status.changed()
+  end
+end
+
 ---The client's handlers table.
 function M.table()
   return {
+    ["bigpicture/findingsChanged"] = M.on_findings_changed,
     ["$/progress"] = M.on_progress,
     ["bigpicture/reviewFinished"] = M.on_review_finished,
     ["window/showMessage"] = M.on_show_message,

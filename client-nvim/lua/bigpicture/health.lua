@@ -188,7 +188,16 @@ function M.check()
     if s.exited then
       h.error(s.root .. ": the server " .. s.exited, { "see :BigPicture log", ":BigPicture restart" })
     else
-      h.ok(string.format("%s: client %d, %s, %d buffers, %d findings shown", s.root, s.id, s.state, s.buffers, s.shown))
+      h.ok(
+        string.format(
+          "%s: client %d, %s, %s, %s shown",
+          s.root,
+          s.id,
+          s.state,
+          status.plural(s.buffers, "buffer"),
+          status.plural(s.shown, "finding")
+        )
+      )
       h.info("last review: " .. s.last)
       if s.last_error then
         h.warn("last error: " .. s.last_error)
@@ -232,7 +241,10 @@ function M.info_text()
     if s.exited then
       table.insert(lines, string.format("- %s: the server %s", s.root, s.exited))
     else
-      table.insert(lines, string.format("- %s: client %d, %s, %d buffers", s.root, s.id, s.state, s.buffers))
+      table.insert(
+        lines,
+        string.format("- %s: client %d, %s, %s", s.root, s.id, s.state, status.plural(s.buffers, "buffer"))
+      )
       table.insert(lines, string.format("  - findings shown: %d", s.shown))
       table.insert(lines, "  - last review: " .. s.last)
       table.insert(lines, "  - last error: " .. (s.last_error or "none"))
