@@ -737,6 +737,11 @@ def test_help_file_is_valid(nvim, tmp_path):
         "bigpicture-settings",
         "bigpicture-without-plugin",
         "bigpicture.status()",
+        ":BigPicture",
+        "bigpicture-health",
+        "bigpicture-confirm_above",
+        "bigpicture-messages",
+        ":BigPicturePlan",
     ):
         assert tag in names, sorted(names)
     assert data["help_opened"] and data["help_buftype"] == "help"
