@@ -28,8 +28,18 @@ end, {
 -- The older commands: name -> (subcommand, takes an argument, description).
 local ALIASES = {
   { "BigPictureReview", "review", false, "review the whole workspace" },
-  { "BigPictureReviewChanges", "changes", false, "review uncommitted changes (or since baseBranch)" },
-  { "BigPictureReviewFile", "file", false, "review the current file, with the workspace as context" },
+  {
+    "BigPictureReviewChanges",
+    "changes",
+    false,
+    "review uncommitted changes (or since baseBranch)",
+  },
+  {
+    "BigPictureReviewFile",
+    "file",
+    false,
+    "review the current file, with the workspace as context",
+  },
   { "BigPicturePlan", "plan", true, "show what a review would send (no network)" },
   { "BigPictureCancel", "cancel", false, "cancel the running review" },
   { "BigPictureClear", "clear", false, "clear all findings" },

@@ -52,7 +52,8 @@ local function on_exit(code, signal, client_id)
     if id == client_id then
       M.by_root[r] = nil
       if code ~= 0 or (signal and signal ~= 0 and signal ~= 15) then
-        M.exits[r] = string.format("exited with code %s, signal %s", tostring(code), tostring(signal))
+        M.exits[r] =
+          string.format("exited with code %s, signal %s", tostring(code), tostring(signal))
       end
     end
   end
@@ -206,7 +207,11 @@ function M.with(bufnr, fn)
         true
       )
     elseif M.cmd_available(true) then
-      ui.notify("BigPicture: the language server could not start; see :BigPicture log", levels.ERROR, true)
+      ui.notify(
+        "BigPicture: the language server could not start; see :BigPicture log",
+        levels.ERROR,
+        true
+      )
     end
     return
   end
@@ -221,7 +226,10 @@ function M.with(bufnr, fn)
     if compat.is_initialized(c) then
       fn(c)
     elseif uv.now() > deadline then
-      ui.notify("BigPicture: the language server did not start in time; see :BigPicture log", levels.ERROR)
+      ui.notify(
+        "BigPicture: the language server did not start in time; see :BigPicture log",
+        levels.ERROR
+      )
     else
       vim.defer_fn(try, 50)
     end

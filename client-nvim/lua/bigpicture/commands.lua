@@ -191,7 +191,11 @@ function M.clear(bufnr)
   client.with(bufnr, function(c)
     client.execute(c, bufnr, "bigpicture.clearFindings", nil, function(result)
       local n = type(result) == "table" and tonumber(result.cleared) or 0
-      ui.notify(string.format("BigPicture: cleared the findings of %s", status.plural(n, "file")), levels.INFO, true)
+      ui.notify(
+        string.format("BigPicture: cleared the findings of %s", status.plural(n, "file")),
+        levels.INFO,
+        true
+      )
     end)
   end)
 end
@@ -249,7 +253,9 @@ function M.finding_at_cursor(bufnr, winid)
       if row >= d.lnum and row <= end_lnum then
         table.insert(on_line, d)
         local after_start = row > d.lnum or col >= d.col
-        local before_end = row < end_lnum or col < (d.end_col or d.col) or (d.end_col or d.col) == d.col
+        local before_end = row < end_lnum
+          or col < (d.end_col or d.col)
+          or (d.end_col or d.col) == d.col
         if after_start and before_end then
           table.insert(under, d)
         end
@@ -411,9 +417,13 @@ function M.info()
 end
 
 function M.log()
-  local lines = { "# BigPicture log (newest last)", "", "Neovim's LSP log: " .. vim.lsp.get_log_path(), "" }
+  local lines =
+    { "# BigPicture log (newest last)", "", "Neovim's LSP log: " .. vim.lsp.get_log_path(), "" }
   for _, e in ipairs(ui.history) do
-    table.insert(lines, string.format("%s %-5s %s: %s", e.time, e.level, e.source, e.text:gsub("\n", " ")))
+    table.insert(
+      lines,
+      string.format("%s %-5s %s: %s", e.time, e.level, e.source, e.text:gsub("\n", " "))
+    )
   end
   vim.schedule(function()
     local buf, win = ui.show_scratch(table.concat(lines, "\n"), "bigpicture://log", "bigpicturelog")
@@ -423,7 +433,11 @@ end
 
 function M.restart()
   client.restart(function(n)
-    ui.notify(string.format("BigPicture: restarted %s", status.plural(n, "server")), levels.INFO, true)
+    ui.notify(
+      string.format("BigPicture: restarted %s", status.plural(n, "server")),
+      levels.INFO,
+      true
+    )
   end)
 end
 

@@ -110,7 +110,13 @@ function M.health()
       return vim.fn["health#report_" .. name](msg)
     end
   end
-  return { start = fn("start"), ok = fn("ok"), warn = fn("warn"), error = fn("error"), info = fn("info") }
+  return {
+    start = fn("start"),
+    ok = fn("ok"),
+    warn = fn("warn"),
+    error = fn("error"),
+    info = fn("info"),
+  }
 end
 
 ---Run `argv` and wait for it at most `ms`; its output (stdout then stderr) and exit code, or

@@ -100,7 +100,11 @@ local function type_problem(s, value)
     return "must be an integer"
   elseif t == "boolean" and type(value) ~= "boolean" then
     return "must be true or false"
-  elseif t == "array" and type(value) ~= "string" and not (type(value) == "table" and islist(value)) then
+  elseif
+    t == "array"
+    and type(value) ~= "string"
+    and not (type(value) == "table" and islist(value))
+  then
     return "must be a list"
   elseif t == "object" and type(value) ~= "table" then
     return "must be a table"
@@ -178,14 +182,18 @@ function M.resolve(opts)
   for key, value in pairs(opts) do
     local o = OPTIONS[key]
     if not o then
-      local hint = M.spec[M.canonical(key)] and (": it is a setting, put it in `settings = { "
-        .. tostring(key)
-        .. " = ... }`") or " (:help bigpicture-setup)"
-      once("option:" .. tostring(key), "BigPicture: unknown option '" .. tostring(key) .. "'" .. hint, levels.WARN)
+      local hint = M.spec[M.canonical(key)]
+          and (": it is a setting, put it in `settings = { " .. tostring(key) .. " = ... }`")
+        or " (:help bigpicture-setup)"
+      once(
+        "option:" .. tostring(key),
+        "BigPicture: unknown option '" .. tostring(key) .. "'" .. hint,
+        levels.WARN
+      )
     else
       local ok, err = pcall(compat.validate, key, value, o[1], o[2])
       if ok and key == "cmd" and (#value == 0 or type(value[1]) ~= "string") then
-        ok, err = false, "cmd: expected a list like { \"bigpicture\", \"serve\" }"
+        ok, err = false, 'cmd: expected a list like { "bigpicture", "serve" }'
       elseif ok and key == "confirm_above" and value < 0 then
         ok, err = false, "confirm_above: expected a cost in USD, 0 or more"
       end

@@ -29,7 +29,11 @@ M.CREDENTIALS = {
     also = { "CLOUD_ML_REGION", "BIGPICTURE_VERTEX_ACCESS_TOKEN", "ANTHROPIC_VERTEX_BASE_URL" },
   },
   foundry = {
-    need = { { "ANTHROPIC_FOUNDRY_API_KEY" }, { "ANTHROPIC_FOUNDRY_RESOURCE" }, { "ANTHROPIC_FOUNDRY_BASE_URL" } },
+    need = {
+      { "ANTHROPIC_FOUNDRY_API_KEY" },
+      { "ANTHROPIC_FOUNDRY_RESOURCE" },
+      { "ANTHROPIC_FOUNDRY_BASE_URL" },
+    },
     also = {},
   },
 }
@@ -186,7 +190,10 @@ function M.check()
   end
   for _, s in ipairs(servers) do
     if s.exited then
-      h.error(s.root .. ": the server " .. s.exited, { "see :BigPicture log", ":BigPicture restart" })
+      h.error(
+        s.root .. ": the server " .. s.exited,
+        { "see :BigPicture log", ":BigPicture restart" }
+      )
     else
       h.ok(
         string.format(
@@ -220,7 +227,8 @@ function M.info_text()
   )
   table.insert(
     lines,
-    "- confirm_above: " .. (opts.confirm_above and string.format("$%.2f", opts.confirm_above) or "off")
+    "- confirm_above: "
+      .. (opts.confirm_above and string.format("$%.2f", opts.confirm_above) or "off")
   )
   local keys = vim.tbl_keys(opts.settings)
   table.sort(keys)
@@ -228,7 +236,11 @@ function M.info_text()
   for _, k in ipairs(keys) do
     table.insert(parts, k .. " = " .. vim.inspect(opts.settings[k], { newline = " ", indent = "" }))
   end
-  table.insert(lines, "- settings sent: " .. (#parts > 0 and table.concat(parts, ", ") or "none (the server's defaults)"))
+  table.insert(
+    lines,
+    "- settings sent: "
+      .. (#parts > 0 and table.concat(parts, ", ") or "none (the server's defaults)")
+  )
   table.insert(lines, "- Neovim's LSP log: " .. vim.lsp.get_log_path())
   table.insert(lines, "")
   table.insert(lines, "## Servers")
@@ -243,7 +255,13 @@ function M.info_text()
     else
       table.insert(
         lines,
-        string.format("- %s: client %d, %s, %s", s.root, s.id, s.state, status.plural(s.buffers, "buffer"))
+        string.format(
+          "- %s: client %d, %s, %s",
+          s.root,
+          s.id,
+          s.state,
+          status.plural(s.buffers, "buffer")
+        )
       )
       table.insert(lines, string.format("  - findings shown: %d", s.shown))
       table.insert(lines, "  - last review: " .. s.last)

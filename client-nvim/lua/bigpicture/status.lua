@@ -36,7 +36,12 @@ local FROM_VIM = { "high", "medium", "low", "info" }
 function M.get(client_id)
   local s = M.by_client[client_id]
   if not s then
-    s = { running = false, progressing = false, inflight = 0, counts = { total = 0, bySeverity = {} } }
+    s = {
+      running = false,
+      progressing = false,
+      inflight = 0,
+      counts = { total = 0, bySeverity = {} },
+    }
     M.by_client[client_id] = s
   end
   return s

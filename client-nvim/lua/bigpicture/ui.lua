@@ -40,7 +40,10 @@ end
 ---Is vim.notify still Neovim's own (an echo into the message area)?
 local function builtin_notify()
   local ok, info = pcall(debug.getinfo, vim.notify, "S")
-  return ok and info and type(info.source) == "string" and info.source:find("vim/_editor.lua", 1, true)
+  return ok
+    and info
+    and type(info.source) == "string"
+    and info.source:find("vim/_editor.lua", 1, true)
 end
 
 ---One line that fits the echo area: newlines become spaces; cut with "…" when too long.

@@ -40,6 +40,7 @@ T.run(function()
     return c ~= nil and c.id ~= old and c.initialized == true and vim.lsp.buf_is_attached(buf, c.id)
   end)
   T.out.restarted = T.has_note("restarted") and T.has_note("restarted").msg or nil
-  T.out.old_stopped = vim.lsp.get_client_by_id(old) == nil or vim.lsp.get_client_by_id(old).is_stopped ~= nil
+  T.out.old_stopped = vim.lsp.get_client_by_id(old) == nil
+    or vim.lsp.get_client_by_id(old).is_stopped ~= nil
   T.out.clients = vim.tbl_count(bp.clients())
 end)

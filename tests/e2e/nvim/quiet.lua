@@ -47,7 +47,8 @@ T.run_async({
       return last_status() ~= nil and #T.bp_diagnostics(buf) == I.expect_findings
     end,
     ["then"] = function()
-      T.out.first = { status = last_status(), messages = messages(), mode = vim.api.nvim_get_mode() }
+      T.out.first =
+        { status = last_status(), messages = messages(), mode = vim.api.nvim_get_mode() }
       -- A file review: another request (the same workspace review would come from the cache).
       vim.cmd("BigPicture file")
     end,

@@ -79,7 +79,10 @@ T.run(function()
   vim.cmd("BigPicture quickfix")
   T.out.qflist = {}
   for _, item in ipairs(vim.fn.getqflist()) do
-    table.insert(T.out.qflist, { text = item.text, lnum = item.lnum, col = item.col, type = item.type })
+    table.insert(
+      T.out.qflist,
+      { text = item.text, lnum = item.lnum, col = item.col, type = item.type }
+    )
   end
   T.out.qf_title = vim.fn.getqflist({ title = 1 }).title
   vim.cmd("cclose")
