@@ -97,6 +97,38 @@ def all_error_codes() -> list[str]:
 
 Status = Literal["ok", "incomplete", "failed", "cancelled", "nothing-to-review", "over-budget"]
 
+# What a review command does when a review is already running: cancel it and start (the
+# default), run once after it ends, or start nothing and answer ``Busy``.
+IfRunning = Literal["cancel", "wait", "ask"]
+
+
+class ReviewOptions(msgspec.Struct):
+    """The optional trailing options object of the three review commands."""
+
+    ifRunning: IfRunning = "cancel"
+
+
+class Replaced(msgspec.Struct):
+    """The review a ``cancel`` review command cancelled to start."""
+
+    kind: str
+    trigger: str  # command | save
+
+
+class Running(msgspec.Struct):
+    kind: str
+    trigger: str
+    startedAt: str  # ISO 8601 (UTC)
+
+
+class Busy(msgspec.Struct):
+    """What an ``ask`` review command answers while a review runs: nothing was started."""
+
+    kind: str  # the review that was asked for
+    message: str
+    running: Running
+    status: Literal["busy"] = "busy"
+
 
 class Summary(msgspec.Struct, omit_defaults=False):
     """What a review command returns, and ``bigpicture/reviewFinished`` carries."""
@@ -117,6 +149,7 @@ class Summary(msgspec.Struct, omit_defaults=False):
     reviewedAt: str | None = None  # ISO 8601 (UTC): when the review finished
     kept: int = 0  # findings still shown from earlier reviews, when this one failed
     restored: bool = False  # the last review's findings, restored when the server started
+    replaced: Replaced | None = None  # the running review this one cancelled to start
 
 
 def encode(obj: Any) -> Any:

@@ -1,6 +1,8 @@
 """Reviews in the editor: scheduling, progress, streaming findings, and the summary.
 
-Scheduling rule. An explicit review command cancels a running review and starts at once. A
+Scheduling rule. A review command does what its ``ifRunning`` option says when a review is
+running: ``cancel`` (the default) cancels it and starts at once (the summary names the review
+it replaced), ``wait`` runs once after it ends, ``ask`` starts nothing and answers ``Busy``. A
 save (with ``reviewOnSave`` on) waits for a quiet period of ``debounceMs`` after the last save;
 if a review is running when that period ends, the new one waits and runs once after it (a
 later save replaces the waiting one). At most one review runs per workspace.
@@ -276,9 +278,10 @@ async def run_review(ls: BigPictureServer, req: ReviewRequest) -> dict[str, Any]
     try:
         result = await _run(ls, req, progress)
     except asyncio.CancelledError:
-        result = _not_done(ls, req, "cancelled", "review cancelled")
+        why = f": a {req.replaced_by} review replaced it" if req.replaced_by else ""
+        result = _not_done(ls, req, "cancelled", f"{req.kind} review cancelled{why}")
         progress.end("cancelled")
-        finished(ls, result)
+        finished(ls, _described(req, result))
         raise
     except NothingToReview as e:
         result = summary(req.kind, "nothing-to-review", e.message)
@@ -295,7 +298,17 @@ async def run_review(ls: BigPictureServer, req: ReviewRequest) -> dict[str, Any]
         show(ls, f"internal error: {e} (details in the log)", lsp.MessageType.Error)
         log_msg(ls, traceback.format_exc(), lsp.MessageType.Error)
     progress.end(result["message"])
-    finished(ls, result)
+    finished(ls, _described(req, result))
+    return result
+
+
+def _described(req: ReviewRequest, result: dict[str, Any]) -> dict[str, Any]:
+    """The summary with what only the request knows: the review it replaced."""
+    if req.replaced is not None:
+        old = req.replaced
+        result["replaced"] = protocol.encode(protocol.Replaced(kind=old.kind, trigger=old.trigger))
+        by = "a save" if old.trigger == "save" else "a command"
+        result["message"] += f" (it replaced the running {old.kind} review started by {by})"
     return result
 
 
@@ -319,9 +332,18 @@ def finished(ls: BigPictureServer, result: dict[str, Any]) -> None:
     ls.protocol.notify(protocol.REVIEW_FINISHED, result)
 
 
+def running(ls: BigPictureServer) -> ReviewRequest | None:
+    """The review running now, if any."""
+    st = ls.state
+    if st.running is None or st.running.done():
+        return None
+    return st.running_request
+
+
 async def start(ls: BigPictureServer, req: ReviewRequest) -> dict[str, Any]:
     st = ls.state
     task = asyncio.get_running_loop().create_task(run_review(ls, req))
+    req.started_at = time.time()
     st.running = task
     st.running_request = req
     try:
@@ -332,7 +354,23 @@ async def start(ls: BigPictureServer, req: ReviewRequest) -> dict[str, Any]:
             st.running_request = None
             queued, st.queued = st.queued, None
             if queued is not None:
-                spawn(ls, start(ls, queued))
+                spawn(ls, _start_queued(ls, queued))
+
+
+async def _start_queued(ls: BigPictureServer, req: ReviewRequest) -> None:
+    """A waiting review of a save, unless another review started first (it waits again)."""
+    st = ls.state
+    if running(ls) is not None:
+        st.queued = st.queued or req
+        return
+    await start(ls, req)
+
+
+async def wait_idle(ls: BigPictureServer) -> None:
+    """Until no review runs (another one may have started when the running one ended)."""
+    st = ls.state
+    while st.running is not None and not st.running.done():
+        await asyncio.wait([st.running])
 
 
 async def stop_running(ls: BigPictureServer) -> bool:
@@ -348,8 +386,33 @@ async def stop_running(ls: BigPictureServer) -> bool:
     return True
 
 
-async def run_command(ls: BigPictureServer, kind: str, uri: str | None = None) -> dict[str, Any]:
-    """A review command: cancellable with ``$/cancelRequest`` (``lsp.cancellation``)."""
+def refuse(ls: BigPictureServer, kind: str, msg: str) -> dict[str, Any]:
+    """A review command with a bad argument: said, and nothing started."""
+    show(ls, msg, lsp.MessageType.Error)
+    return summary(kind, "failed", msg, error="bad-argument")
+
+
+def busy(ls: BigPictureServer, kind: str, now: ReviewRequest) -> dict[str, Any]:
+    """The answer of an ``ask`` review command while ``now`` runs."""
+    since = iso_time(now.started_at)
+    by = "a save" if now.trigger == "save" else "a command"
+    msg = f"a {now.kind} review is running (started by {by} at {since}); nothing started"
+    running_ = protocol.Running(kind=now.kind, trigger=now.trigger, startedAt=since)
+    encoded: dict[str, Any] = protocol.encode(
+        protocol.Busy(kind=kind, message=msg, running=running_)
+    )
+    return encoded
+
+
+async def run_command(
+    ls: BigPictureServer,
+    kind: str,
+    uri: str | None = None,
+    options: protocol.ReviewOptions | None = None,
+) -> dict[str, Any]:
+    """A review command, doing what ``options.ifRunning`` says when a review is running;
+    cancellable with ``$/cancelRequest`` (``lsp.cancellation``)."""
+    if_running = options.ifRunning if options is not None else "cancel"
     st = ls.state
     request_id = ls.protocol.msg_id
     task = asyncio.current_task()
@@ -360,12 +423,24 @@ async def run_command(ls: BigPictureServer, kind: str, uri: str | None = None) -
         if kind == "file":
             file = rel_path(ls, uri) if uri else None
             if file is None:
-                msg = "review file: give the URI of a file inside the workspace"
-                show(ls, msg, lsp.MessageType.Error)
-                return summary(kind, "failed", msg, error="bad-argument")
-        await stop_running(ls)
+                return refuse(ls, kind, "review file: give the URI of a file inside the workspace")
+        req = ReviewRequest(kind, file)
+        now = running(ls)
+        if now is not None and if_running == "ask":
+            return busy(ls, kind, now)
+        if now is not None and if_running == "wait":
+            log_msg(
+                ls,
+                f"a {now.kind} review is running; this {kind} review starts after it",
+                lsp.MessageType.Info,
+            )
+            await wait_idle(ls)
+        elif now is not None:
+            now.replaced_by = kind
+            if await stop_running(ls):
+                req.replaced = now
         try:
-            return await start(ls, ReviewRequest(kind, file))
+            return await start(ls, req)
         except asyncio.CancelledError:
             return summary(kind, "cancelled", "review cancelled")
     finally:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import msgspec
 from lsprotocol import types as lsp
 
 from bigpicture.lsp import actions, commands, documents, lifecycle, protocol, reviews, settings
@@ -24,6 +25,26 @@ def _kind_and_uri(args: tuple[Any, ...]) -> tuple[str, str | None]:
     kind = args[0] if args and args[0] in KINDS else "workspace"
     uri = args[1] if len(args) > 1 and isinstance(args[1], str) else None
     return kind, uri
+
+
+def _options(args: tuple[Any, ...]) -> protocol.ReviewOptions | str:
+    """A review command's trailing options object (``protocol.ReviewOptions``), or what is
+    wrong with it."""
+    if not args or not isinstance(args[-1], dict):
+        return protocol.ReviewOptions()
+    try:
+        return msgspec.convert(args[-1], protocol.ReviewOptions)
+    except msgspec.ValidationError as e:
+        return f"review options: {e} (ifRunning is one of cancel, wait, ask)"
+
+
+async def _review(
+    ls: BigPictureServer, kind: str, args: tuple[Any, ...], uri: str | None = None
+) -> dict[str, Any]:
+    options = _options(args)
+    if isinstance(options, str):
+        return reviews.refuse(ls, kind, options)
+    return await reviews.run_command(ls, kind, uri=uri, options=options)
 
 
 def create_server() -> BigPictureServer:
@@ -80,16 +101,16 @@ def create_server() -> BigPictureServer:
 
     @server.command(protocol.REVIEW_WORKSPACE)
     async def review_workspace(ls: BigPictureServer, *args: Any) -> dict[str, Any]:
-        return await reviews.run_command(ls, "workspace")
+        return await _review(ls, "workspace", args)
 
     @server.command(protocol.REVIEW_CHANGES)
     async def review_changes(ls: BigPictureServer, *args: Any) -> dict[str, Any]:
-        return await reviews.run_command(ls, "changes")
+        return await _review(ls, "changes", args)
 
     @server.command(protocol.REVIEW_FILE)
     async def review_file(ls: BigPictureServer, *args: Any) -> dict[str, Any]:
         uri = args[0] if args and isinstance(args[0], str) else None
-        return await reviews.run_command(ls, "file", uri=uri)
+        return await _review(ls, "file", args, uri=uri)
 
     @server.command(protocol.SHOW_PLAN)
     async def show_plan(ls: BigPictureServer, *args: Any) -> dict[str, Any]:

@@ -35,6 +35,9 @@ class ReviewRequest:
     kind: str  # workspace | changes | file
     file: str | None = None  # workspace-relative path for a file review
     trigger: str = "command"  # command | save
+    started_at: float = 0.0  # wall time it started running
+    replaced: ReviewRequest | None = None  # the running review it cancelled to start
+    replaced_by: str | None = None  # the kind of review that cancelled it
 
 
 @dataclass
