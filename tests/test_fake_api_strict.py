@@ -73,7 +73,9 @@ def test_a_whole_call_is_the_object_in_every_form(fake, client):
 def test_a_cut_call_in_a_batch_result(fake, client):
     fake.batch_script["r"] = ToolReply(FINDINGS, truncate_json_at=CUT, cut_input="empty")
     batch = client.messages.batches.create(
-        requests=[{"custom_id": "r", "params": {"model": MODEL, "max_tokens": 100, "messages": USER}}]
+        requests=[
+            {"custom_id": "r", "params": {"model": MODEL, "max_tokens": 100, "messages": USER}}
+        ]
     )
     fake.finish_batches()
     (line,) = list(client.messages.batches.results(batch.id))
