@@ -15,7 +15,7 @@ import string
 import time
 
 import pytest
-from bigpicture.core import secrets
+from bigpicture.core import secret_keyed, secret_pem, secret_values, secrets
 from bigpicture.core.errors import SecretScanError
 from bigpicture.core.lines import line_count, split_lines
 from bigpicture.core.secrets import RedactionHit, redact
@@ -821,7 +821,7 @@ def test_internal_failure_raises_secret_scan_error_without_leaking_text(monkeypa
     def boom(*args, **kwargs):
         raise RuntimeError("exploded while looking at " + PASSWORD)
 
-    monkeypatch.setattr(secrets, "_scan_lowered", boom)
+    monkeypatch.setattr(secret_keyed, "find_assignments", boom)
     with pytest.raises(SecretScanError) as info:
         redact(f"password = '{PASSWORD}'\n")
     err = info.value
@@ -831,7 +831,7 @@ def test_internal_failure_raises_secret_scan_error_without_leaking_text(monkeypa
 
 
 def test_failure_deep_inside_a_rule_also_fails_closed(monkeypatch):
-    monkeypatch.setattr(secrets, "_entropy", lambda value: 1 / 0)
+    monkeypatch.setattr(secret_values, "entropy", lambda value: 1 / 0)
     with pytest.raises(SecretScanError):
         redact(f"token = '{GENERIC}'\n")
 
@@ -840,7 +840,7 @@ def test_failure_in_private_key_handling_fails_closed(monkeypatch):
     def boom(*args, **kwargs):
         raise IndexError("bad offset")
 
-    monkeypatch.setattr(secrets, "_redact_pem_lines", boom)
+    monkeypatch.setattr(secret_pem, "_redact_pem_lines", boom)
     with pytest.raises(SecretScanError):
         redact("\n".join(PEM_MULTILINE))
 
