@@ -1,7 +1,8 @@
 """Remembering which file contents the secret scan found clean, so they are not scanned again.
 
 Two tables, both under the user's data directory and both keyed by a fingerprint of the scan
-rules (the secrets module's own source), so changed rules scan everything afresh:
+rules (the source of the secrets module and of every ``secret_*`` module: the rule data,
+the engine, the value checks), so changed rules scan everything afresh:
 
 - clean contents, by the SHA-256 of their bytes (first 16 bytes): a file whose content was
   found clean anywhere is not scanned again;
@@ -30,10 +31,25 @@ RACY_SECONDS = 2.0
 _FINGERPRINT: list[str] = []  # the rules do not change while the process runs
 
 
+def scan_sources() -> list[str]:
+    """The modules whose source decides what the secret scan finds."""
+    core = resources.files("bigpicture.core")
+    names = [p.name for p in core.iterdir() if p.name.endswith(".py")]
+    return sorted(n for n in names if n == "secrets.py" or n.startswith("secret_"))
+
+
+def fingerprint_of(sources: list[bytes]) -> str:
+    h = hashlib.sha256()
+    for source in sources:
+        h.update(hashlib.sha256(source).digest())
+    return h.hexdigest()[:16]
+
+
 def rules_fingerprint() -> str:
     if not _FINGERPRINT:
-        source = resources.files("bigpicture.core").joinpath("secrets.py").read_bytes()
-        _FINGERPRINT.append(hashlib.sha256(source).hexdigest()[:16])
+        core = resources.files("bigpicture.core")
+        sources = [core.joinpath(name).read_bytes() for name in scan_sources()]
+        _FINGERPRINT.append(fingerprint_of(sources))
     return _FINGERPRINT[0]
 
 

@@ -20,6 +20,10 @@ NAME_TAIL = re.compile(
     r"""[\w.$-]{0,200}+(?:\\?["'`])?\]?(?:[ \t]+(?:[Ss]tring|str|&str|\[\]byte|char\[\]))?"""
     r"""[ \t]*(?:[=!>]|:(?!:)|["'][ \t]+value[ \t]*=)"""
 )
+# The same on the UTF-8 bytes of the text (non-ASCII bytes count as name characters).
+NAME_TAIL_BYTES = re.compile(
+    NAME_TAIL.pattern.replace("[\\w.$-]", "[\\w\x80-\xff.$-]", 1).encode("latin-1")
+)
 # A command-line flag and its value after a space: --password 'x', --token=... is an "=".
 _CLI_VALUE = re.compile(
     r"""(?P<name>[\w-]{0,40})[ \t]+(?:'(?P<sq>[^'\r\n]{1,256})'|"(?P<dq>[^"\r\n]{1,256})"|(?P<uq>[^\s'"`<>|;&-][^\s'"`<>|;&]{0,255}))"""

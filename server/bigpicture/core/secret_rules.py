@@ -12,9 +12,10 @@ Rules whose ``handler`` is not ``"regex"`` are driven by code in the engine (pri
 blocks, assignments to secret-looking names, base64 that decodes to a token, Kubernetes
 Secret manifests); their entry still names their keywords and examples.
 
-Keywords are lower-case and matched case-insensitively unless ``case_sensitive``. A keyword
-shorter than 4 characters slows the automaton it is in, so short ones are case-sensitive and
-kept few.
+Keywords are matched as given when ``case_sensitive`` (the default: token prefixes have one
+casing), else in their lower-case, Capitalised and UPPER forms too, so a keyword written in
+CamelCase (``AccountKey=``) is listed so. A keyword shorter than 4 bytes slows the automaton
+it is in, so short ones are kept few.
 """
 
 from __future__ import annotations
@@ -50,7 +51,9 @@ class Rule(msgspec.Struct, frozen=True):
     back: int = 0  # how far before a keyword's start a match may begin
     span: int = 200  # how far after a keyword's end a match may end
     # What the secret must look like: "random" (letters and digits, entropy >= min_entropy),
-    # "password" (not a placeholder, not a port), or "" (the regex says it all).
+    # "entropy" (entropy >= min_entropy), "password" (not a placeholder, not a port: URL
+    # passwords may be short), "keyed-password" (what a value assigned to a password name
+    # must be, see core.secrets), or "" (the regex says it all).
     check: str = "random"
     min_entropy: float = 3.0
     mixed_case: bool = False  # the secret must have upper- and lower-case letters
@@ -227,7 +230,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="azure-storage-key",
         description="Azure storage account keys in connection strings (AccountKey=)",
-        keywords=("accountkey=",),
+        keywords=("AccountKey=",),
         case_sensitive=False,
         regex=r"(?i:AccountKey)=(?P<secret>[A-Za-z0-9+/]{86}==)",
         span=90,
@@ -537,7 +540,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="datadog-key",
         description="Datadog API and application keys assigned to a Datadog name",
-        keywords=("datadog", "dd_api", "dd_app", "dd-api", "dd-app"),
+        keywords=("datadog", "DataDog", "dd_api", "dd_app", "dd-api", "dd-app"),
         case_sensitive=False,
         regex=r"(?i:datadog|dd)[\w.-]{0,20}(?i:api|app)[\w.-]{0,12}(?i:key)[\w\"']{0,3}\s*[:=]\s*"
         r"[\"']?(?P<secret>[a-f0-9]{32}|[a-f0-9]{40})(?![a-f0-9])",
@@ -739,9 +742,9 @@ RULES: tuple[Rule, ...] = (
         description="The password of a netrc entry (machine HOST login USER password PW)",
         keywords=("machine",),
         case_sensitive=False,
-        regex=r"machine[ \t]+\S+\s+login[ \t]+\S+\s+password[ \t]+(?P<secret>[^\s'\"]+)",
+        regex=r"machine[ \t]+\S+\s+login[ \t]+\S+\s+password[ \t]+(?P<secret>[^\s'\"\\]+)",
         span=400,
-        check="password",
+        check="keyed-password",
         examples=(
             _ex(
                 f'RUN echo "machine github.com login ci password {fake(B62, 20, "netrc")}" > ~/.netrc',
@@ -758,7 +761,7 @@ RULES: tuple[Rule, ...] = (
         regex=r"variable\s+\"[\w-]*(?i:password|passwd|secret|token|api_?key)[\w-]*\"\s*\{"
         r"[^}]{0,400}?\bdefault\s*=\s*\"(?P<secret>[^\"\r\n]+)\"",
         span=500,
-        check="password",
+        check="keyed-password",
         examples=(
             _ex(
                 'variable "db_password" {\n  type      = string\n  sensitive = true\n'
@@ -770,7 +773,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="kubernetes-secret",
         description="Every value under data: or stringData: of a Kubernetes Secret manifest",
-        keywords=("kind: secret",),
+        keywords=("kind: Secret",),
         case_sensitive=False,
         handler="k8s",
         examples=(
