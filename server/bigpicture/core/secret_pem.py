@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import re
 
-from .lines import line_starts
+from .lines import line_starts_fast as line_starts
 
 _EOL = re.compile(r"\r\n|\r|\n")
 

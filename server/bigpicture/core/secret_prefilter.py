@@ -10,8 +10,8 @@ per automaton, of 3+ bytes, that are not frequent in text, so the needles are gr
   prefixes), sorted and cut into automata of ``MAX_NEEDLES``;
 * the non-ASCII stems (``пароль``, ``密码`` ...), searched only in text that is not ASCII.
 
-Case-insensitive keywords are searched as their lower-case, Capitalised and UPPER forms
-(with the rules' own extra casings), so the text is never lower-cased. A stem hit becomes an
+Name stems are searched as their lower-case, Capitalised and UPPER forms (rules list each
+casing of their keywords), so the text is never lower-cased. A stem hit becomes an
 assignment candidate only when an operator follows the name (``NAME_TAIL_BYTES``), and a
 ``key`` only right after a qualifier (``api_key``, ``privateKey``).
 
@@ -107,15 +107,15 @@ class Prefilter:
                 )
         for i, r in enumerate(rules):
             for kw in r.keywords:
-                for v in {kw} if r.case_sensitive else variants(kw):
-                    add("rare", v, i)
+                add("rare", kw, i)
                 if r.base64:
                     for pre in b64_prefixes(kw):
                         add("rare", pre, base64_rule)
         self.automata: list[Automaton] = []
         for name, needles in groups.items():
             items = sorted(needles.items())
-            size = MAX_NEEDLES if name == "rare" else len(items) or 1
+            chunks = -(-len(items) // MAX_NEEDLES) if name == "rare" else 1
+            size = max(1, -(-len(items) // max(1, chunks)))  # even chunks
             for i in range(0, len(items), size):
                 chunk = items[i : i + size]
                 self.automata.append(

@@ -12,10 +12,10 @@ Rules whose ``handler`` is not ``"regex"`` are driven by code in the engine (pri
 blocks, assignments to secret-looking names, base64 that decodes to a token, Kubernetes
 Secret manifests); their entry still names their keywords and examples.
 
-Keywords are matched as given when ``case_sensitive`` (the default: token prefixes have one
-casing), else in their lower-case, Capitalised and UPPER forms too, so a keyword written in
-CamelCase (``AccountKey=``) is listed so. A keyword shorter than 4 bytes slows the automaton
-it is in, so short ones are kept few.
+Keywords are matched exactly as written (token prefixes have one casing; a word that appears
+in several casings is listed in each). The name stems of assignments (``KEYWORD_STEMS``) are
+matched in their lower-case, Capitalised and UPPER forms. A keyword shorter than 4 bytes
+slows the automaton it is in, so short ones are kept few.
 """
 
 from __future__ import annotations
@@ -46,8 +46,7 @@ class Rule(msgspec.Struct, frozen=True):
     examples: tuple[Example, ...]
     # For "regex": the finding; its group "secret", when there is one, is what is replaced.
     regex: str = ""
-    handler: str = "regex"  # regex | pem | putty | assign | base64 | k8s | aws-pair
-    case_sensitive: bool = True
+    handler: str = "regex"  # regex | pem | putty | assign | base64 | k8s | aws-pair | shape
     back: int = 0  # how far before a keyword's start a match may begin
     span: int = 200  # how far after a keyword's end a match may end
     # What the secret must look like: "random" (letters and digits, entropy >= min_entropy),
@@ -200,7 +199,6 @@ RULES: tuple[Rule, ...] = (
         description="The private_key_id of a Google service-account JSON key (its "
         "private_key is a private-key block)",
         keywords=("private_key_id",),
-        case_sensitive=False,
         regex=r"""["']?private_key_id["']?\s*[:=]\s*["'](?P<secret>[0-9a-f]{40})["']""",
         span=60,
         check="",
@@ -231,7 +229,6 @@ RULES: tuple[Rule, ...] = (
         id="azure-storage-key",
         description="Azure storage account keys in connection strings (AccountKey=)",
         keywords=("AccountKey=",),
-        case_sensitive=False,
         regex=r"(?i:AccountKey)=(?P<secret>[A-Za-z0-9+/]{86}==)",
         span=90,
         examples=(
@@ -317,7 +314,6 @@ RULES: tuple[Rule, ...] = (
         id="slack-webhook",
         description="Slack incoming-webhook and workflow URLs",
         keywords=("hooks.slack.com/",),
-        case_sensitive=False,
         regex=r"hooks\.slack\.com/(?P<secret>(?:services|workflows|triggers)/[A-Za-z0-9_/+-]{8,})",
         span=200,
         check="",
@@ -364,18 +360,18 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="twilio-key",
-        description="Twilio API key SIDs (SK + 32 hex)",
-        keywords=("SK",),
-        regex=r"(?<![A-Za-z0-9_])SK[0-9a-f]{32}(?![A-Za-z0-9_])",
-        span=32,
+        description="Twilio API key SIDs (SK + 32 hex) and auth tokens, assigned to a Twilio name",
+        keywords=("twilio", "Twilio", "TWILIO"),
+        regex=r"(?i:twilio)[\w.-]{0,30}[\"']?\s*[:=]\s*[\"']?(?P<secret>SK[0-9a-f]{32}|[0-9a-f]{32})"
+        r"(?![A-Za-z0-9_])",
+        span=80,
         min_entropy=3.0,
-        examples=(_arg("SK" + fake(HEXL, 32, "twilio"), "Client"),),
+        examples=(_in("TWILIO_API_KEY=§", "SK" + fake(HEXL, 32, "twilio")),),
     ),
     Rule(
         id="mailgun-key",
         description="Mailgun API keys (key-...)",
         keywords=("key-",),
-        case_sensitive=False,
         regex=r"(?<![A-Za-z0-9_-])key-[0-9a-f]{32}(?![A-Za-z0-9_])",
         span=32,
         examples=(_arg("key-" + fake(HEXL, 32, "mailgun"), "Mailgun"),),
@@ -395,7 +391,6 @@ RULES: tuple[Rule, ...] = (
         keywords=("shpat_", "shpss_", "shpca_", "shppa_"),
         regex=r"(?<![A-Za-z0-9_])shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}(?![A-Za-z0-9_])",
         span=32,
-        base64=True,
         examples=(
             _arg("shpat_" + fake(HEXL, 32, "shpat"), "shopify.Session"),
             _arg("shpss_" + fake(HEXL, 32, "shpss"), "shopify.Session"),
@@ -405,8 +400,7 @@ RULES: tuple[Rule, ...] = (
         id="discord-bot-token",
         description="Discord bot tokens (base64 id . timestamp . HMAC), found by their shape "
         "in a file that mentions Discord",
-        keywords=("discord",),
-        case_sensitive=False,
+        keywords=("discord", "Discord", "DISCORD"),
         handler="shape",
         prefilter=r"\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27}",
         regex=r"(?<![A-Za-z0-9_.-])[MNO][A-Za-z0-9_-]{23,27}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,40}"
@@ -422,7 +416,6 @@ RULES: tuple[Rule, ...] = (
         id="discord-webhook",
         description="Discord webhook URLs",
         keywords=("/api/webhooks/",),
-        case_sensitive=False,
         regex=r"discord(?:app)?\.com/api/webhooks/(?P<secret>\d{17,20}/[A-Za-z0-9_-]{60,70})",
         back=15,
         span=100,
@@ -454,7 +447,6 @@ RULES: tuple[Rule, ...] = (
         check="entropy",
         min_entropy=3.5,
         mixed_case=True,
-        base64=True,
         examples=(_arg("hf_" + fake(string.ascii_letters, 34, "hf"), "login"),),
     ),
     Rule(
@@ -490,7 +482,6 @@ RULES: tuple[Rule, ...] = (
         regex=r"(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9_])",
         span=36,
         min_entropy=2.5,
-        base64=True,
         examples=(_in("//registry.npmjs.org/:_authToken=§", "npm_" + fake(B62, 36, "npm")),),
     ),
     Rule(
@@ -500,7 +491,6 @@ RULES: tuple[Rule, ...] = (
         regex=r"(?<![A-Za-z0-9_])pypi-AgE[A-Za-z0-9_-]{50,}",
         span=300,
         min_entropy=2.5,
-        base64=True,
         examples=(_arg("pypi-AgEIcHlwaS5vcmc" + fake(B64URL, 70, "pypi"), "upload"),),
     ),
     Rule(
@@ -509,7 +499,6 @@ RULES: tuple[Rule, ...] = (
         keywords=("dckr_pat_",),
         regex=r"(?<![A-Za-z0-9_])dckr_pat_[A-Za-z0-9_-]{27}(?![A-Za-z0-9_-])",
         span=27,
-        base64=True,
         examples=(_in("docker login -u ci -p §", "dckr_pat_" + fake(B64URL, 27, "dckr")),),
     ),
     Rule(
@@ -519,14 +508,12 @@ RULES: tuple[Rule, ...] = (
         regex=r"(?<![A-Za-z0-9_])do[por]_v1_[a-f0-9]{64}(?![A-Za-z0-9_])",
         back=3,
         span=64,
-        base64=True,
         examples=(_arg("dop_v1_" + fake(HEXL, 64, "do"), "digitalocean.Manager"),),
     ),
     Rule(
         id="heroku-key",
         description="Heroku API keys: HRKU- tokens, and UUIDs assigned to a Heroku key name",
-        keywords=("hrku-", "heroku"),
-        case_sensitive=False,
+        keywords=("HRKU-", "heroku", "Heroku", "HEROKU"),
         regex=r"(?<![A-Za-z0-9_-])HRKU-AA[A-Za-z0-9_-]{58}"
         r"|(?i:heroku)[\w.-]{0,20}(?i:key|token)[\w\"']{0,3}\s*[:=]\s*[\"']?"
         r"(?P<secret>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})",
@@ -540,8 +527,16 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="datadog-key",
         description="Datadog API and application keys assigned to a Datadog name",
-        keywords=("datadog", "DataDog", "dd_api", "dd_app", "dd-api", "dd-app"),
-        case_sensitive=False,
+        keywords=(
+            "datadog",
+            "Datadog",
+            "DataDog",
+            "DATADOG",
+            "dd_api",
+            "DD_API",
+            "dd_app",
+            "DD_APP",
+        ),
         regex=r"(?i:datadog|dd)[\w.-]{0,20}(?i:api|app)[\w.-]{0,12}(?i:key)[\w\"']{0,3}\s*[:=]\s*"
         r"[\"']?(?P<secret>[a-f0-9]{32}|[a-f0-9]{40})(?![a-f0-9])",
         back=10,
@@ -565,8 +560,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="sentry-token",
         description="Sentry DSN keys and auth tokens (sntrys_, sntryu_)",
-        keywords=("sentry", "sntrys_", "sntryu_"),
-        case_sensitive=False,
+        keywords=("sentry", "Sentry", "SENTRY", "sntrys_", "sntryu_"),
         regex=r"(?<![A-Za-z0-9_])(?:sntrys_eyJ[A-Za-z0-9_=+/.-]{60,}|sntryu_[a-f0-9]{64})"
         r"|https?://(?P<secret>[0-9a-f]{32})(?::[0-9a-f]{32})?@[\w.-]*sentry[\w.-]*",
         back=80,
@@ -608,7 +602,6 @@ RULES: tuple[Rule, ...] = (
         keywords=("ATATT3",),
         regex=r"(?<![A-Za-z0-9_-])ATATT3[A-Za-z0-9_=-]{180,200}",
         span=200,
-        base64=True,
         examples=(_arg("ATATT3xFfGF0" + fake(B64URL, 180, "atlassian"), "Jira"),),
     ),
     Rule(
@@ -617,7 +610,6 @@ RULES: tuple[Rule, ...] = (
         keywords=("lin_api_",),
         regex=r"(?<![A-Za-z0-9_])lin_api_[A-Za-z0-9]{40}(?![A-Za-z0-9_])",
         span=40,
-        base64=True,
         examples=(_arg("lin_api_" + fake(B62, 40, "linear"), "LinearClient"),),
     ),
     Rule(
@@ -741,7 +733,6 @@ RULES: tuple[Rule, ...] = (
         id="netrc-password",
         description="The password of a netrc entry (machine HOST login USER password PW)",
         keywords=("machine",),
-        case_sensitive=False,
         regex=r"machine[ \t]+\S+\s+login[ \t]+\S+\s+password[ \t]+(?P<secret>[^\s'\"\\]+)",
         span=400,
         check="keyed-password",
@@ -757,7 +748,6 @@ RULES: tuple[Rule, ...] = (
         description="The default of a Terraform variable whose name says password, secret, "
         "token or key",
         keywords=("variable",),
-        case_sensitive=False,
         regex=r"variable\s+\"[\w-]*(?i:password|passwd|secret|token|api_?key)[\w-]*\"\s*\{"
         r"[^}]{0,400}?\bdefault\s*=\s*\"(?P<secret>[^\"\r\n]+)\"",
         span=500,
@@ -773,8 +763,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="kubernetes-secret",
         description="Every value under data: or stringData: of a Kubernetes Secret manifest",
-        keywords=("kind: Secret",),
-        case_sensitive=False,
+        keywords=("kind: Secret", '"kind": "Secret"'),
         handler="k8s",
         examples=(
             _ex(

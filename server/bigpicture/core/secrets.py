@@ -54,7 +54,7 @@ import msgspec
 
 from . import secret_scan
 from .errors import SecretScanError
-from .lines import line_starts
+from .lines import line_starts_fast as line_starts
 from .secret_rules import RULES as RULE_TABLE
 
 __all__ = ["RULES", "RedactionHit", "placeholder", "redact", "scan"]
