@@ -136,6 +136,8 @@ def _rule_for_name(text: str, m: re.Match[str], key_start: int) -> str | None:
         key_start == 0 or text[key_start - 1] != "<" or not text.startswith("</", m.end())
     ):
         return None  # ">" assigns only in <password>value</password>
+    if m.group("op") == ":" and text.startswith("://", key_start - 3):
+        return None  # the user of a URL (https://user:password@host): see connection-string
     key = text[key_start : m.end("key")]
     if m.group("op") == "=>" and key.strip("\"'").lower() == "pass":
         return None  # a match arm on the word: "pass" => Outcome::Pass

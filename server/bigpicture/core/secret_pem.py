@@ -200,18 +200,23 @@ _PUTTY_MAC = re.compile(r"Private-(?:MAC|Hash):[ \t]*([0-9a-fA-F]{20,})")
 
 
 def find_putty_keys(text: str, spans: list) -> None:
+    """The lines after "Private-Lines: N" (keeping a diff marker) and the MAC after them."""
+    in_diff = text.startswith("@@ -") or "\n@@ -" in text or "\r@@ -" in text
     for m in _PUTTY_PRIVATE.finditer(text):
         pos = m.end()
         first = True
         for _ in range(int(m.group(1))):
             eol = _EOL.search(text, pos)
             end = eol.start() if eol else len(text)
-            if end > pos:
-                spans.append((pos, end, "putty-private-key", first))
+            start = pos + 1 if in_diff and text[pos : pos + 1] in ("+", "-", " ") else pos
+            if end > start:
+                spans.append((start, end, "putty-private-key", first))
                 first = False
             if eol is None:
                 break
             pos = eol.end()
-        mac = _PUTTY_MAC.match(text, pos)
+        mac = _PUTTY_MAC.match(
+            text, pos + 1 if in_diff and text[pos : pos + 1] in ("+", "-", " ") else pos
+        )
         if mac is not None:
             spans.append((mac.start(1), mac.end(1), "putty-private-key", first))

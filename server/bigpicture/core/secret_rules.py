@@ -318,14 +318,14 @@ RULES: tuple[Rule, ...] = (
         span=200,
         check="",
         examples=(
-            _arg(
-                "https://hooks.slack.com/services/T"
+            _in(
+                'requests.post("https://hooks.slack.com/§")',
+                "services/T"
                 + fake(UPPER36, 8, "shk1")
                 + "/B"
                 + fake(UPPER36, 10, "shk2")
                 + "/"
                 + fake(B62, 24, "shk3"),
-                "requests.post",
             ),
         ),
     ),
@@ -399,8 +399,19 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="discord-bot-token",
         description="Discord bot tokens (base64 id . timestamp . HMAC), found by their shape "
-        "in a file that mentions Discord",
-        keywords=("discord", "Discord", "DISCORD"),
+        "in a file that mentions Discord or a bot library's run/login call",
+        # Python (discord.py and forks), JS (discord.js), Rust (serenity, twilight), Go
+        keywords=(
+            "discord",
+            "Discord",
+            "DISCORD",
+            "serenity",
+            "twilight_",
+            "Client::builder",
+            "bot.run(",
+            "client.run(",
+            ".login(",
+        ),
         handler="shape",
         prefilter=r"\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27}",
         regex=r"(?<![A-Za-z0-9_.-])[MNO][A-Za-z0-9_-]{23,27}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,40}"
@@ -420,9 +431,9 @@ RULES: tuple[Rule, ...] = (
         back=15,
         span=100,
         examples=(
-            _arg(
-                "https://discord.com/api/webhooks/1129384756102938475/" + fake(B64URL, 68, "dhook"),
-                "requests.post",
+            _in(
+                'requests.post("https://discord.com/api/webhooks/§")',
+                "1129384756102938475/" + fake(B64URL, 68, "dhook"),
             ),
         ),
     ),
@@ -759,6 +770,45 @@ RULES: tuple[Rule, ...] = (
                 fake(B62, 18, "tfvar"),
             ),
         ),
+    ),
+    Rule(
+        id="cli-password",
+        description="A password on a command line: sshpass -p, mysql -pPW, docker login -p, "
+        "redis-cli -a",
+        keywords=("sshpass", "mysql", "mariadb", "redis-cli", "docker login", "podman login"),
+        regex=r"(?:(?:mysql(?:dump|admin)?|mariadb(?:-dump)?)\b[^\r\n|;&]{0,200}?[ \t]-p"
+        r"|(?:sshpass|redis-cli|(?:docker|podman)[ \t]+login)\b[^\r\n|;&]{0,200}?[ \t]-[pa][ \t]*)"
+        r"(?P<q>['\"]?)(?P<secret>[^\s'\"]+)(?P=q)",
+        span=300,
+        check="keyed-password",
+        examples=(
+            _in("sshpass -p '§' ssh deploy@web1 uptime", "Ssh-Deploy-Pass9"),
+            _in("mysql -h db -u root -p'§' -e 'select 1'", "Mysql-R00t-Pass"),
+            _in("redis-cli -h cache -a § ping", "R3dis-Cli-Pass"),
+        ),
+    ),
+    Rule(
+        id="curl-user-password",
+        description="The password of curl -u user:password",
+        keywords=("curl ",),
+        regex=r"curl\b[^\r\n|;&]{0,300}?[ \t](?:-u|--user)[ \t]+(?P<q>['\"]?)[^\s:'\"]+:"
+        r"(?P<secret>[^\s'\"]+)(?P=q)",
+        span=400,
+        check="keyed-password",
+        examples=(
+            _in("curl -u admin:§ https://jenkins.internal/job/deploy/build", "Curl-Adm1n-Pass"),
+        ),
+    ),
+    Rule(
+        id="php-define",
+        description="A PHP constant whose name says key, salt, password, secret or token "
+        "(WordPress keys and salts)",
+        keywords=("define(",),
+        regex=r"define\(\s*['\"]\w*(?:KEY|SALT|PASSWORD|PASS|SECRET|TOKEN)\w*['\"]\s*,\s*"
+        r"(?P<q>['\"])(?P<secret>[^'\"\r\n]{8,})(?P=q)",
+        span=300,
+        check="keyed-password",
+        examples=(_in("define('SECURE_AUTH_KEY', '§');", "x9$Lk#2pQ!vR7mZ@cT4wE8yU1iO3aS6d"),),
     ),
     Rule(
         id="kubernetes-secret",

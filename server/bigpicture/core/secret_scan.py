@@ -100,8 +100,9 @@ class Engine:
         self, c: CompiledRule, text: str, found: list, state: _State, spans: list
     ) -> None:
         for m in _matches(c, text, found):
-            spans.append((m.start(), m.end(), c.rule.id, True))
-            _find_aws_secret_near(text, m.start(), spans)
+            if not sv.is_fake_token(m.group()):
+                spans.append((m.start(), m.end(), c.rule.id, True))
+                _find_aws_secret_near(text, m.start(), spans)
 
     def _run_pem(self, c: CompiledRule, text: str, found: list, state: _State, spans: list) -> None:
         secret_pem.find_private_keys(text, spans)
@@ -187,6 +188,8 @@ class _State:
 
 
 def _value_ok(rule: Rule, value: str) -> bool:
+    if sv.is_fake_token(value):
+        return False
     if rule.check == "random":
         return sv.random_token(value, rule.min_entropy) and (
             not rule.mixed_case or sv.has_mixed_case(value)
@@ -221,7 +224,7 @@ def _find_aws_secret_near(text: str, pos: int, spans: list) -> None:
     line_end = eol.start() if eol else hi
     for s in _AWS_SECRET_IN_LINE.finditer(text, line_start, line_end):
         value = s.group()
-        if sv.has_mixed_case(value) and sv.random_token(value, 4.0):
+        if sv.has_mixed_case(value) and sv.random_token(value, 4.0) and not sv.is_fake_token(value):
             spans.append((s.start(), s.end(), "aws-secret-key", True))
 
 
@@ -249,10 +252,11 @@ def _b64decode(blob: str) -> str | None:
 
 # --------------------------------------------------------------------------- Kubernetes
 
-_DOC_SEP = re.compile(r"^---[ \t]*$", re.M)
-_DATA_BLOCK = re.compile(r"^(?P<ind>[ \t]*)(?:data|stringData):[ \t]*(?:#.*)?$", re.M)
+# Each may start with a diff marker (a manifest in a patch).
+_DOC_SEP = re.compile(r"^[+ -]?---[ \t]*$", re.M)
+_DATA_BLOCK = re.compile(r"^[+ -]?(?P<ind>[ \t]*)(?:data|stringData):[ \t]*(?:#.*)?$", re.M)
 _DATA_ITEM = re.compile(
-    r"(?P<ind>[ \t]+)[\w.-]+:[ \t]*(?:(?P<q>[\"'])(?P<qv>[^\"'\r\n]*)(?P=q)|(?P<v>[^\s#][^\r\n#]*?))[ \t]*$"
+    r"[+ -]?(?P<ind>[ \t]+)[\w.-]+:[ \t]*(?:(?P<q>[\"'])(?P<qv>[^\"'\r\n]*)(?P=q)|(?P<v>[^\s#][^\r\n#]*?))[ \t]*$"
 )
 
 

@@ -174,7 +174,7 @@ def is_prose(value: str) -> bool:
 def password_value_ok(value: str) -> bool:
     if len(value) < MIN_PASSWORD_LEN or is_placeholder(value) or is_prose(value):
         return False
-    if _PATH_LIKE.fullmatch(value) or _DOTTED_NUMBERS.fullmatch(value):
+    if _PATH_LIKE.fullmatch(value) or _DOTTED_NUMBERS.fullmatch(value) or "://" in value:
         return False
     return len(value) >= 10 or char_classes(value) >= 2 or entropy(value) >= MIN_ENTROPY
 
@@ -203,6 +203,14 @@ def random_token(value: str, min_entropy: float = MIN_ENTROPY) -> bool:
         elif ch.isalpha():
             has_alpha = True
     return has_digit and has_alpha and entropy(value) >= min_entropy
+
+
+# A documented example token (AKIAIOSFODNN7EXAMPLE) or one masked with x's or zeros.
+_FAKE_TOKEN = re.compile(r"(?i:example)|[xX]{6}|0{8}|\*{4}")
+
+
+def is_fake_token(value: str) -> bool:
+    return _FAKE_TOKEN.search(value) is not None
 
 
 def has_mixed_case(value: str) -> bool:
