@@ -4,7 +4,8 @@ automaton (Aho-Corasick, ahocorasick-rs), over the UTF-8 bytes of the text.
 The library's fast path (a SIMD "Teddy" prefilter, GB/s) holds only for up to ~56 needles
 per automaton, of 3+ bytes, that are not frequent in text, so the needles are grouped:
 
-* the frequent name stems of assignments (``pass``, ``token``, ``key`` ...), on their own;
+* the name stems of assignments (``pass``, ``token``, ``key``, ``contrase``, ``senha`` ...),
+  whose hits are frequent, on their own;
 * the few short case-sensitive token prefixes (``SG.``, ``:AA``, ``://``, ``sk-`` ...);
 * everything else (rare stems, provider keywords, token prefixes, the base64 form of token
   prefixes), sorted and cut into automata of ``MAX_NEEDLES``;
@@ -31,7 +32,6 @@ from .secret_keyed import NAME_TAIL_BYTES
 from .secret_rules import KEY_QUALIFIERS, KEYWORD_STEMS, NON_ASCII_STEMS, Rule
 
 MAX_NEEDLES = 56  # per automaton of rare needles; measured best at 48-56 (see above)
-FREQUENT_STEMS = ("pass", "pwd", "secret", "token", "key", "auth", "cred")
 ASSIGN = -1  # target of a name stem: an assignment candidate
 ASSIGN_KEY = -2  # the same, only right after one of KEY_QUALIFIERS
 _MATCHKIND = ahocorasick_rs.MatchKind.LeftmostLongest
@@ -100,11 +100,7 @@ class Prefilter:
 
         for stem in KEYWORD_STEMS + NON_ASCII_STEMS:
             for v in variants(stem):
-                add(
-                    "stems" if stem in FREQUENT_STEMS else "rare",
-                    v,
-                    ASSIGN_KEY if stem == "key" else ASSIGN,
-                )
+                add("stems", v, ASSIGN_KEY if stem == "key" else ASSIGN)
         for i, r in enumerate(rules):
             for kw in r.keywords:
                 add("rare", kw, i)

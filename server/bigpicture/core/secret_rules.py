@@ -61,6 +61,9 @@ class Rule(msgspec.Struct, frozen=True):
     prefilter: str = ""
     # Also recognised base64-encoded (a blob that decodes to this token).
     base64: bool = False
+    # A literal that must be between a keyword and ``span`` after it for the regex to be
+    # tried (a cheap test for rules whose keyword is frequent, such as "://").
+    requires: str = ""
 
 
 # --------------------------------------------------------------------------- example values
@@ -626,14 +629,15 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="notion-token",
         description="Notion integration tokens (ntn_, and the older secret_)",
-        keywords=("ntn_", "secret_"),
+        # not "secret_" alone: frequent in code
+        keywords=("ntn_", "notion", "Notion", "NOTION"),
         regex=r"(?<![A-Za-z0-9_])(?:ntn_[0-9]{11}[A-Za-z0-9]{35}|secret_[A-Za-z0-9]{43})"
         r"(?![A-Za-z0-9_])",
-        span=50,
+        span=80,
         mixed_case=True,
         examples=(
             _arg("ntn_" + fake("0123456789", 11, "ntn1") + fake(B62, 35, "ntn2"), "Client"),
-            _arg("secret_" + fake(B62, 43, "notion"), "Client"),
+            _in("NOTION_TOKEN=§", "secret_" + fake(B62, 43, "notion")),
         ),
     ),
     Rule(
@@ -746,6 +750,7 @@ RULES: tuple[Rule, ...] = (
         keywords=("machine",),
         regex=r"machine[ \t]+\S+\s+login[ \t]+\S+\s+password[ \t]+(?P<secret>[^\s'\"\\]+)",
         span=400,
+        requires="login",
         check="keyed-password",
         examples=(
             _ex(
@@ -758,7 +763,7 @@ RULES: tuple[Rule, ...] = (
         id="terraform-variable",
         description="The default of a Terraform variable whose name says password, secret, "
         "token or key",
-        keywords=("variable",),
+        keywords=('variable "',),
         regex=r"variable\s+\"[\w-]*(?i:password|passwd|secret|token|api_?key)[\w-]*\"\s*\{"
         r"[^}]{0,400}?\bdefault\s*=\s*\"(?P<secret>[^\"\r\n]+)\"",
         span=500,
@@ -780,6 +785,7 @@ RULES: tuple[Rule, ...] = (
         r"|(?:sshpass|redis-cli|(?:docker|podman)[ \t]+login)\b[^\r\n|;&]{0,200}?[ \t]-[pa][ \t]*)"
         r"(?P<q>['\"]?)(?P<secret>[^\s'\"]+)(?P=q)",
         span=300,
+        requires=" -",
         check="keyed-password",
         examples=(
             _in("sshpass -p '§' ssh deploy@web1 uptime", "Ssh-Deploy-Pass9"),
@@ -794,6 +800,7 @@ RULES: tuple[Rule, ...] = (
         regex=r"curl\b[^\r\n|;&]{0,300}?[ \t](?:-u|--user)[ \t]+(?P<q>['\"]?)[^\s:'\"]+:"
         r"(?P<secret>[^\s'\"]+)(?P=q)",
         span=400,
+        requires=" -",
         check="keyed-password",
         examples=(
             _in("curl -u admin:§ https://jenkins.internal/job/deploy/build", "Curl-Adm1n-Pass"),
@@ -837,6 +844,7 @@ RULES: tuple[Rule, ...] = (
         keywords=("://",),
         regex=r"://(?P<user>[^\s:@/'\"`<>]{0,128}):(?P<secret>[^\s'\"`<>]{1,256})@(?=[\w\[.-])",
         span=400,
+        requires="@",
         check="password",
         examples=(
             _in('DATABASE_URL = "postgres://app:§@db.internal:5432/app"', fake(B62, 16, "pg")),

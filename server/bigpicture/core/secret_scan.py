@@ -161,9 +161,12 @@ def _matches(c: CompiledRule, text: str, hits: list[tuple[int, int]]) -> list[re
         return list(c.rx.finditer(text))
     out: list[re.Match[str]] = []
     done = 0
+    requires = c.rule.requires
     for s, e in hits:
         pos = max(s - back, done, 0)
         hi = min(n, e + span + 1)
+        if requires and text.find(requires, e, hi) < 0:
+            continue
         while pos < hi:
             m = c.rx.search(text, pos, hi)
             if m is None:
