@@ -49,17 +49,18 @@ EXTENSIONS = (
 # --------------------------------------------------------------------------- corpus
 
 
-def bigpicture_corpus(root: Path, labels: list[Label]) -> tuple[int, int]:
-    """(secrets found, redactions on the negative corpus)."""
+def bigpicture_corpus(root: Path, labels: list[Label], scan=None) -> tuple[int, int]:
+    """(secrets found, redactions on the negative corpus) with ``scan`` (default: now)."""
+    scan = scan or (lambda text: redact(text))
     found = 0
     for path in sorted({lb.path for lb in labels}):
         text, _ = decode((root / path).read_bytes())
-        out = redact(text, path)[0]
+        out = scan(text)[0]
         found += sum(1 for lb in labels if lb.path == path and not any(p in out for p in lb.parts))
     false = 0
     for p in negatives():
         text, _ = decode(p.read_bytes())
-        false += len(redact(text, p.name)[1])
+        false += len(scan(text)[1])
     return found, false
 
 
@@ -145,15 +146,20 @@ def main() -> int:
     parser.add_argument("--baseline", default=BASELINE)
     args = parser.parse_args()
 
+    old = baseline_module(args.baseline)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         labels = render(root)
         bp = bigpicture_corpus(root, labels)
+        bp_old = bigpicture_corpus(root, labels, old.redact) if old is not None else None
         ds = detect_secrets_corpus(root, labels)
     n, neg = len(labels), len(negatives())
     print(f"corpus: {n} secrets in {len({lb.path for lb in labels})} files; {neg} files without")
     print(f"  {'':24s} {'recall':>8s} {'false positives':>16s}")
     print(f"  {'BigPicture':24s} {bp[0] / n:8.1%} {bp[1]:16d}")
+    if bp_old is not None:
+        name = f"BigPicture {args.baseline}"
+        print(f"  {name:24s} {bp_old[0] / n:8.1%} {bp_old[1]:16d}   (before these rules)")
     if ds is None:
         print("  detect-secrets 1.5       (not installed: pip install detect-secrets==1.5.0)")
     else:
@@ -165,7 +171,6 @@ def main() -> int:
     print(f"\nthroughput: {len(texts)} files, {size / 1e6:.1f} M chars under {', '.join(roots)}")
     print(f"  (CPU time, best of {args.repeat})")
     new_t, new_r = timed(redact, texts, args.repeat)
-    old = baseline_module(args.baseline)
     if old is None:
         print(f"  before ({args.baseline}): not available (needs git and the commit)")
         print(f"  now: {new_t:.3f} s {size / 1e6 / new_t:6.0f} MB/s")

@@ -1012,3 +1012,31 @@ def test_password_names_in_many_languages(key: str, lang: str, syntax: str):
     out, hits = redact(syntax.format(k=key, v=value) + "\n")
     assert value not in out
     assert [h.rule for h in hits] == ["password-assignment"]
+
+
+I18N_SECRETS = [
+    "secreto",
+    "segreto",
+    "clave",
+    "chave",
+    "chiave",
+    "geheim",
+    "jeton",
+    "sleutel",
+    "токен",
+    "ключ",
+    "секрет",
+    "密钥",
+    "令牌",
+    "トークン",
+    "シークレット",
+    "토큰",
+    "clé",
+]
+
+
+@pytest.mark.parametrize("key", I18N_SECRETS)
+def test_secret_names_in_many_languages(key: str):
+    out, hits = redact(f'{key} = "{GENERIC}"\n')
+    assert GENERIC not in out
+    assert [h.rule for h in hits] == ["generic-secret-assignment"]
