@@ -34,8 +34,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
-from bigpicture.core.secrets import redact  # noqa: E402
-from bigpicture.core.textio import decode  # noqa: E402
+from bigpicture.core.gather.secrets import redact  # noqa: E402
+from bigpicture.core.gather.textio import decode  # noqa: E402
 from corpus.secret_corpus import Label, negatives, render  # noqa: E402
 
 BASELINE = "81c7bf9"  # the last commit with the regex-pass scanner (no prefilter)

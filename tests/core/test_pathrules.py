@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from bigpicture.core import pathrules
 from bigpicture.core.config import Settings
-from bigpicture.core.gather import gather
+from bigpicture.core.gather import pathrules
+from bigpicture.core.gather.gather import gather
 from conftest import commit, write
 
 SECRET_NAMES = [

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 from bigpicture.core.config import Settings
-from bigpicture.core.gather import gather
+from bigpicture.core.gather.gather import gather
+from bigpicture.core.gather.secrets import redact
+from bigpicture.core.gather.textio import decode
 from bigpicture.core.lines import split_lines
-from bigpicture.core.secrets import redact
-from bigpicture.core.textio import decode
 from conftest import commit, git
 from corpus.secret_corpus import Label, negatives, render
 

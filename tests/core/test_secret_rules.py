@@ -1,4 +1,4 @@
-"""Every rule of ``core.secret_rules`` finds and redacts its own examples: in a source line,
+"""Every rule of ``core.gather.secretscan.rules`` finds and redacts its own examples: in a source line,
 in a diff line (added, removed and context), and in Latin-1 and UTF-16 files through the real
 gather. Also: the rule table's own invariants, and the rules' fingerprint (the scan caches
 and the cache base are keyed by it).
@@ -6,17 +6,21 @@ and the cache base are keyed by it).
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from bigpicture.core import scancache
 from bigpicture.core.config import Settings
-from bigpicture.core.gather import gather
+from bigpicture.core.gather import secrets
+from bigpicture.core.gather.gather import gather
+from bigpicture.core.gather.secrets import redact
+from bigpicture.core.gather.secretscan.prefilter import b64_prefixes
+from bigpicture.core.gather.secretscan.rules import RULES, Example, Rule
 from bigpicture.core.lines import line_count, split_lines
-from bigpicture.core.secret_prefilter import b64_prefixes
-from bigpicture.core.secret_rules import RULES, Example, Rule
-from bigpicture.core.secrets import redact
 from conftest import commit, git, write
 
 EXAMPLES = [(r, i, ex) for r in RULES for i, ex in enumerate(r.examples)]
@@ -131,30 +135,56 @@ def test_most_examples_are_representable_in_latin1():
 
 
 def test_the_fingerprint_covers_every_module_of_the_scan():
-    core = Path(scancache.__file__).parent
-    expected = sorted(
-        p.name for p in core.glob("*.py") if p.name == "secrets.py" or p.name.startswith("secret_")
-    )
-    assert scancache.scan_sources() == expected
+    gather_dir = Path(secrets.__file__).parent
+    modules = sorted(f"secretscan/{p.name}" for p in (gather_dir / "secretscan").glob("*.py"))
+    expected = ["secrets.py", *modules]
+    assert secrets.scan_sources() == expected
     assert {
-        "secret_rules.py",
-        "secret_rules_infra.py",
-        "secret_rules_saas.py",
-        "secret_rule_types.py",
-        "secret_scan.py",
-        "secret_prefilter.py",
+        "secretscan/rules.py",
+        "secretscan/rules_infra.py",
+        "secretscan/rules_saas.py",
+        "secretscan/rule_types.py",
+        "secretscan/engine.py",
+        "secretscan/prefilter.py",
+        "secretscan/keyed.py",
+        "secretscan/values.py",
+        "secretscan/pem.py",
     } <= set(expected)
 
 
 def test_the_fingerprint_changes_when_a_rule_changes():
-    core = Path(scancache.__file__).parent
-    sources = [(core / name).read_bytes() for name in scancache.scan_sources()]
-    base = scancache.fingerprint_of(sources)
-    assert base == scancache.rules_fingerprint()
+    gather_dir = Path(secrets.__file__).parent
+    sources = [(gather_dir / name).read_bytes() for name in secrets.scan_sources()]
+    base = secrets.fingerprint_of(sources)
+    assert base == secrets.rules_fingerprint()
     i = next(n for n, src in enumerate(sources) if b'"sk_live_",' in src)
     changed = list(sources)
     changed[i] = sources[i].replace(b'"sk_live_",', b'"sk_liv_",', 1)  # one keyword of one rule
     assert changed[i] != sources[i]
-    assert scancache.fingerprint_of(changed) != base
+    assert secrets.fingerprint_of(changed) != base
     # order matters too: moving code between modules is a change
-    assert scancache.fingerprint_of(sources[::-1]) != base
+    assert secrets.fingerprint_of(sources[::-1]) != base
+
+
+def _fingerprint_of_package(root: Path) -> str:
+    code = (
+        "from bigpicture.core.gather.secrets import rules_fingerprint; print(rules_fingerprint())"
+    )
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    return out.stdout.strip()
+
+
+@pytest.mark.parametrize("module", ["rules_saas.py", "values.py"])
+def test_an_installed_copy_with_one_rule_changed_has_another_fingerprint(tmp_path, module):
+    """What the scan cache and the cache base are keyed by, read from the files the process
+    really imports: a copy of the package with one secretscan module edited."""
+    package = Path(secrets.__file__).parents[2]
+    shutil.copytree(package, tmp_path / "bigpicture", ignore=shutil.ignore_patterns("__pycache__"))
+    same = _fingerprint_of_package(tmp_path)
+    assert same == secrets.rules_fingerprint()
+    target = tmp_path / "bigpicture" / "core" / "gather" / "secretscan" / module
+    target.write_text(target.read_text() + "\n# one more line\n")
+    assert _fingerprint_of_package(tmp_path) != same

@@ -15,10 +15,13 @@ import string
 import time
 
 import pytest
-from bigpicture.core import secret_keyed, secret_pem, secret_values, secrets
 from bigpicture.core.errors import SecretScanError
+from bigpicture.core.gather import secrets
+from bigpicture.core.gather.secrets import RedactionHit, redact
+from bigpicture.core.gather.secretscan import keyed as secret_keyed
+from bigpicture.core.gather.secretscan import pem as secret_pem
+from bigpicture.core.gather.secretscan import values as secret_values
 from bigpicture.core.lines import line_count, split_lines
-from bigpicture.core.secrets import RedactionHit, redact
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -904,7 +907,7 @@ def test_scan_reports_what_redact_would_replace():
 
 
 def test_a_failure_names_the_path_but_never_the_text(monkeypatch):
-    from bigpicture.core import secret_scan
+    from bigpicture.core.gather.secretscan import engine as secret_scan
 
     def boom(*args, **kwargs):
         raise ValueError(PASSWORD)
@@ -919,7 +922,7 @@ def test_a_failure_names_the_path_but_never_the_text(monkeypatch):
 def test_only_the_rules_whose_keywords_are_in_the_text_run(monkeypatch):
     """The prefilter: a text with one GitHub token runs the GitHub rule's regex (in a window
     around it) and no other provider's; a text without any keyword runs none."""
-    from bigpicture.core import secret_scan
+    from bigpicture.core.gather.secretscan import engine as secret_scan
 
     ran: list[str] = []
     real = secret_scan._matches
@@ -938,7 +941,6 @@ def test_only_the_rules_whose_keywords_are_in_the_text_run(monkeypatch):
 
 
 def test_the_assignment_finder_sees_only_names_followed_by_an_operator(monkeypatch):
-    from bigpicture.core import secret_keyed
 
     seen: list[list[int]] = []
     real = secret_keyed.find_assignments

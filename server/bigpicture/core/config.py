@@ -12,7 +12,7 @@ Keys are camelCase (``maxCostPerReview``); snake_case and kebab-case spellings a
 An invalid value falls back to the value it would have had without that source, with a message
 the caller shows to the user. The API key is never a setting: it is read from the environment of
 the process that sends the request. ``baseUrl`` is refused from ``pyproject.toml``: a repository
-must not be able to redirect where its own code is sent (failure-scenarios A11).
+must not be able to redirect where its own code is sent.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
-from .errors import ConfigError
-from .models import SEVERITIES
+from bigpicture.core.errors import ConfigError
+from bigpicture.core.models import SEVERITIES
 
 DEFAULT_MODEL = "claude-sonnet-4-6"
 
@@ -96,7 +96,7 @@ class Settings:
 
 
 SETTING_NAMES = tuple(f.name for f in fields(Settings))
-_NOT_FROM_WORKSPACE = {"baseUrl"}
+NOT_FROM_WORKSPACE = frozenset({"baseUrl"})  # never read from workspace files
 
 
 def setting_docs() -> dict[str, str]:
@@ -190,7 +190,7 @@ def merge(
         if key not in SETTING_NAMES:
             warnings.append(f"{origin}: unknown setting {raw_key!r} ignored")
             continue
-        if origin.startswith("pyproject") and key in _NOT_FROM_WORKSPACE:
+        if origin.startswith("pyproject") and key in NOT_FROM_WORKSPACE:
             warnings.append(f"{origin}: {raw_key!r} is not read from workspace files; ignored")
             continue
         try:
