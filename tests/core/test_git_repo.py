@@ -43,9 +43,9 @@ def test_a_subdirectory_workspace_sees_its_own_files_relative_to_itself(work: Pa
     (work / "app" / "debug.log").write_text("")
     r = gitrepo.open_repo(work / "app")
     assert r is not None and r.prefix == "app/" and r.toplevel == work.resolve()
-    files, nested = gitrepo.list_files(r)
+    files, nested, unreadable = gitrepo.list_files(r)
     assert sorted(files) == ["core.py", "new.py", "old.py"]  # untracked, not ignored
-    assert nested == []
+    assert nested == [] and unreadable == []
     assert gitrepo.last_changes(r) == {"core.py": 1_800_000_000, "old.py": 1_700_000_000}
 
 

@@ -39,7 +39,9 @@ def test_by_folder_when_long_and_complete_in_json(repo: Path) -> None:
     text = plan_out.render_text(plan, max_list=10)
     section = text.split("Files sent: ", 1)[1].split("\n\n", 1)[0]
     lines = section.splitlines()[1:]
-    assert lines[-1].strip() == "(by folder; --format json lists every file)"
+    assert lines[-1].strip() == (
+        "(by folder, counting subfolders below 3 levels in it; --format json lists every file)"
+    )
     rows = {line.split()[0]: line.split() for line in lines[:-1]}
     assert rows["pkg/b/"][1:3] == ["30", "files"]
     assert rows["pkg/a/"][1:3] == ["30", "files"]

@@ -32,7 +32,7 @@ from bigpicture.app.prepare import Prepared
 from bigpicture.client.anthropic import ApiClient
 from bigpicture.core import pricing
 from bigpicture.core.config import Settings
-from bigpicture.core.errors import BudgetError, NoApiKey
+from bigpicture.core.errors import BudgetError, NoApiKey, PromptTooLong
 from bigpicture.core.models import DroppedCounts, Finding, ReviewResult, Usage, severity_rank
 from bigpicture.core.registry import Registry
 from bigpicture.core.reply import suppress
@@ -73,6 +73,22 @@ def estimated_cost(
         ttl=plan.cache_ttl,
     )
     return usd, read
+
+
+def expected_usage(plan: Plan, root: str, now: float | None = None) -> Usage:
+    """The usage this plan is expected to report (no output): the cache read up to the
+    furthest breakpoint sent within its TTL, written from there to the last breakpoint."""
+    read = cachestate.expected_read(root, plan, now or time.time())
+    written = max(cachestate.cacheable_tokens(plan) - read, 0)
+    one_hour = plan.cache_ttl == "1h"
+    return Usage(
+        input_tokens=max(plan.input_tokens - read - written, 0),
+        output_tokens=0,
+        cache_creation_input_tokens=written,
+        cache_read_input_tokens=read,
+        cache_write_5m=0 if one_hour else written,
+        cache_write_1h=written if one_hour else 0,
+    )
 
 
 def check_cost(plan: Plan, settings: Settings, root: str) -> float:
@@ -312,6 +328,7 @@ async def review(
             cachestate.record_sent(root, plan, time.time())
             if plan.cache_base is not None:
                 cachebase.save(root, note_sent(plan.cache_base, plan.cache_generation))
+            await _maybe(on_stage, "accepted", {"request_id": reply.request_id})
             await _maybe(on_stage, "receiving", {"findings": 0})
         elif ev["stage"] == "receiving" and (on_findings is not None or on_stage is not None):
             before = streamed.count
@@ -327,18 +344,44 @@ async def review(
         if reply.request_id is not None or reply.usage.total_input:
             record_interrupted(prepared, settings, reply)
         raise
+    except PromptTooLong as e:
+        raise prompt_too_long(e, plan, settings) from e
     await _maybe(on_stage, "received", {"findings": streamed.count})  # before the whole read
     return from_reply(prepared, settings, reply, cache_key=key, streamed=streamed)
 
 
+def prompt_too_long(e: PromptTooLong, plan: Plan, settings: Settings) -> PromptTooLong:
+    """What happened when the API counted more than the window: its count, the local
+    estimate, and the window that applied (without the 1M beta header, the standard one)."""
+    info, _ = Registry(settings.models).get(plan.model)
+    window = plan.window
+    if info.beta1m and not plan.betas:
+        window = info.standard_window
+        where = f"the {window:,}-token window that applies without the 1M beta header"
+    else:
+        where = f"the model's {window:,}-token window"
+    better = PromptTooLong(
+        f"the API counted more input than {where} ({e.api_text}), while BigPicture's local "
+        f"estimate was {plan.input_tokens:,} tokens: the estimate was too low for this "
+        "content; leave files out (the `exclude` setting) or review the changes only",
+        status=e.status,
+        request_id=e.request_id,
+        detail=e.detail,
+    )
+    better.api_text = e.api_text
+    return better
+
+
 def record_interrupted(prepared: Prepared, settings: Settings, reply: Reply) -> None:
     """The ledger entry of a review stopped after the API accepted it: the input the stream's
-    start reported, and the output it streamed (estimated from its length when the API had not
-    reported it yet)."""
+    start reported (the plan's expected usage when it had not arrived yet), and the output it
+    streamed (estimated from its length when more than the API had reported so far)."""
     usage = reply.usage
-    streamed = len(reply.tool_json or "") + len(reply.text)
-    if not usage.output_tokens and streamed:
-        guess = tokens.estimate((reply.tool_json or "") + reply.text, "source")
+    if not usage.total_input:
+        usage = expected_usage(prepared.plan, prepared.snapshot.root)
+    streamed = (reply.tool_json or "") + reply.text
+    guess = tokens.estimate(streamed, "source") if streamed else 0
+    if guess > usage.output_tokens:
         usage = msgspec.structs.replace(usage, output_tokens=guess)
     accounting.account(
         usage,

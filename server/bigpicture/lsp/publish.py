@@ -38,8 +38,13 @@ def rel_path(ls: BigPictureServer, uri: str) -> str | None:
         return None
     try:
         return Path(fs).resolve().relative_to(root).as_posix()
-    except ValueError:
+    except (ValueError, OSError):
         return None
+    except RuntimeError:  # a symlink loop (Python < 3.13): name it as given
+        try:
+            return Path(fs).relative_to(root).as_posix()
+        except ValueError:
+            return None
 
 
 def _root(ls: BigPictureServer) -> Path:
@@ -55,12 +60,20 @@ def uri_of(ls: BigPictureServer, rel: str) -> str:
 
 
 def open_doc(ls: BigPictureServer, rel: str) -> Any | None:
-    target = (_root(ls) / rel).resolve()
+    target = _resolved(_root(ls) / rel)
     for uri, doc in ls.workspace.text_documents.items():
         fs = uris.to_fs_path(uri)
-        if fs and Path(fs).resolve() == target:
+        if fs and _resolved(Path(fs)) == target:
             return doc
     return None
+
+
+def _resolved(path: Path) -> Path:
+    """``path`` with symlinks followed; as it is when they loop."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path
 
 
 def current_text(ls: BigPictureServer, rel: str) -> tuple[str | None, int | None]:

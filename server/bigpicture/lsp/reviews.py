@@ -234,7 +234,7 @@ async def _run(ls: BigPictureServer, req: ReviewRequest, progress: Progress) -> 
                 f"sending {info['tokens']:,} tokens (estimated ${info['estimate']:.4f})"
             )
         elif name == "receiving" and info["findings"] == 0:
-            progress.report("receiving")
+            progress.report("receiving: 0 findings so far")
         elif name == "received":
             flusher.flush()  # the last streamed findings, before the whole reply is read
 

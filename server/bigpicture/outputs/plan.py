@@ -80,15 +80,16 @@ def _sent_lines(plan: Plan, max_list: int) -> list[str]:
     if len(plan.files) <= max_list:
         width = max((len(f.path) for f in plan.files), default=0)
         return [f"{f.path:<{width}}  {_n(f.tokens):>9} tokens" for f in plan.files]
-    groups: dict[str, list[int]] = {}
+    groups: dict[str, list[int]] = {}  # folder -> [files, tokens]
+    depth = 3
     for depth in (3, 2, 1):
         groups = {}
         for f in plan.files:
             parts = f.path.split("/")[:-1]
             folder = "/".join(parts[:depth]) + "/" if parts else "./"
-            count_tokens = groups.setdefault(folder, [0, 0])
-            count_tokens[0] += 1
-            count_tokens[1] += f.tokens
+            row = groups.setdefault(folder, [0, 0])
+            row[0] += 1
+            row[1] += f.tokens
         if len(groups) <= max_list:
             break
     ordered = sorted(groups.items(), key=lambda kv: (-kv[1][1], kv[0]))
@@ -101,7 +102,8 @@ def _sent_lines(plan: Plan, max_list: int) -> list[str]:
         rest = ordered[max_list:]
         more = f"... and {len(rest)} more folders ({_n(sum(n for _, (n, _t) in rest))} files)"
         lines = [*lines[:max_list], more]
-    return [*lines, "(by folder; --format json lists every file)"]
+    deeper = "its subfolders" if depth == 1 else f"subfolders below {depth} levels"
+    return [*lines, f"(by folder, counting {deeper} in it; --format json lists every file)"]
 
 
 def render_text(plan: Plan, *, max_list: int = 50) -> str:
