@@ -1,16 +1,20 @@
 """The editor contract's newer parts (LSP_CONTRACT.md), over stdio with pytest-lsp against the
 fake API: what a review command does while one runs (``ifRunning``), the summary's fields, the
 findings list with dismissed ones and restoring them, ``[severity]`` in diagnostics and the
-hover, and the plan's complete file list."""
+hover."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
+import re
 
 import pytest
-from fake_api import FakeAnthropic, HeldReply, ToolReply
+from conftest import commit, write
+from fake_api import ErrorReply, FakeAnthropic, HeldReply, ToolReply
 from lsprotocol import types as lsp
+from planted import planted_findings
 from test_lsp import Session, start
 
 WORKSPACE = "bigpicture.reviewWorkspace"
@@ -106,3 +110,178 @@ async def test_a_bad_if_running_value_is_refused(session: Session):
     assert got["status"] == "failed" and got["error"] == "bad-argument"
     assert "ifRunning" in got["message"]
     assert session.fake.messages_requests() == []
+
+
+# --------------------------------------------------------------------------- the summary
+
+
+def _when(iso: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(iso.replace("Z", "+00:00"))
+
+
+async def test_the_summary_says_when_what_the_model_said_and_which_files_went(session: Session):
+    s = session
+    s.fake.script(ToolReply(planted_findings()))
+    before = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    got = await s.command(WORKSPACE)
+    assert got["status"] == "ok" and got["findings"] == 5
+    assert got["summaryText"] == planted_findings()["summary"]
+    assert before <= _when(got["reviewedAt"]) <= dt.datetime.now(dt.UTC)
+    estimate = await s.command("bigpicture.estimate", "workspace")
+    assert got["filesSent"] == estimate["files"] > 0
+    assert got["filesLeftOut"] == 0
+    assert got["attempts"] == 1 and got["trigger"] == "command"
+    assert got["restored"] is False and got["kept"] == 0 and got["retryAfter"] is None
+    assert s.finished[-1] == got  # the notification carries the same summary
+
+
+async def test_a_rate_limited_review_says_when_to_retry_after_how_many_attempts(
+    session: Session,
+):
+    s = session
+    s.fake.script(ToolReply(planted_findings()))
+    await s.command(WORKSPACE)
+    write(s.root, "app/extra.py", "X = 2\n")  # a changed workspace: not the cached result
+    s.watched("app/extra.py")
+    limited = ErrorReply(429, "rate_limit_error", "slow down", headers={"retry-after-ms": "1500"})
+    s.fake.script(limited, limited, limited)
+    got = await s.command(WORKSPACE)
+    assert got["status"] == "failed" and got["error"] == "rate-limited"
+    assert got["retryable"] is True
+    assert got["retryAfter"] == pytest.approx(1.5)
+    assert got["attempts"] == 3 == len(s.fake.messages_requests()) - 1
+    assert got["kept"] == 5 and got["findings"] == 0
+    assert "the 5 from the previous review are kept" in got["message"]
+    assert got["filesSent"] is not None and got["filesSent"] > 0  # it was planned
+    assert got["summaryText"] is None
+
+
+# --------------------------------------------------------------------------- the findings list
+
+
+def _range(d: lsp.Diagnostic) -> dict:
+    r = d.range
+    return {
+        "start": {"line": r.start.line, "character": r.start.character},
+        "end": {"line": r.end.line, "character": r.end.character},
+    }
+
+
+async def test_findings_lists_what_the_editor_shows_and_restore_brings_a_dismissed_one_back(
+    session: Session,
+):
+    s = session
+    s.fake.script(ToolReply(planted_findings()))
+    summary = await s.command(WORKSPACE)
+    listed = await s.command("bigpicture.findings")
+    assert listed["summary"] == summary
+    assert listed["dismissed"] == []
+    found = {f["id"]: f for f in listed["findings"]}
+    diags = {d.data["id"]: d for rel in ("app/db.py", "app/web.py") for d in s.diags(rel)}
+    assert set(found) == set(diags) and len(found) == 5
+    for fid, f in found.items():
+        assert f["range"] == _range(diags[fid])  # the same conversion as the diagnostics
+        assert f["uri"] == s.uri(f["path"])
+    sql = next(f for f in found.values() if f["cwe"] == "CWE-89")
+    assert sql["severity"] == "critical" and sql["category"] == "security"
+    assert sql["confidence"] == 0.95 and sql["approximate"] is False
+    assert sql["fix"] == {"replacement": planted_findings()["findings"][0]["fix"]["replacement"]}
+    assert sql["title"] == "SQL injection in find_user" and "concatenated" in sql["message"]
+    layering = next(f for f in found.values() if f["category"] == "architecture")
+    (rel,) = layering["related"]
+    assert rel["uri"] == s.uri("app/web.py") and rel["message"] == "web imports db"
+    web_text = (s.root / "app/web.py").read_text().split("\n")
+    assert rel["range"]["start"]["line"] == next(
+        i for i, ln in enumerate(web_text) if ln == "from app import db"
+    )
+    assert next(f for f in found.values() if f["cwe"] == "CWE-78")["fix"] is None
+
+    # dismissed: out of the list and the editor, into the dismissed list
+    assert (await s.command("bigpicture.dismissFinding", sql["id"], "wont-fix"))["dismissed"]
+    await s.wait_for("bigpicture/findingsChanged", lambda p: p["total"] == 4, "4 after dismiss")
+    listed = await s.command("bigpicture.findings")
+    assert sql["id"] not in {f["id"] for f in listed["findings"]}
+    (gone,) = listed["dismissed"]
+    assert gone == {
+        "id": sql["id"],
+        "path": "app/db.py",
+        "title": sql["title"],
+        "category": "security",
+        "reason": "wont-fix",
+        "dismissedAt": dt.date.today().isoformat(),
+    }
+    assert all(d.data["id"] != sql["id"] for d in s.diags("app/db.py"))
+
+    # restored: back in the editor, the list and the counts; out of dismissed.json
+    got = await s.command("bigpicture.restoreFinding", sql["id"])
+    assert got == {"restored": sql["id"], "shown": True}
+    changed = await s.wait_for(
+        "bigpicture/findingsChanged",
+        lambda p: p["total"] == 5 and len(s.notified("bigpicture/findingsChanged")) > 2,
+        "5 after restore",
+    )
+    assert changed["counts"]["critical"] == 2
+    await s.wait_until(
+        lambda: any(d.data["id"] == sql["id"] for d in s.diags("app/db.py")), "restored diag"
+    )
+    listed = await s.command("bigpicture.findings")
+    assert listed["dismissed"] == [] and len(listed["findings"]) == 5
+    stored = json.loads((s.root / ".bigpicture/dismissed.json").read_text())
+    assert stored["dismissed"] == []
+    # an id that is not dismissed
+    assert (await s.command("bigpicture.restoreFinding", "nope"))["error"] == "not-found"
+
+
+async def test_findings_and_hover_ranges_are_in_the_clients_encoding(repo, fake, tmp_path):
+    line = 'label = "錯誤😋é"; os.system("rm -rf " + user_path)'
+    write(repo, "app.py", "import os\n\n" + line + "\n")
+    commit(repo, "init")
+    quote = 'os.system("rm -rf " + user_path)'
+    finding = {
+        "path": "app.py",
+        "line": 3,
+        "quote": quote,
+        "severity": "high",
+        "category": "security",
+        "title": "Command injection via [a link](https://evil.example)",
+        "message": "user_path reaches a shell. <img src=x onerror=alert(1)>",
+        "cwe": "CWE-78",
+        "confidence": 0.8,
+        "fix": {"replacement": 'subprocess.run(["rm", "-rf", user_path])'},
+    }
+    fake.script(ToolReply({"findings": [finding], "summary": "one"}))
+    s = await start(repo, fake, data_dir=tmp_path / "d")
+    try:
+        await s.command(WORKSPACE)
+        prefix = line[: line.index(quote)]
+        utf16 = len(prefix.encode("utf-16-le")) // 2
+        assert utf16 == len(prefix) + 1  # the emoji is two UTF-16 code units
+        (f,) = (await s.command("bigpicture.findings"))["findings"]
+        assert f["range"] == {
+            "start": {"line": 2, "character": utf16},
+            "end": {"line": 2, "character": utf16 + len(quote)},
+        }
+        (d,) = s.diags("app.py")
+        assert d.message.startswith("[high] Command injection")
+
+        async def hover(character: int) -> lsp.Hover | None:
+            return await s.client.text_document_hover_async(
+                lsp.HoverParams(
+                    lsp.TextDocumentIdentifier(s.uri("app.py")), lsp.Position(2, character)
+                )
+            )
+
+        assert await hover(utf16 - 1) is None  # just before the range
+        got = await hover(utf16 + 3)
+        assert got is not None and got.contents.kind == lsp.MarkupKind.Markdown
+        assert got.range == d.range
+        md = got.contents.value
+        assert md.startswith("### Command injection via \\[a link\\]\\(https")  # no link
+        assert "**high** · security · confidence 80%" in md
+        assert "user\\_path reaches a shell" in md
+        assert re.search(r"(?<!\\)[<>]", md) is None  # no HTML: every < and > escaped
+        assert '```\nsubprocess.run(["rm", "-rf", user_path])\n```' in md
+        assert await hover(utf16 + len(quote) + 1) is None  # past its end
+    finally:
+        await s.client.shutdown_session()
+        await s.client.stop()

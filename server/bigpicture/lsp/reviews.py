@@ -84,6 +84,14 @@ def summary(
             retryAfter=error.retry_after if isinstance(error, ApiError) else None,
             reviewedAt=iso_time(time.time() if at is None else at),
             kept=kept,
+            summaryText=result.summary if result is not None else None,
+            filesSent=result.files_sent if result is not None else None,
+            filesLeftOut=len(result.left_out) if result is not None else None,
+            attempts=(
+                error.attempts
+                if isinstance(error, ApiError)
+                else (result.attempts if result is not None else None)
+            ),
         )
     )
     return encoded
@@ -220,6 +228,7 @@ async def _run(ls: BigPictureServer, req: ReviewRequest, progress: Progress) -> 
     st = ls.state
     prepared = await prepare(ls, req)
     plan = prepared.plan
+    req.files = (len(plan.files), len(plan.left_out))
     progress.report(f"gathered {len(plan.files)} files, {plan.input_tokens:,} tokens")
     if req.trigger == "save" and (skipped := _over_budget_on_save(ls, req, prepared)):
         return skipped
@@ -230,6 +239,7 @@ async def _run(ls: BigPictureServer, req: ReviewRequest, progress: Progress) -> 
 
     async def on_stage(name: str, info: dict[str, Any]) -> None:
         if name == "sending":
+            req.sent = True  # from here on, its request may be billed
             progress.report(
                 f"sending {info['tokens']:,} tokens (estimated ${info['estimate']:.4f})"
             )
@@ -279,7 +289,10 @@ async def run_review(ls: BigPictureServer, req: ReviewRequest) -> dict[str, Any]
         result = await _run(ls, req, progress)
     except asyncio.CancelledError:
         why = f": a {req.replaced_by} review replaced it" if req.replaced_by else ""
+        if req.sent:
+            why += "; its request had been sent and may be billed"
         result = _not_done(ls, req, "cancelled", f"{req.kind} review cancelled{why}")
+        log_msg(ls, result["message"], lsp.MessageType.Warning)
         progress.end("cancelled")
         finished(ls, _described(req, result))
         raise
@@ -303,12 +316,17 @@ async def run_review(ls: BigPictureServer, req: ReviewRequest) -> dict[str, Any]
 
 
 def _described(req: ReviewRequest, result: dict[str, Any]) -> dict[str, Any]:
-    """The summary with what only the request knows: the review it replaced."""
+    """The summary with what only the request knows: what started it, the files of its plan
+    (when it failed after planning) and the review it replaced."""
+    result["trigger"] = req.trigger
+    if req.files is not None and result.get("filesSent") is None:
+        result["filesSent"], result["filesLeftOut"] = req.files
     if req.replaced is not None:
         old = req.replaced
         result["replaced"] = protocol.encode(protocol.Replaced(kind=old.kind, trigger=old.trigger))
         by = "a save" if old.trigger == "save" else "a command"
-        result["message"] += f" (it replaced the running {old.kind} review started by {by})"
+        billed = ", whose request had been sent and may be billed" if old.sent else ""
+        result["message"] += f" (it replaced the running {old.kind} review started by {by}{billed})"
     return result
 
 

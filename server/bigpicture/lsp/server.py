@@ -13,7 +13,16 @@ from typing import Any
 import msgspec
 from lsprotocol import types as lsp
 
-from bigpicture.lsp import actions, commands, documents, lifecycle, protocol, reviews, settings
+from bigpicture.lsp import (
+    actions,
+    commands,
+    documents,
+    findings,
+    lifecycle,
+    protocol,
+    reviews,
+    settings,
+)
 from bigpicture.lsp.state import BigPictureServer
 
 log = logging.getLogger(__name__)
@@ -95,6 +104,10 @@ def create_server() -> BigPictureServer:
     ) -> list[lsp.CodeAction] | None:
         return actions.code_actions(ls, params)
 
+    @server.feature(lsp.TEXT_DOCUMENT_HOVER)
+    def hover(ls: BigPictureServer, params: lsp.HoverParams) -> lsp.Hover | None:
+        return findings.hover(ls, params)
+
     @server.feature(lsp.SHUTDOWN)
     async def shutdown(ls: BigPictureServer, params: Any = None) -> None:
         await lifecycle.on_shutdown(ls)
@@ -137,6 +150,14 @@ def create_server() -> BigPictureServer:
     @server.command(protocol.EXPLAIN_FINDING)
     async def explain(ls: BigPictureServer, *args: Any) -> dict[str, Any]:
         return await commands.explain(ls, str(args[0]) if args else "")
+
+    @server.command(protocol.FINDINGS)
+    def list_findings(ls: BigPictureServer, *args: Any) -> dict[str, Any]:
+        return findings.listing(ls)
+
+    @server.command(protocol.RESTORE_FINDING)
+    def restore_finding(ls: BigPictureServer, *args: Any) -> dict[str, Any]:
+        return findings.restore(ls, str(args[0]) if args else "")
 
     @server.command(protocol.USAGE)
     def usage(ls: BigPictureServer, *args: Any) -> dict[str, Any]:

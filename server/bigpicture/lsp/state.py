@@ -38,6 +38,8 @@ class ReviewRequest:
     started_at: float = 0.0  # wall time it started running
     replaced: ReviewRequest | None = None  # the running review it cancelled to start
     replaced_by: str | None = None  # the kind of review that cancelled it
+    files: tuple[int, int] | None = None  # files sent and left out, once planned
+    sent: bool = False  # its request went to the API (it may be billed)
 
 
 @dataclass
