@@ -57,6 +57,13 @@ async def test_if_running_cancel_starts_at_once_and_names_the_replaced_review(se
     cancelled = next(f for f in s.finished if f["kind"] == "workspace")
     assert cancelled["status"] == "cancelled"
     assert "a file review replaced it" in cancelled["message"]
+    # its request had reached the API: never cancelled without saying it may be billed
+    assert "may be billed" in cancelled["message"] and "may be billed" in second["message"]
+    await s.wait_for(
+        lsp.WINDOW_LOG_MESSAGE,
+        lambda p: "replaced it" in p.message and "may be billed" in p.message,
+        "the cancellation in the log",
+    )
     assert s.finished[-1]["replaced"] == second["replaced"]  # the notification says it too
 
 
@@ -103,6 +110,22 @@ async def test_if_running_wait_runs_once_after_the_running_review(session: Sessi
     after = await second
     assert after["status"] == "ok" and after["kind"] == "file" and after["replaced"] is None
     assert len(s.fake.messages_requests()) == 2
+
+
+async def test_cancel_also_cancels_a_waiting_review(session: Session):
+    s = session
+    _, first = await _held_workspace_review(s)
+    waiting = asyncio.create_task(s.command(FILE, s.uri("app/db.py"), {"ifRunning": "wait"}))
+    await s.wait_for(
+        lsp.WINDOW_LOG_MESSAGE,
+        lambda p: "this file review starts after it" in p.message,
+        "the waiting review's log line",
+    )
+    assert await s.command("bigpicture.cancel") == {"cancelled": True}
+    got = await waiting
+    assert got["status"] == "cancelled" and "before it started" in got["message"]
+    assert (await first)["status"] == "cancelled"
+    assert len(s.fake.messages_requests()) == 1  # the waiting review never went out
 
 
 async def test_a_bad_if_running_value_is_refused(session: Session):

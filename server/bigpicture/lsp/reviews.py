@@ -452,7 +452,17 @@ async def run_command(
                 f"a {now.kind} review is running; this {kind} review starts after it",
                 lsp.MessageType.Info,
             )
-            await wait_idle(ls)
+            if task is not None:
+                st.waiting.add(task)
+            try:
+                await wait_idle(ls)
+            except asyncio.CancelledError:
+                msg = f"the waiting {kind} review was cancelled before it started"
+                log_msg(ls, msg, lsp.MessageType.Info)
+                return summary(kind, "cancelled", msg)
+            finally:
+                if task is not None:
+                    st.waiting.discard(task)
         elif now is not None:
             now.replaced_by = kind
             if await stop_running(ls):
@@ -482,4 +492,7 @@ async def cancel(ls: BigPictureServer) -> dict[str, Any]:
     st.queued = None
     if st.debounce is not None and not st.debounce.done():
         st.debounce.cancel()
-    return {"cancelled": await stop_running(ls)}
+    waiting = bool(st.waiting)
+    for t in list(st.waiting):  # review commands waiting for the running one (``wait``)
+        t.cancel()
+    return {"cancelled": await stop_running(ls) or waiting}

@@ -59,6 +59,7 @@ class State:
     running: asyncio.Task[Any] | None = None
     running_request: ReviewRequest | None = None
     queued: ReviewRequest | None = None
+    waiting: set[asyncio.Task[Any]] = field(default_factory=set)  # ``ifRunning: wait`` commands
     debounce: asyncio.Task[Any] | None = None
     last_summary: dict[str, Any] | None = None
     last_prepared: Prepared | None = None
