@@ -52,9 +52,10 @@ async def test_if_running_cancel_starts_at_once_and_names_the_replaced_review(se
     assert second["status"] == "ok" and second["kind"] == "file"
     assert second["replaced"] == {"kind": "workspace", "trigger": "command"}
     assert "replaced the running workspace review" in second["message"]
-    await first
+    first_result = await first
     assert await asyncio.to_thread(held.disconnected.wait, 30)  # its HTTP call was closed
     cancelled = next(f for f in s.finished if f["kind"] == "workspace")
+    assert first_result == cancelled  # its command answers what its notification said
     assert cancelled["status"] == "cancelled"
     assert "a file review replaced it" in cancelled["message"]
     # its request had reached the API: never cancelled without saying it may be billed

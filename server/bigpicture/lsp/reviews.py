@@ -294,7 +294,8 @@ async def run_review(ls: BigPictureServer, req: ReviewRequest) -> dict[str, Any]
         result = _not_done(ls, req, "cancelled", f"{req.kind} review cancelled{why}")
         log_msg(ls, result["message"], lsp.MessageType.Warning)
         progress.end("cancelled")
-        finished(ls, _described(req, result))
+        req.outcome = _described(req, result)
+        finished(ls, req.outcome)
         raise
     except NothingToReview as e:
         result = summary(req.kind, "nothing-to-review", e.message)
@@ -469,8 +470,8 @@ async def run_command(
                 req.replaced = now
         try:
             return await start(ls, req)
-        except asyncio.CancelledError:
-            return summary(kind, "cancelled", "review cancelled")
+        except asyncio.CancelledError:  # the same summary as its reviewFinished, when it ran
+            return req.outcome or summary(kind, "cancelled", "review cancelled")
     finally:
         st.request_tasks.pop(request_id, None)
 

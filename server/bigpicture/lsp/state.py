@@ -40,6 +40,7 @@ class ReviewRequest:
     replaced_by: str | None = None  # the kind of review that cancelled it
     files: tuple[int, int] | None = None  # files sent and left out, once planned
     sent: bool = False  # its request went to the API (it may be billed)
+    outcome: dict[str, Any] | None = None  # its summary, once it was cancelled
 
 
 @dataclass
