@@ -1,7 +1,10 @@
-/** The status bar item's text and tooltip for each state of the extension. */
-import { summaryDetail, summaryLine } from './format';
+/**
+ * The status bar item: short text (an icon, the number of findings, the cost) and the detail
+ * in its tooltip, for each state of the extension.
+ */
+import { plural, summaryDetail, usd } from './format';
 import type { ProgressUpdate, StatusView } from './host';
-import type { ReviewSummary } from './protocol';
+import type { FindingsChanged, ReviewSummary } from './protocol';
 
 export type StatusState =
   | { kind: 'starting' }
@@ -17,9 +20,22 @@ const ICON: Record<string, string> = {
   cancelled: '$(circle-slash)',
   'nothing-to-review': '$(pass)',
   'over-budget': '$(warning)',
+  skipped: '$(debug-pause)',
 };
 
-export function render(state: StatusState): { text: string; tooltip: string } {
+const WORD: Record<string, string> = {
+  failed: 'failed',
+  cancelled: 'cancelled',
+  'over-budget': 'over limit',
+  skipped: 'skipped',
+  incomplete: 'incomplete',
+};
+
+/**
+ * `shown` is the number of findings shown now (from bigpicture/findingsChanged), which a fix,
+ * a dismissal or an edit changes after the review.
+ */
+export function render(state: StatusState, shown?: number): { text: string; tooltip: string } {
   switch (state.kind) {
     case 'starting':
       return { text: '$(loading~spin) BigPicture', tooltip: 'BigPicture: starting the server' };
@@ -30,20 +46,31 @@ export function render(state: StatusState): { text: string; tooltip: string } {
       };
     case 'stopped':
       return {
-        text: '$(debug-disconnect) BigPicture',
-        tooltip: `BigPicture: the server is not running (${state.reason}). Click for the log.`,
+        text: '$(debug-disconnect) BigPicture: server not running',
+        tooltip: `BigPicture: the language server is not running (${state.reason}). Click to select an interpreter, restart it or see the log.`,
       };
     case 'reviewing':
       return {
-        text: `$(sync~spin) BigPicture: reviewing ${state.what}${state.stage ? `: ${state.stage}` : '…'}`,
-        tooltip: `BigPicture: reviewing ${state.what}. Run "BigPicture: Cancel Review" to stop.`,
+        text: `$(sync~spin) BigPicture: reviewing ${state.what}`,
+        tooltip:
+          `BigPicture: reviewing ${state.what}${state.stage ? `: ${state.stage}` : '…'}\n` +
+          'Cancel it from its notification or with "BigPicture: Cancel Review".',
       };
     case 'finished': {
       const s = state.summary;
-      const icon = s.status === 'ok' && s.findings > 0 ? '$(warning)' : (ICON[s.status] ?? '$(info)');
+      const count = shown ?? (s.status === 'ok' || s.status === 'incomplete' ? s.findings : undefined);
+      const icon = (count ?? 0) > 0 && (s.status === 'ok' || s.status === 'nothing-to-review') ? '$(warning)' : (ICON[s.status] ?? '$(info)');
+      const parts: string[] = [count !== undefined && count > 0 ? `${icon} ${count}` : `${icon} BigPicture`];
+      if ((s.status === 'ok' || s.status === 'incomplete') && typeof s.costUsd === 'number') {
+        parts.push(usd(s.costUsd));
+      }
+      if (WORD[s.status]) {
+        parts.push(WORD[s.status]);
+      }
+      const now = shown !== undefined && shown !== s.findings ? `\nShown now: ${plural(shown, 'finding')}` : '';
       return {
-        text: `${icon} BigPicture: ${summaryLine(s)}`,
-        tooltip: `${summaryDetail(s)}\n\nClick for the summary.`,
+        text: parts.join(' · '),
+        tooltip: `BigPicture: ${summaryDetail(s, shown)}${now}\n\nClick for the summary.`,
       };
     }
   }
@@ -54,6 +81,8 @@ export class StatusModel {
   private current: StatusState = { kind: 'starting' };
   private last: ReviewSummary | undefined;
   private reviewing = 0;
+  /** The findings shown now, when the server reports them (bigpicture/findingsChanged). */
+  private shown: number | undefined;
 
   constructor(private readonly view: StatusView) {
     this.show();
@@ -65,6 +94,10 @@ export class StatusModel {
 
   get lastSummary(): ReviewSummary | undefined {
     return this.last;
+  }
+
+  get shownFindings(): number | undefined {
+    return this.shown;
   }
 
   set(state: StatusState): void {
@@ -86,7 +119,8 @@ export class StatusModel {
 
   /**
    * The server's progress: a stage of the running review (also of one started by a save, which
-   * this window did not ask for).
+   * this window did not ask for). The stage goes to the tooltip; the progress notification is
+   * the one place that shows it as it happens.
    */
   serverProgress(update: ProgressUpdate): void {
     if (update.kind === 'end') {
@@ -117,8 +151,14 @@ export class StatusModel {
     }
   }
 
+  /** The shown findings changed (a review, a fix, a dismissal, an edit). */
+  findingsChanged(change: FindingsChanged): void {
+    this.shown = change.total;
+    this.show();
+  }
+
   private show(): void {
-    const { text, tooltip } = render(this.current);
+    const { text, tooltip } = render(this.current, this.shown);
     this.view.update(text, tooltip);
   }
 }

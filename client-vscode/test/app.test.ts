@@ -4,7 +4,7 @@ import { beforeEach, test } from 'node:test';
 import { SECRET_NAME, validateKey } from '../src/apiKey';
 import { App } from '../src/app';
 import type { ReviewSummary } from '../src/protocol';
-import { FakeHost, settle } from './fakeHost';
+import { FakeHost, FakePython, settle } from './fakeHost';
 
 const KEY = 'sk-ant-api03-abcdefghijklmnopqrstuvwxyz';
 
@@ -47,7 +47,7 @@ async function activate() {
 
 test('activation registers every palette command and starts the server once', async () => {
   await activate();
-  assert.equal(host.commandsRegistered.size, 11);
+  assert.equal(host.commandsRegistered.size, 12);
   assert.equal(host.clients.length, 1);
   assert.equal(host.statusText, '$(eye) BigPicture');
   assert.equal(host.client.spec.launch.command, 'python3');
@@ -119,8 +119,13 @@ test('without a key a review explains how to set one and offers the plan instead
   assert.match(warning.message, /Set API Key/);
   assert.deepEqual(warning.actions, ['Set API Key', 'Show Plan and Cost']);
   assert.deepEqual(host.sent.sort(), ['bigpicture.estimate', 'bigpicture.showPlan']);
-  assert.deepEqual(host.client.commands.find((c) => c.command === 'bigpicture.showPlan')!.args, ['changes']);
-  assert.deepEqual(host.opened, [{ uri: 'file:///tmp/plan.md', title: 'BigPicture plan.md' }]);
+  // The plan's text opens as a read-only document (not the server's editable plan.md file).
+  assert.deepEqual(host.client.commands.find((c) => c.command === 'bigpicture.showPlan')!.args, [
+    'changes',
+    { open: false },
+  ]);
+  assert.deepEqual(host.opened, []);
+  assert.deepEqual(host.plans, [{ title: 'BigPicture plan (changes review).md', text: '# plan' }]);
   assert.match(host.shown.at(-1)!.message, /would send 12 files \(~20,000 tokens\)/);
 });
 
@@ -156,10 +161,11 @@ test('a review under confirmAbove runs without asking and lands in the status ba
   assert.deepEqual(outcome, { ran: true, summary: summary() });
   assert.deepEqual(host.sent, ['bigpicture.estimate', 'bigpicture.reviewWorkspace']);
   assert.deepEqual(host.client.commands[0].args, ['workspace']);
-  assert.deepEqual(host.client.commands[1].args, []);
   assert.equal(host.confirms.length, 0);
-  assert.equal(host.statusText, '$(warning) BigPicture: 2 findings · $0.031 · 90% cached');
+  assert.equal(host.statusText, '$(warning) 2 · $0.031');
+  assert.match(host.statusTooltip, /Findings: 2 \(1 critical, 1 medium\)\nCost: \$0\.031 · 90% read from cache/);
   // The server shows the outcome; the extension adds no second message.
+  assert.deepEqual(host.client.commands[1].args, [{ ifRunning: 'ask' }]);
   assert.deepEqual(host.shown, []);
 });
 
@@ -220,7 +226,8 @@ test('when no plan can be made the review runs and the server reports why', asyn
   await app.handlers['bigpicture.review.changes']();
   assert.equal(host.confirms.length, 0);
   assert.deepEqual(host.sent, ['bigpicture.estimate', 'bigpicture.reviewChanges']);
-  assert.equal(host.statusText, '$(pass) BigPicture: nothing to review');
+  assert.equal(host.statusText, '$(pass) BigPicture');
+  assert.match(host.statusTooltip, /Changes review: nothing-to-review/);
 });
 
 test('a negative confirmAbove never estimates', async () => {
@@ -238,7 +245,9 @@ test('Review Current File sends the active file, or asks for one', async () => {
   host.activeFile = 'file:///ws/app/db.py';
   await app.handlers['bigpicture.review.file']();
   const file = host.client.commands.filter((c) => c.command !== 'bigpicture.estimate');
-  assert.deepEqual(file, [{ command: 'bigpicture.reviewFile', args: ['file:///ws/app/db.py'] }]);
+  assert.deepEqual(file.map((c) => [c.command, c.args]), [
+    ['bigpicture.reviewFile', ['file:///ws/app/db.py', { ifRunning: 'ask' }]],
+  ]);
   assert.deepEqual(host.client.commands[0].args, ['file', 'file:///ws/app/db.py']);
 });
 
@@ -249,21 +258,23 @@ test("the server's progress shows in the status bar, also for a review started b
   host.serverAnswers.set('bigpicture.reviewWorkspace', () => new Promise((r) => (release = r)));
   const review = app.handlers['bigpicture.review.workspace']();
   await settle();
-  assert.equal(host.statusText, '$(sync~spin) BigPicture: reviewing workspace…');
+  assert.equal(host.statusText, '$(sync~spin) BigPicture: reviewing workspace');
   const progress = host.client.spec.onProgress;
+  // The stage is in the progress notification and the tooltip; the item itself stays short.
   progress({ token: 't1', kind: 'begin', title: 'BigPicture: reviewing the workspace', message: 'gathering' });
-  assert.equal(host.statusText, '$(sync~spin) BigPicture: reviewing workspace: gathering');
+  assert.equal(host.statusText, '$(sync~spin) BigPicture: reviewing workspace');
+  assert.match(host.statusTooltip, /^BigPicture: reviewing workspace: gathering\n/);
   progress({ token: 't1', kind: 'report', message: 'receiving: 1 findings so far' });
-  assert.equal(host.statusText, '$(sync~spin) BigPicture: reviewing workspace: receiving: 1 findings so far');
+  assert.match(host.statusTooltip, /^BigPicture: reviewing workspace: receiving: 1 findings so far/);
   progress({ token: 't1', kind: 'end', message: '2 findings' });
   release(summary());
   await review;
-  assert.equal(host.statusText, '$(warning) BigPicture: 2 findings · $0.031 · 90% cached');
+  assert.equal(host.statusText, '$(warning) 2 · $0.031');
 
   progress({ token: 't2', kind: 'begin', title: 'BigPicture: reviewing the changes', message: 'gathering' });
-  assert.equal(host.statusText, '$(sync~spin) BigPicture: reviewing changes: gathering');
-  host.client.spec.onReviewFinished(summary({ kind: 'changes', findings: 0 }));
-  assert.equal(host.statusText, '$(pass) BigPicture: no findings · $0.031 · 90% cached');
+  assert.equal(host.statusText, '$(sync~spin) BigPicture: reviewing changes');
+  host.client.spec.onReviewFinished(summary({ kind: 'changes', findings: 0, bySeverity: {} }));
+  assert.equal(host.statusText, '$(pass) BigPicture · $0.031');
 });
 
 test('Cancel Review asks the server, and says so when nothing runs', async () => {
@@ -298,16 +309,19 @@ test('a refused key offers to set a new one', async () => {
   await settle();
   const offer = host.shown.find((s) => s.actions.includes('Set API Key'));
   assert.ok(offer);
-  assert.equal(host.statusText, '$(error) BigPicture: failed (bad-api-key)');
+  assert.equal(host.statusText, '$(error) BigPicture · failed');
 });
 
 test('bigpicture/reviewFinished (e.g. after a save) updates the status bar', async () => {
   await activate();
-  host.client.spec.onReviewFinished(summary({ kind: 'changes', findings: 0, costUsd: 0.002, cacheReadShare: 0.97 }));
-  assert.equal(host.statusText, '$(pass) BigPicture: no findings · $0.0020 · 97% cached');
+  host.client.spec.onReviewFinished(
+    summary({ kind: 'changes', findings: 0, bySeverity: {}, costUsd: 0.002, cacheReadShare: 0.97 }),
+  );
+  assert.equal(host.statusText, '$(pass) BigPicture · $0.0020');
+  assert.match(host.statusTooltip, /97% read from cache/);
   host.client.spec.onReviewFinished({ nonsense: true });
   assert.match(host.logLines.at(-1)!, /malformed/);
-  assert.equal(host.statusText, '$(pass) BigPicture: no findings · $0.0020 · 97% cached');
+  assert.equal(host.statusText, '$(pass) BigPicture · $0.0020');
 });
 
 test('clicking the status bar shows the last summary', async () => {
@@ -317,7 +331,7 @@ test('clicking the status bar shows the last summary', async () => {
   host.client.spec.onReviewFinished(summary());
   host.answers.info.push('Show Problems');
   await app.handlers['bigpicture.showLastSummary']();
-  assert.match(host.shown.at(-1)!.message, /2 findings · \$0\.031 · 90% cached/);
+  assert.match(host.shown.at(-1)!.message, /2 findings · \$0\.031 · 90% read from cache/);
   assert.equal(host.problemsShown, 1);
 });
 
@@ -343,18 +357,117 @@ test('changing a start setting restarts the server; a server setting is pushed',
   assert.deepEqual(host.client.pushed, []);
 });
 
-test('a server that does not start is reported once per attempt, with the log on offer', async () => {
-  host.failStart = new Error('spawn python3 ENOENT');
+test('a server that does not start: one message with what to do, and "server not running"', async () => {
+  host.failStart = new Error('spawn python3 ENOENT\n    at ChildProcess._handle.onexit (node:internal/child_process:286:19)');
   await assert.rejects(app.server.ensureStarted());
   await settle();
   const errors = host.shown.filter((s) => s.level === 'error');
   assert.equal(errors.length, 1);
-  assert.match(errors[0].message, /did not start \(python3 -m bigpicture serve\)/);
-  assert.deepEqual(errors[0].actions, ['Show Log']);
-  assert.match(host.statusText, /debug-disconnect/);
+  assert.match(errors[0].message, /did not start \("python3 -m bigpicture serve": spawn python3 ENOENT\)/);
+  assert.doesNotMatch(errors[0].message, /onexit|child_process/, 'no stack in the toast');
+  assert.match(errors[0].message, /bigpicture\.pythonPath/);
+  assert.deepEqual(errors[0].actions, ['Select Interpreter', 'Open Settings', 'Show Log']);
+  assert.equal(host.statusText, '$(debug-disconnect) BigPicture: server not running');
   host.failStart = undefined;
   await app.handlers['bigpicture.restartServer']();
   assert.equal(host.statusText, '$(eye) BigPicture');
+});
+
+test('Open Settings from the failure opens the setting that chose the command line', async () => {
+  host.failStart = new Error('spawn ENOENT');
+  host.answers.error.push('Open Settings');
+  await assert.rejects(app.server.ensureStarted());
+  await settle();
+  assert.deepEqual(host.settingsOpened, ['pythonPath']);
+  host.settings.serverCommand = ['/opt/bp/bin/bigpicture', 'serve'];
+  host.answers.error.push('Open Settings');
+  await assert.rejects(app.server.restart());
+  await settle();
+  const last = host.shown.filter((s) => s.level === 'error').at(-1)!;
+  assert.deepEqual(last.actions, ['Open Settings', 'Show Log']);
+  assert.match(last.message, /Check bigpicture\.serverCommand/);
+  assert.deepEqual(host.settingsOpened, ['pythonPath', 'serverCommand']);
+});
+
+test('after a failed start, changing pythonPath or serverCommand starts the server', async () => {
+  host.failStart = (launch) => (launch.command === '/good/python' ? undefined : new Error('spawn ENOENT'));
+  app.activate();
+  await settle();
+  await assert.rejects(app.server.ensureStarted());
+  assert.equal(host.clients.length, 0);
+  host.changeSettings({ pythonPath: '/good/python' });
+  await settle();
+  await app.server.ensureStarted();
+  assert.equal(host.clients.length, 1);
+  assert.deepEqual([host.client.spec.launch.command, ...host.client.spec.launch.args], ['/good/python', '-m', 'bigpicture', 'serve']);
+  assert.equal(host.statusText, '$(eye) BigPicture');
+  // The same value written again (a settings file rewritten) restarts nothing.
+  host.changeSettings({ pythonPath: '/good/python' });
+  await settle();
+  await app.server.ensureStarted();
+  assert.equal(host.clients.length, 1);
+});
+
+test('Select Interpreter without the Python extension: a file picker writes bigpicture.pythonPath', async () => {
+  host.failStart = (launch) => (launch.command === '/venv/bin/python' ? undefined : new Error('spawn ENOENT'));
+  host.answers.error.push('Select Interpreter');
+  host.fileAnswer = '/venv/bin/python';
+  app.activate(); // starts, fails, shows the message, whose answer is Select Interpreter
+  for (let i = 0; i < 5; i++) {
+    await settle();
+  }
+  await app.server.ensureStarted();
+  assert.equal(host.shown.filter((s) => s.level === 'error').length, 1);
+  assert.equal(host.settings.pythonPath, '/venv/bin/python');
+  assert.equal(host.clients.length, 1);
+  assert.equal(host.client.spec.launch.origin, 'bigpicture.pythonPath');
+  // Dismissing the picker changes nothing.
+  host.fileAnswer = undefined;
+  await app.handlers['bigpicture.selectInterpreter']();
+  assert.equal(host.settings.pythonPath, '/venv/bin/python');
+});
+
+test("the Python extension's selected interpreter runs the server, and selecting another restarts it", async () => {
+  const python = new FakePython();
+  python.interpreter = '/proj/.venv/bin/python';
+  host.pythonExtension = python;
+  await activate();
+  assert.deepEqual(
+    [host.client.spec.launch.command, ...host.client.spec.launch.args, host.client.spec.launch.origin],
+    ['/proj/.venv/bin/python', '-m', 'bigpicture', 'serve', 'Python extension'],
+  );
+  python.picks = '/other/bin/python';
+  await app.handlers['bigpicture.selectInterpreter']();
+  await settle();
+  await app.server.ensureStarted();
+  assert.equal(python.selects, 1);
+  assert.equal(host.clients.length, 2);
+  assert.ok(host.clients[0].stopped);
+  assert.equal(host.client.spec.launch.command, '/other/bin/python');
+  assert.equal(host.settings.pythonPath, undefined, 'no setting written');
+});
+
+test('an interpreter without bigpicture falls back to the console script on PATH', async () => {
+  const python = new FakePython();
+  python.interpreter = '/proj/.venv/bin/python';
+  host.pythonExtension = python;
+  host.executables = ['/usr/bin/bigpicture'];
+  host.failStart = (launch) => (launch.origin === 'Python extension' ? new Error('No module named bigpicture') : undefined);
+  await activate();
+  assert.deepEqual(host.starts.map((l) => l.origin), ['Python extension', 'PATH']);
+  assert.equal(host.client.spec.launch.command, '/usr/bin/bigpicture');
+  assert.deepEqual(host.shown, [], 'no failure shown');
+});
+
+test('an explicit pythonPath wins over the Python extension and does not fall back', async () => {
+  const python = new FakePython();
+  python.interpreter = '/proj/.venv/bin/python';
+  host.pythonExtension = python;
+  host.executables = ['/usr/bin/bigpicture'];
+  host.settings.pythonPath = '/broken/python';
+  host.failStart = new Error('spawn ENOENT');
+  await assert.rejects(app.server.ensureStarted());
+  assert.deepEqual(host.starts.map((l) => l.command), ['/broken/python']);
 });
 
 test('concurrent callers share one start; a crashed server is started again on demand', async () => {
@@ -376,24 +489,78 @@ test('a restart while a review waits for the server does not start two servers',
   assert.equal(host.clients.filter((c) => !c.stopped).length, 1);
 });
 
-test('explanations from the light bulb open as a document; reviews go through the review path', async () => {
+test('Explain shows progress, then the answer rendered as Markdown titled with the finding', async () => {
   await host.secrets.store(SECRET_NAME, KEY);
   await activate();
   const forwarded: unknown[][] = [];
   const forward = async (args: unknown[]) => {
     forwarded.push(args);
-    return { answer: '## Why\nUser input reaches the query.', costUsd: 0.004 };
+    return null;
   };
+  host.serverAnswers.set('bigpicture.explainFinding', () => ({
+    answer: '## Why\nUser input reaches the query.',
+    costUsd: 0.004,
+    title: 'SQL injection in find_user',
+  }));
   await host.client.spec.interceptCommand('bigpicture.explainFinding', ['f1'], forward);
-  assert.deepEqual(forwarded, [['f1']]);
-  assert.equal(host.texts.length, 1);
-  assert.match(host.texts[0].text, /User input reaches the query[\s\S]*\$0\.0040/);
+  assert.deepEqual(forwarded, [], 'sent by the extension, with a cancellation signal');
+  const sent = host.client.commands.find((c) => c.command === 'bigpicture.explainFinding')!;
+  assert.deepEqual(sent.args, ['f1']);
+  assert.ok(sent.cancel, 'cancellable');
+  assert.equal(host.progress.length, 1);
+  assert.match(host.progress[0].title, /explaining/);
+  assert.equal(host.markdown.length, 1);
+  assert.equal(host.markdown[0].title, 'SQL injection in find_user');
+  assert.match(host.markdown[0].markdown, /^# SQL injection in find_user\n\n## Why\nUser input reaches the query[\s\S]*\$0\.0040/);
+  assert.deepEqual(host.texts, []);
+});
+
+test('Explain cancelled from its progress shows nothing; a failure offers Retry', async () => {
+  await activate();
+  host.cancelProgress = true;
+  host.serverAnswers.set('bigpicture.explainFinding', () => {
+    throw new Error('cancelled');
+  });
+  await host.client.spec.interceptCommand('bigpicture.explainFinding', ['f1'], async () => null);
+  assert.equal(host.shown.length, 0);
+  assert.equal(host.markdown.length, 0);
+  host.cancelProgress = false;
+  await host.client.spec.interceptCommand('bigpicture.explainFinding', ['f1'], async () => null);
+  assert.deepEqual(host.shown.at(-1)!.actions, ['Retry']);
+});
+
+test('reviews from code actions go through the review path', async () => {
+  await host.secrets.store(SECRET_NAME, KEY);
+  await activate();
+  const forwarded: unknown[][] = [];
+  const forward = async (args: unknown[]) => {
+    forwarded.push(args);
+    return null;
+  };
   const result = await host.client.spec.interceptCommand('bigpicture.reviewFile', ['file:///ws/a.py'], forward);
-  assert.deepEqual(forwarded.length, 1, 'not forwarded directly');
+  assert.deepEqual(forwarded.length, 0, 'not forwarded directly');
   assert.deepEqual((result as ReviewSummary).kind, 'file');
   assert.ok(host.client.commands.some((c) => c.command === 'bigpicture.reviewFile' && c.args[0] === 'file:///ws/a.py'));
-  const dismissed = await host.client.spec.interceptCommand('bigpicture.dismissFinding', ['f1', 'wont-fix'], async (a) => ({ dismissed: a[0] }));
-  assert.deepEqual(dismissed, { dismissed: 'f1' });
+});
+
+test('Dismiss says what it dismissed, with Undo, which restores the finding', async () => {
+  await activate();
+  host.serverAnswers.set('bigpicture.restoreFinding', (args) => ({ restored: args[0] }));
+  host.answers.info.push('Undo');
+  const dismissed = await host.client.spec.interceptCommand('bigpicture.dismissFinding', ['f1', 'wont-fix'], async (a) => ({
+    dismissed: a[0],
+    reason: a[1],
+    title: 'Debug mode left on',
+  }));
+  assert.deepEqual(dismissed, { dismissed: 'f1', reason: 'wont-fix', title: 'Debug mode left on' });
+  await settle();
+  assert.equal(host.shown[0].message, 'BigPicture: dismissed "Debug mode left on" (won\'t fix).');
+  assert.deepEqual(host.shown[0].actions, ['Undo']);
+  assert.deepEqual(host.client.commands.map((c) => [c.command, c.args]), [['bigpicture.restoreFinding', ['f1']]]);
+  // Nothing dismissed (the server said why): no toast.
+  await host.client.spec.interceptCommand('bigpicture.dismissFinding', ['gone'], async () => ({ dismissed: null, error: 'not-found' }));
+  await settle();
+  assert.equal(host.shown.length, 1);
 });
 
 test('Show Usage and Clear Findings show what the server answers', async () => {
@@ -424,5 +591,19 @@ test('Show Plan and Cost asks which review when not told', async () => {
   assert.deepEqual(host.sent, []);
   host.pickAnswer = 'workspace';
   await app.handlers['bigpicture.plan']();
-  assert.deepEqual(host.client.commands.map((c) => c.args), [['workspace'], ['workspace']]);
+  assert.deepEqual(host.client.commands.map((c) => c.args), [['workspace', { open: false }], ['workspace']]);
+});
+
+test("the server's showDocument of its plan file is taken over while a plan is asked for", async () => {
+  await activate();
+  let showDocument: boolean | undefined;
+  host.serverAnswers.set('bigpicture.showPlan', () => {
+    showDocument = host.client.spec.interceptShowDocument('file:///home/u/.local/share/bigpicture/ws/plan.md');
+    return { uri: 'file:///home/u/.local/share/bigpicture/ws/plan.md', text: '# BigPicture plan' };
+  });
+  await app.handlers['bigpicture.plan']('workspace');
+  assert.equal(showDocument, true);
+  assert.equal(host.client.spec.interceptShowDocument('file:///home/u/.local/share/bigpicture/ws/plan.md'), false);
+  assert.equal(host.client.spec.interceptShowDocument('file:///ws/app/db.py'), false);
+  assert.deepEqual(host.plans, [{ title: 'BigPicture plan (workspace review).md', text: '# BigPicture plan' }]);
 });

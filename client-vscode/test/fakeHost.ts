@@ -1,5 +1,13 @@
 /** A scripted stand-in for the editor (Host) and the language client, for the unit tests. */
-import type { ClientHandle, ClientSpec, Disposable, Host, PickItem } from '../src/host';
+import type {
+  CancelSignal,
+  ClientHandle,
+  ClientSpec,
+  Disposable,
+  Host,
+  PickItem,
+  PythonInterpreters,
+} from '../src/host';
 import type { LaunchEnvironment } from '../src/serverCommand';
 
 export interface Shown {
@@ -11,7 +19,7 @@ export interface Shown {
 type Answer = string | undefined;
 
 export class FakeClient implements ClientHandle {
-  readonly commands: { command: string; args: unknown[] }[] = [];
+  readonly commands: { command: string; args: unknown[]; cancel?: CancelSignal }[] = [];
   readonly pushed: Record<string, unknown>[] = [];
   stopped = false;
   constructor(
@@ -19,8 +27,8 @@ export class FakeClient implements ClientHandle {
     private readonly answers: Map<string, (args: unknown[]) => unknown>,
   ) {}
 
-  async executeCommand(command: string, args: unknown[]): Promise<unknown> {
-    this.commands.push({ command, args });
+  async executeCommand(command: string, args: unknown[], cancel?: CancelSignal): Promise<unknown> {
+    this.commands.push({ command, args, cancel });
     const answer = this.answers.get(command);
     if (!answer) {
       throw new Error(`unexpected command ${command}`);
@@ -43,8 +51,21 @@ export class FakeHost implements Host {
   readonly texts: { title: string; text: string }[] = [];
   readonly opened: { uri: string; title: string }[] = [];
   readonly confirms: { message: string; detail: string }[] = [];
+  readonly asked: { message: string; detail: string; actions: string[] }[] = [];
+  /** Answers to modal questions (ask), in order. */
+  readonly askAnswers: Answer[] = [];
+  readonly plans: { title: string; text: string }[] = [];
+  readonly markdown: { title: string; markdown: string }[] = [];
+  readonly settingsOpened: string[] = [];
+  readonly progress: { title: string; messages: string[] }[] = [];
+  /** The answer of the file picker. */
+  fileAnswer: string | undefined;
+  /** Set to a fake Python extension to have one "installed". */
+  pythonExtension: FakePython | undefined;
   readonly commandsRegistered = new Map<string, (...args: unknown[]) => unknown>();
   readonly clients: FakeClient[] = [];
+  /** Every command line a start was tried with. */
+  readonly starts: ClientSpec['launch'][] = [];
   statusText = '';
   statusTooltip = '';
   logShown = 0;
@@ -58,7 +79,10 @@ export class FakeHost implements Host {
   confirmAnswer = true;
   secretAnswer: string | undefined;
   pickAnswer: unknown;
-  failStart: Error | undefined;
+  /** Fails every start, or (a function) the starts of some command lines. */
+  failStart: Error | ((launch: ClientSpec['launch']) => Error | undefined) | undefined;
+  /** Files the PATH search finds executable. */
+  executables: string[] = [];
   /** What the fake server answers, by command. */
   readonly serverAnswers = new Map<string, (args: unknown[]) => unknown>();
   readonly store = new Map<string, string>();
@@ -87,6 +111,10 @@ export class FakeHost implements Host {
     this.confirms.push({ message, detail });
     return this.confirmAnswer;
   }
+  async ask(message: string, detail: string, actions: string[]): Promise<string | undefined> {
+    this.asked.push({ message, detail, actions });
+    return this.askAnswers.shift();
+  }
   async askSecret(
     _prompt: string,
     _placeHolder: string,
@@ -102,6 +130,41 @@ export class FakeHost implements Host {
   }
   setting(key: string): unknown {
     return this.settings[key];
+  }
+  settingIsSet(key: string): boolean {
+    return key in this.settings;
+  }
+  async updateSetting(key: string, value: unknown): Promise<void> {
+    this.changeSettings({ [key]: value });
+  }
+  async openSettings(key: string): Promise<void> {
+    this.settingsOpened.push(key);
+  }
+  python(): PythonInterpreters | undefined {
+    return this.pythonExtension;
+  }
+  async pickFile(): Promise<string | undefined> {
+    return this.fileAnswer;
+  }
+  /** Set to cancel the next progress's task. */
+  cancelProgress = false;
+  async withProgress<T>(
+    title: string,
+    task: (report: (message: string) => void, cancel: CancelSignal) => Promise<T>,
+  ): Promise<T> {
+    const record = { title, messages: [] as string[] };
+    this.progress.push(record);
+    const listeners: (() => void)[] = [];
+    const signal: CancelSignal = {
+      cancelled: false,
+      onCancel: (l) => listeners.push(l),
+    };
+    const result = task((m) => record.messages.push(m), signal);
+    if (this.cancelProgress) {
+      (signal as { cancelled: boolean }).cancelled = true;
+      listeners.forEach((l) => l());
+    }
+    return result;
   }
   onSettingsChanged(listener: (affects: (s: string) => boolean) => void): Disposable {
     this.settingsListeners.push(listener);
@@ -142,6 +205,12 @@ export class FakeHost implements Host {
   async showText(title: string, text: string): Promise<void> {
     this.texts.push({ title, text });
   }
+  async showPlan(title: string, text: string): Promise<void> {
+    this.plans.push({ title, text });
+  }
+  async showMarkdown(title: string, markdown: string): Promise<void> {
+    this.markdown.push({ title, markdown });
+  }
   async showProblems(): Promise<void> {
     this.problemsShown += 1;
   }
@@ -163,11 +232,13 @@ export class FakeHost implements Host {
     return { ...this.env };
   }
   launchEnvironment(): LaunchEnvironment {
-    return { pathVariable: this.env.PATH, platform: 'linux', isExecutable: () => false };
+    return { pathVariable: this.env.PATH, platform: 'linux', isExecutable: (f) => this.executables.includes(f) };
   }
   async startClient(spec: ClientSpec): Promise<ClientHandle> {
-    if (this.failStart) {
-      throw this.failStart;
+    const failure = typeof this.failStart === 'function' ? this.failStart(spec.launch) : this.failStart;
+    this.starts.push(spec.launch);
+    if (failure) {
+      throw failure;
     }
     const client = new FakeClient(spec, this.serverAnswers);
     this.clients.push(client);
@@ -191,4 +262,27 @@ export class FakeHost implements Host {
 /** Lets queued promise callbacks run. */
 export function settle(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** A stand-in for the Python extension's API: a selected interpreter and its picker. */
+export class FakePython implements PythonInterpreters {
+  interpreter: string | undefined;
+  /** What its picker selects. */
+  picks: string | undefined;
+  selects = 0;
+  private listeners: (() => void)[] = [];
+  async selected(): Promise<string | undefined> {
+    return this.interpreter;
+  }
+  async select(): Promise<void> {
+    this.selects += 1;
+    if (this.picks !== undefined && this.picks !== this.interpreter) {
+      this.interpreter = this.picks;
+      this.listeners.forEach((l) => l());
+    }
+  }
+  onDidChange(listener: () => void): Disposable {
+    this.listeners.push(listener);
+    return { dispose: () => undefined };
+  }
 }
