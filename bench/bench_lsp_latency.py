@@ -67,11 +67,13 @@ def main() -> int:
     ap.add_argument("--tokens", type=int, default=900_000)  # what fits a 1M window with room
     args = ap.parse_args()
     os.environ.setdefault("BIGPICTURE_DATA_DIR", tempfile.mkdtemp())
-    from bigpicture.core import anchor, gitdiff, pipeline
+    from bigpicture.app import prepare as pipeline
     from bigpicture.core.config import Settings
-    from bigpicture.core.gather import name_filter
-    from bigpicture.core.live import LiveWorkspace
+    from bigpicture.core.gather import changes as gitdiff
+    from bigpicture.core.gather.gather import name_filter
+    from bigpicture.core.gather.workspace import LiveWorkspace
     from bigpicture.core.models import Finding
+    from bigpicture.core.reply import anchor
     from bigpicture.lsp.convert import Lines, diagnostic
     from lsprotocol import types as lsp
 
@@ -81,10 +83,11 @@ def main() -> int:
         settings = Settings()
         live = LiveWorkspace(root, settings)
         first = live.snapshot()  # the first gather, when the workspace opens
-        from bigpicture.core import cachebase
+        from bigpicture.core.request import layout as cachebase
+        from bigpicture.store import cachebase as store_cachebase
 
         sent = pipeline.plan_for(first, settings, kind="workspace")  # a first review was sent
-        cachebase.save(str(root), cachebase.note_sent(sent.cache_base, sent.cache_generation))
+        store_cachebase.save(str(root), cachebase.note_sent(sent.cache_base, sent.cache_generation))
         target = paths[len(paths) // 2]
         counter = [0]
 

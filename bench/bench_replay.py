@@ -40,9 +40,10 @@ def git(cwd: Path, *args: str) -> str:
 
 
 async def replay(repo_src: str, commits: list[str], layout: str, model: str) -> dict:
-    from bigpicture import review as reviewing
+    from bigpicture.app import prepare as pipeline
+    from bigpicture.app import review as reviewing
     from bigpicture.client.anthropic import ApiClient
-    from bigpicture.core import pipeline, pricing
+    from bigpicture.core import pricing
     from bigpicture.core.config import Settings
     from bigpicture.core.errors import NothingToReview
     from bigpicture.core.models import Usage

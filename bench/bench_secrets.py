@@ -20,7 +20,7 @@ import sys
 import sysconfig
 import time
 
-from bigpicture.core.secrets import redact
+from bigpicture.core.gather.secrets import redact
 
 EXTENSIONS = (
     ".py", ".pyi", ".js", ".ts", ".json", ".yaml", ".yml", ".toml", ".cfg", ".ini",

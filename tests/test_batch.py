@@ -11,10 +11,12 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from bigpicture import batch
+from bigpicture.app import batch
+from bigpicture.cli import batch as cli_batch
 from bigpicture.cli import main
-from bigpicture.core import ledger, pricing
+from bigpicture.core import pricing
 from bigpicture.core.registry import Registry
+from bigpicture.store import batches, ledger
 from conftest import commit, git, write
 from fake_api import FakeAnthropic, ToolReply
 from planted import WEB_PY, planted_findings
@@ -103,7 +105,7 @@ def test_batch_sarif_equals_the_interactive_review_of_the_same_content(defects, 
     assert "stream" not in request["params"]
     assert polls(fake, batch_id) >= 4  # in progress three times, then ended
     # the record is stored under the data directory
-    record = batch.load(batch_id)
+    record = batches.load(batch_id)
     assert record is not None and record.outcome == "complete"
     assert record.requests[0].root == str(defects.resolve())
     assert set(record.requests[0].hashes) == {
@@ -209,7 +211,7 @@ def test_a_failed_request_is_reported_per_path_and_exits_6(
     assert "INCOMPLETE REVIEW" in failed and "No findings" not in failed
     assert "SQL injection in find_user" in out[: out.index(f"== {other} ")]
 
-    batch_id = batch.stored()[0].id
+    batch_id = batches.stored()[0].id
     code, out, _ = cli(capsys, "batch", "results", batch_id, "--format", "sarif", "-q")
     assert code == 6
     runs = json.loads(out)["runs"]
@@ -287,10 +289,10 @@ def test_ctrl_c_while_waiting_leaves_the_batch_to_resume(defects, fake, capsys, 
         raise KeyboardInterrupt
 
     with monkeypatch.context() as m:
-        m.setattr(batch, "wait", interrupted)
+        m.setattr(cli_batch, "wait", interrupted)
         code, out, err = cli(capsys, "review", "--batch", str(defects), "--format", "json")
     assert code == 130 and out == ""
-    [record] = batch.stored()
+    [record] = batches.stored()
     assert f"stopped waiting; batch {record.id} goes on" in err
     assert f"bigpicture batch results {record.id}" in err
     assert ledger.read() == []
@@ -493,7 +495,7 @@ def test_batch_endpoint_errors_are_clear(defects, fake, capsys, tmp_path):
     fake.max_batch_body_bytes = 1000
     code, _, err = cli(capsys, "review", "--batch", str(defects), "-q")
     assert code == 5 and "256 MB limit (413)" in err and "fewer paths" in err
-    assert batch.stored() == []  # nothing was submitted, nothing stored
+    assert batches.stored() == []  # nothing was submitted, nothing stored
     fake.max_batch_body_bytes = 256_000_000
     fake.default = ToolReply(planted_findings())
     out_file = tmp_path / "review.txt"

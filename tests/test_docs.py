@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bigpicture.cli import build_parser
+from bigpicture.cli.parser import build_parser
 from bigpicture.core.config import SETTING_NAMES, setting_docs
 
 README = (Path(__file__).parents[1] / "README.md").read_text()

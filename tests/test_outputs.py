@@ -10,10 +10,12 @@ import bigpicture
 import jsonschema
 import msgspec
 import pytest
-from bigpicture.core import anchor, findings, models, suppress
+from bigpicture.core import models
 from bigpicture.core.errors import ConfigError
+from bigpicture.core.reply import anchor, findings, suppress
 from bigpicture.outputs import json as json_out
 from bigpicture.outputs import sarif, text
+from bigpicture.store import dismissed
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -322,8 +324,8 @@ def test_sarif_without_texts_keeps_lines_only(validator):
 def test_sarif_suppressed(validator, tmp_path):
     result = make_result()
     target = by_title(result, "Unbounded fetch")
-    suppress.dismiss(tmp_path, target, "wont-fix")
-    result.findings = suppress.apply(result.findings, suppress.load(tmp_path))
+    dismissed.dismiss(tmp_path, target, "wont-fix")
+    result.findings = suppress.apply(result.findings, dismissed.load(tmp_path))
     log = sarif_of(result, validator=validator)
     suppressed = [r for r in log["runs"][0]["results"] if "suppressions" in r]
     assert len(suppressed) == 1
@@ -559,8 +561,8 @@ def test_json_shape():
 
 def test_json_lists_suppressed_findings(tmp_path):
     result = make_result()
-    suppress.dismiss(tmp_path, result.findings[0], "false-positive")
-    result.findings = suppress.apply(result.findings, suppress.load(tmp_path))
+    dismissed.dismiss(tmp_path, result.findings[0], "false-positive")
+    result.findings = suppress.apply(result.findings, dismissed.load(tmp_path))
     doc = json.loads(json_out.render(result))
     assert len(doc["findings"]) == 5
     assert [f["suppressed"] for f in doc["findings"]].count("false-positive") == 1

@@ -17,7 +17,8 @@ import anthropic
 import pytest
 from bigpicture.cli import main
 from bigpicture.client import credentials
-from bigpicture.client.anthropic import ApiClient, has_credentials, unsupported
+from bigpicture.client.anthropic import ApiClient
+from bigpicture.client.credentials import has_credentials, unsupported
 from bigpicture.core import config as configuration
 from bigpicture.core import errors
 from bigpicture.core.registry import Registry
@@ -420,26 +421,29 @@ async def test_bedrock_signs_with_aws_credentials_when_boto3_is_installed(fake, 
 
 
 async def test_batches_are_unavailable_where_the_sdk_says_so(fake, monkeypatch):
-    """The messages ``unsupported`` gives match what each SDK platform client does."""
+    """A batch on a cloud platform is refused before anything is sent, naming the provider; the
+    SDK's own platform clients have no batches either (Bedrock and Vertex raise, Foundry has
+    none), which is what ``unsupported`` says."""
     monkeypatch.setenv("AWS_REGION", "us-east-1")
     monkeypatch.setenv("AWS_BEARER_TOKEN_BEDROCK", BEDROCK_TOKEN)
     monkeypatch.setenv("ANTHROPIC_BEDROCK_BASE_URL", fake.url)
     vertex_env(monkeypatch, fake)
     foundry_env(monkeypatch, fake)
     request = [{"custom_id": "a", "params": _small_body("claude-sonnet-4-6")}]
-    for provider in ("bedrock", "vertex"):
+    for provider in ("bedrock", "vertex", "foundry"):
         client = ApiClient(provider=provider)
         try:
-            with pytest.raises(anthropic.AnthropicError, match="Batch API is not supported"):
-                await client.sdk.messages.batches.create(requests=request)
+            with pytest.raises(errors.ConfigError, match=f"provider {provider} has no Message"):
+                await client.create_batch(request)
         finally:
             await client.aclose()
-        assert "Batches API is not available" in unsupported(provider, "batches")
-    client = ApiClient(provider="foundry")
-    try:
-        assert client.sdk.messages.batches is None
-    finally:
-        await client.aclose()
+    assert not any("batches" in r.path for r in fake.requests)  # nothing was sent
+    sdk_bedrock = anthropic.AsyncAnthropicBedrock(aws_region="us-east-1", base_url=fake.url)
+    with pytest.raises(anthropic.AnthropicError, match="Batch API is not supported"):
+        await sdk_bedrock.messages.batches.create(requests=request)
+    await sdk_bedrock.close()
+    assert "Batches API is not available" in unsupported("bedrock", "batches")
+    assert "Batches API is not available" in unsupported("vertex", "batches")
     assert "not available on Microsoft Foundry" in unsupported("foundry", "batches")
     assert unsupported("anthropic", "batches") is None
     assert unsupported("vertex", "count_tokens") is None

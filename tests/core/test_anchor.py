@@ -6,16 +6,16 @@ import time
 
 import pytest
 from bigpicture.core import models
-from bigpicture.core.anchor import (
+from bigpicture.core.lines import split_lines
+from bigpicture.core.reply.anchor import (
     anchor,
     finding_id,
     locate,
     normalize_path,
     normalize_ws,
-    range_text,
-    reanchor,
 )
-from bigpicture.core.lines import split_lines
+from bigpicture.core.reply.follow import reanchor
+from bigpicture.core.reply.textdoc import range_text
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 

@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from bigpicture.core import pipeline
+from bigpicture.app import prepare as pipeline
 from bigpicture.core.config import Settings
 from bigpicture.core.errors import GatherError, NothingToReview
-from bigpicture.core.plan import body_bytes
+from bigpicture.core.request.plan import body_bytes
 from conftest import commit, git, write
 
 CANARY = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"  # GitHub token shape
@@ -161,12 +161,13 @@ def _history(repo: Path) -> None:
 
 
 def test_snapshot_layout_keeps_the_cached_base_and_sends_changes_after_it(repo: Path):
-    from bigpicture.core import cachebase
+    from bigpicture.core.request import layout as cachebase
+    from bigpicture.store import cachebase as store_cachebase
 
     _history(repo)
     _, before = _plan(repo, "snapshot")
     assert before.cache_base is not None
-    cachebase.save(str(repo.resolve()), cachebase.note_sent(before.cache_base, None))
+    store_cachebase.save(str(repo.resolve()), cachebase.note_sent(before.cache_base, None))
     write(repo, "new/recent.py", "# recent, edited\n" + "b = 3\n" * 400)
     write(repo, "old/m03.py", "# old 3, edited\n" + "a = 2\n" * 400)
     _, after = _plan(repo, "snapshot")
@@ -241,13 +242,14 @@ def test_a_file_holding_the_nonce_gets_a_new_one(repo: Path):
 
 @pytest.mark.parametrize("how", ["excluded", "left-out"])
 def test_a_file_no_longer_sent_leaves_the_cached_base(repo: Path, how: str):
-    from bigpicture.core import cachebase
+    from bigpicture.core.request import layout as cachebase
+    from bigpicture.store import cachebase as store_cachebase
 
     _history(repo)
     write(repo, "old/private_notes.py", "NOTES = 'do not send me any more'\n" + "n = 1\n" * 50)
     commit(repo, "notes", when=1_650_000_000)
     _, before = _plan(repo, "snapshot")
-    cachebase.save(str(repo.resolve()), cachebase.note_sent(before.cache_base, None))
+    store_cachebase.save(str(repo.resolve()), cachebase.note_sent(before.cache_base, None))
     assert "do not send me" in payload(before)
     if how == "excluded":
         write(repo, ".bigpictureignore", "old/private_notes.py\n")
@@ -259,11 +261,12 @@ def test_a_file_no_longer_sent_leaves_the_cached_base(repo: Path, how: str):
 
 
 def test_a_deleted_file_is_listed_after_the_cached_base(repo: Path):
-    from bigpicture.core import cachebase
+    from bigpicture.core.request import layout as cachebase
+    from bigpicture.store import cachebase as store_cachebase
 
     _history(repo)
     _, before = _plan(repo, "snapshot")
-    cachebase.save(str(repo.resolve()), cachebase.note_sent(before.cache_base, None))
+    store_cachebase.save(str(repo.resolve()), cachebase.note_sent(before.cache_base, None))
     (repo / "old/m05.py").unlink()
     _, after = _plan(repo, "snapshot")
     assert after.cache_base.id == before.cache_base.id  # still read from the cache

@@ -7,9 +7,9 @@ import unicodedata
 
 import jsonschema
 import pytest
-from bigpicture.core import findings
 from bigpicture.core.errors import IncompleteReview
-from bigpicture.core.findings import (
+from bigpicture.core.reply import findings
+from bigpicture.core.reply.findings import (
     TOOL_NAME,
     ReplyFormatError,
     decode_text_reply,
@@ -55,7 +55,7 @@ def test_tool_definition_shape():
     assert set(tool) == {"name", "description", "input_schema"}
     schema = tool["input_schema"]
     assert schema["type"] == "object"
-    assert schema["required"] == ["findings"]
+    assert schema["required"] == ["findings", "summary"]  # the summary, last, marks a whole reply
     item = schema["properties"]["findings"]["items"]
     assert item["required"] == [
         "path",
@@ -104,9 +104,10 @@ def test_schema_accepts_good_and_rejects_bad_input():
         confidence=0.8,
     )
     validator.validate({"findings": [full], "summary": "one issue"})
-    validator.validate({"findings": []})
+    validator.validate({"findings": [], "summary": "nothing"})
     bad = [
         {"summary": "no list"},
+        {"findings": []},  # no summary: a cut-off reply
         {"findings": [good(severity="urgent")]},
         {"findings": [good(cwe="89")]},
         {"findings": [good(line=0)]},

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from bigpicture.core.config import Settings
-from bigpicture.core.gather import gather
+from bigpicture.core.gather.gather import gather
 from conftest import commit, git, write
 
 AWS_CANARY = "AKIAQWERTYUIOPASDF12"  # an AWS access key id shape
@@ -163,8 +163,8 @@ def test_non_utf8_file_is_decoded_once_and_scanned(repo: Path):
 
 
 def test_secret_scan_failure_sends_nothing(repo: Path, monkeypatch):
-    from bigpicture.core import secrets
     from bigpicture.core.errors import SecretScanError
+    from bigpicture.core.gather import secrets
 
     write(repo, "a.py", "x = 1\n")
     commit(repo, "init")
@@ -192,7 +192,8 @@ def test_remembered_clean_files_are_scanned_again_when_they_change(repo: Path, m
     import os
     import time
 
-    from bigpicture.core import secrets
+    from bigpicture.app.prepare import gather as remembering_gather
+    from bigpicture.core.gather import secrets
 
     write(repo, "a.py", "x = 1\n")
     write(repo, "b.py", f"KEY = '{AWS_CANARY}'\n")
@@ -200,7 +201,7 @@ def test_remembered_clean_files_are_scanned_again_when_they_change(repo: Path, m
     for name in ("a.py", "b.py"):
         os.utime(repo / name, (old, old))
     commit(repo, "init")
-    gather(repo, Settings())  # remembers a.py as clean (by content and by stat)
+    remembering_gather(repo, Settings())  # remembers a.py as clean (by content and by stat)
 
     scanned: list[str] = []
     real = secrets.redact
@@ -210,12 +211,12 @@ def test_remembered_clean_files_are_scanned_again_when_they_change(repo: Path, m
         return real(text)
 
     monkeypatch.setattr(secrets, "redact", spy)
-    snap = gather(repo, Settings())
+    snap = remembering_gather(repo, Settings())
     assert scanned == [f"KEY = '{AWS_CANARY}'\n"]  # the file with a secret, every time
     assert AWS_CANARY not in snap.by_path()["b.py"].text
 
     write(repo, "a.py", f"x = 1\nTOKEN = '{AWS_CANARY}'\n")  # a.py changes: scanned again
     scanned.clear()
-    snap = gather(repo, Settings())
+    snap = remembering_gather(repo, Settings())
     assert any("TOKEN" in t for t in scanned)
     assert AWS_CANARY not in snap.by_path()["a.py"].text

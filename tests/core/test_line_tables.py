@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
-from bigpicture.core import anchor, models
+from bigpicture.core import models
 from bigpicture.core.lines import line_end, line_starts, line_starts_fast, split_lines
+from bigpicture.core.reply import anchor, textdoc
+from bigpicture.core.reply.follow import reanchor
+from bigpicture.core.reply.textdoc import range_text
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -34,7 +37,7 @@ def test_line_table_derived_through_an_edit_is_the_new_texts(old, inserted, data
     i = data.draw(st.integers(0, len(old)))
     j = data.draw(st.integers(i, len(old)))
     new = old[:i] + inserted + old[j:]
-    _, doc = anchor._edit(old, new)
+    _, doc = textdoc.edit(old, new)
     assert doc.text == new and doc.starts == line_starts(new)
 
 
@@ -58,12 +61,12 @@ def test_code_away_from_an_edit_is_followed(before, quote, after, inserted, edit
         ],
         {"t": old},
     )
-    assume(anchor.range_text(old, f.range) == needle)
+    assume(range_text(old, f.range) == needle)
     # An edit that leaves the quoted code alone, before it or after it.
     cut = len(before + quote) + len(after) // 2 if edit_after else len(before) // 2
     new = old[:cut] + inserted + old[cut + (len(after) // 4 if edit_after else 0) :]
-    g = anchor.reanchor(f, old, new)
-    assert g is not None and anchor.range_text(new, g.range) == needle
+    g = reanchor(f, old, new)
+    assert g is not None and range_text(new, g.range) == needle
     lines = split_lines(new)
     assert 0 <= g.range.start_line <= g.range.end_line < len(lines)
     assert g.range.end_char <= len(lines[g.range.end_line])

@@ -15,10 +15,10 @@ import string
 import time
 
 import pytest
-from bigpicture.core import secrets
 from bigpicture.core.errors import SecretScanError
+from bigpicture.core.gather import secrets
+from bigpicture.core.gather.secrets import RedactionHit, redact
 from bigpicture.core.lines import line_count, split_lines
-from bigpicture.core.secrets import RedactionHit, redact
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -7,9 +7,11 @@ import json
 import os
 
 import pytest
-from bigpicture.core import models, suppress
-from bigpicture.core.anchor import anchor
+from bigpicture.core import models
 from bigpicture.core.errors import ConfigError
+from bigpicture.core.reply import suppress
+from bigpicture.core.reply.anchor import anchor
+from bigpicture.store import dismissed
 
 SRC = "import os\n\ndef f(q):\n    return db.execute(q)\n"
 
@@ -33,14 +35,14 @@ DAY = dt.date(2026, 3, 1)
 
 
 def test_missing_file_is_empty(tmp_path):
-    assert suppress.load(tmp_path) == {}
+    assert dismissed.load(tmp_path) == {}
 
 
 def test_dismiss_writes_a_stable_committed_file(tmp_path):
     a = anchored()
     b = anchored(title="Another problem", category="bug")
-    suppress.dismiss(tmp_path, a, "false-positive", by="alice", today=DAY)
-    suppress.dismiss(tmp_path, b, "wont-fix", today=DAY)
+    dismissed.dismiss(tmp_path, a, "false-positive", by="alice", today=DAY)
+    dismissed.dismiss(tmp_path, b, "wont-fix", today=DAY)
     path = tmp_path / ".bigpicture" / "dismissed.json"
     text = path.read_text()
     first, second = sorted([a, b], key=lambda f: f.id)
@@ -61,31 +63,31 @@ def test_dismiss_writes_a_stable_committed_file(tmp_path):
     assert text == json.dumps(expected, indent=2, ensure_ascii=False) + "\n"
     # Writing again in another order gives the same bytes.
     other = tmp_path / "other"
-    suppress.dismiss(other, b, "wont-fix", today=DAY)
-    suppress.dismiss(other, a, "false-positive", by="alice", today=DAY)
+    dismissed.dismiss(other, b, "wont-fix", today=DAY)
+    dismissed.dismiss(other, a, "false-positive", by="alice", today=DAY)
     assert (other / ".bigpicture" / "dismissed.json").read_text() == text
     assert not [p for p in (tmp_path / ".bigpicture").iterdir() if p.name != "dismissed.json"]
 
 
 def test_load_apply_and_undismiss(tmp_path):
     a, b = anchored(), anchored(title="Other", category="bug")
-    suppress.dismiss(tmp_path, a, "wont-fix", today=DAY)
-    dismissed = suppress.load(tmp_path)
-    assert set(dismissed) == {a.id}
-    assert dismissed[a.id].date == DAY and dismissed[a.id].by is None
-    out = suppress.apply([a, b], dismissed)
+    dismissed.dismiss(tmp_path, a, "wont-fix", today=DAY)
+    entries = dismissed.load(tmp_path)
+    assert set(entries) == {a.id}
+    assert entries[a.id].date == DAY and entries[a.id].by is None
+    out = suppress.apply([a, b], entries)
     assert [f.suppressed for f in out] == ["wont-fix", None]
     # Re-dismissing replaces; undismissing removes; undismissing twice says so.
-    suppress.dismiss(tmp_path, a, "false-positive", today=DAY)
-    assert suppress.load(tmp_path)[a.id].reason == "false-positive"
-    assert suppress.undismiss(tmp_path, a.id) is True
-    assert suppress.undismiss(tmp_path, a.id) is False
-    assert suppress.load(tmp_path) == {}
+    dismissed.dismiss(tmp_path, a, "false-positive", today=DAY)
+    assert dismissed.load(tmp_path)[a.id].reason == "false-positive"
+    assert dismissed.undismiss(tmp_path, a.id) is True
+    assert dismissed.undismiss(tmp_path, a.id) is False
+    assert dismissed.load(tmp_path) == {}
     assert [f.suppressed for f in suppress.apply(out, {})] == [None, None]
 
 
 def test_dismissal_survives_a_line_move(tmp_path):
-    suppress.dismiss(tmp_path, anchored(), "false-positive", today=DAY)
+    dismissed.dismiss(tmp_path, anchored(), "false-positive", today=DAY)
     moved_src = "# header\n\n\n" + SRC
     (moved,), _ = anchor(
         [
@@ -101,7 +103,7 @@ def test_dismissal_survives_a_line_move(tmp_path):
         ],
         {"src/app.py": moved_src},
     )
-    (out,) = suppress.apply([moved], suppress.load(tmp_path))
+    (out,) = suppress.apply([moved], dismissed.load(tmp_path))
     assert out.suppressed == "false-positive"
 
 
@@ -115,7 +117,7 @@ def test_unanchored_finding_gets_its_id_computed(tmp_path):
         title="SQL injection",
         message="m",
     )
-    entry = suppress.dismiss(tmp_path, raw, "wont-fix", today=DAY)
+    entry = dismissed.dismiss(tmp_path, raw, "wont-fix", today=DAY)
     assert entry.id == anchored().id
 
 
@@ -143,11 +145,11 @@ def test_corrupt_file_is_a_config_error_naming_the_file(tmp_path, content, words
     path.parent.mkdir()
     path.write_bytes(content)
     with pytest.raises(ConfigError) as err:
-        suppress.load(tmp_path)
+        dismissed.load(tmp_path)
     assert str(path) in str(err.value) and words in str(err.value)
     # A broken file is never overwritten by a dismissal.
     with pytest.raises(ConfigError):
-        suppress.dismiss(tmp_path, anchored(), "wont-fix", today=DAY)
+        dismissed.dismiss(tmp_path, anchored(), "wont-fix", today=DAY)
     assert path.read_bytes() == content
 
 
@@ -158,19 +160,19 @@ def test_unknown_fields_are_tolerated(tmp_path):
         '{"version": 1, "note": "x", "dismissed": [{"id": "abc", "reason": "wont-fix",'
         ' "path": "a.py", "title": "t", "date": "2026-01-02", "ticket": "JIRA-1"}]}'
     )
-    assert suppress.load(tmp_path)["abc"].date == dt.date(2026, 1, 2)
+    assert dismissed.load(tmp_path)["abc"].date == dt.date(2026, 1, 2)
 
 
 def test_unknown_reason_is_refused(tmp_path):
     with pytest.raises(ConfigError):
-        suppress.dismiss(tmp_path, anchored(), "annoying")
+        dismissed.dismiss(tmp_path, anchored(), "annoying")
     assert not (tmp_path / ".bigpicture").exists()
 
 
 def test_directory_in_place_of_the_file_is_a_config_error(tmp_path):
     (tmp_path / ".bigpicture" / "dismissed.json").mkdir(parents=True)
     with pytest.raises(ConfigError):
-        suppress.load(tmp_path)
+        dismissed.load(tmp_path)
 
 
 def test_symlinked_folder_outside_the_workspace_is_not_written(tmp_path):
@@ -179,7 +181,7 @@ def test_symlinked_folder_outside_the_workspace_is_not_written(tmp_path):
     outside.mkdir()
     os.symlink(outside, ws / ".bigpicture")
     with pytest.raises(ConfigError, match="outside the workspace"):
-        suppress.dismiss(ws, anchored(), "wont-fix", today=DAY)
+        dismissed.dismiss(ws, anchored(), "wont-fix", today=DAY)
     assert list(outside.iterdir()) == []
 
 
@@ -188,6 +190,6 @@ def test_write_replaces_a_symlinked_file_instead_of_writing_through_it(tmp_path)
     target.write_text('{"version": 1, "dismissed": []}')
     (tmp_path / ".bigpicture").mkdir()
     os.symlink(target, tmp_path / ".bigpicture" / "dismissed.json")
-    suppress.dismiss(tmp_path, anchored(), "wont-fix", today=DAY)
+    dismissed.dismiss(tmp_path, anchored(), "wont-fix", today=DAY)
     assert target.read_text() == '{"version": 1, "dismissed": []}'
     assert not (tmp_path / ".bigpicture" / "dismissed.json").is_symlink()

@@ -26,7 +26,7 @@ def api_key_from_env() -> str | None:
     return os.environ.get("ANTHROPIC_API_KEY") or os.environ.get("ANTHROPIC_AUTH_TOKEN") or None
 
 
-def _env(name: str) -> str | None:
+def env(name: str) -> str | None:
     return os.environ.get(name) or None
 
 
@@ -37,10 +37,10 @@ def _installed(module: str) -> bool:
         return False
 
 
-def _bedrock_region() -> tuple[str | None, str | None]:
+def bedrock_region() -> tuple[str | None, str | None]:
     """``(region, problem)`` as the SDK's Bedrock client infers it: the environment, then the
     AWS profile through boto3 when it is installed."""
-    region = _env("AWS_REGION") or _env("AWS_DEFAULT_REGION")
+    region = env("AWS_REGION") or env("AWS_DEFAULT_REGION")
     if region or not _installed("boto3"):
         return region, None
     try:
@@ -64,12 +64,12 @@ def credentials_problem(provider: str = "anthropic", base_url: str | None = None
         )
     fixes: list[str] = []
     if provider == "bedrock":
-        region, unreadable = _bedrock_region()
+        region, unreadable = bedrock_region()
         if unreadable:
             fixes.append(unreadable)
         elif not region:
             fixes.append("set AWS_REGION (or AWS_DEFAULT_REGION, or a region in your AWS profile)")
-        if not _env("AWS_BEARER_TOKEN_BEDROCK"):
+        if not env("AWS_BEARER_TOKEN_BEDROCK"):
             signing = (
                 "AWS credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE)"
             )
@@ -81,10 +81,10 @@ def credentials_problem(provider: str = "anthropic", base_url: str | None = None
             elif not unreadable and not _bedrock_has_aws_credentials():
                 fixes.append(f"set AWS_BEARER_TOKEN_BEDROCK (a Bedrock API key) or {signing}")
     elif provider == "vertex":
-        if not _env("CLOUD_ML_REGION"):
+        if not env("CLOUD_ML_REGION"):
             fixes.append("set CLOUD_ML_REGION (the region, e.g. us-east5, europe-west1 or global)")
-        if _env(VERTEX_TOKEN_ENV):
-            if not _env("ANTHROPIC_VERTEX_PROJECT_ID"):
+        if env(VERTEX_TOKEN_ENV):
+            if not env("ANTHROPIC_VERTEX_PROJECT_ID"):
                 fixes.append("set ANTHROPIC_VERTEX_PROJECT_ID (the Google Cloud project)")
         elif not _installed("google.auth"):
             fixes.append(
@@ -93,14 +93,14 @@ def credentials_problem(provider: str = "anthropic", base_url: str | None = None
                 "'anthropic[vertex]') to use Application Default Credentials"
             )
     elif provider == "foundry":
-        if not _env("ANTHROPIC_FOUNDRY_API_KEY") and not _installed("azure.identity"):
+        if not env("ANTHROPIC_FOUNDRY_API_KEY") and not _installed("azure.identity"):
             fixes.append(
                 "set ANTHROPIC_FOUNDRY_API_KEY, or install azure-identity to sign in with "
                 "Microsoft Entra ID"
             )
         if not base_url:
-            resource = _env("ANTHROPIC_FOUNDRY_RESOURCE")
-            foundry_url = _env("ANTHROPIC_FOUNDRY_BASE_URL")
+            resource = env("ANTHROPIC_FOUNDRY_RESOURCE")
+            foundry_url = env("ANTHROPIC_FOUNDRY_BASE_URL")
             if resource and foundry_url:
                 fixes.append(
                     "set only one of ANTHROPIC_FOUNDRY_RESOURCE and ANTHROPIC_FOUNDRY_BASE_URL"

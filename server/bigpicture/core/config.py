@@ -23,8 +23,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
-from .errors import ConfigError
-from .models import SEVERITIES
+from bigpicture.core.errors import ConfigError
+from bigpicture.core.models import SEVERITIES
 
 DEFAULT_MODEL = "claude-sonnet-4-6"
 
@@ -96,7 +96,7 @@ class Settings:
 
 
 SETTING_NAMES = tuple(f.name for f in fields(Settings))
-_NOT_FROM_WORKSPACE = {"baseUrl"}
+NOT_FROM_WORKSPACE = frozenset({"baseUrl"})  # never read from workspace files
 
 
 def setting_docs() -> dict[str, str]:
@@ -190,7 +190,7 @@ def merge(
         if key not in SETTING_NAMES:
             warnings.append(f"{origin}: unknown setting {raw_key!r} ignored")
             continue
-        if origin.startswith("pyproject") and key in _NOT_FROM_WORKSPACE:
+        if origin.startswith("pyproject") and key in NOT_FROM_WORKSPACE:
             warnings.append(f"{origin}: {raw_key!r} is not read from workspace files; ignored")
             continue
         try:

@@ -68,11 +68,13 @@ class ApiError(BigPictureError):
         status: int | None = None,
         request_id: str | None = None,
         retry_after: float | None = None,
+        attempts: int = 1,
     ) -> None:
         super().__init__(message, detail=detail)
         self.status = status
         self.request_id = request_id
         self.retry_after = retry_after
+        self.attempts = attempts
 
 
 class NoApiKey(ApiError):

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .models import Cost, Usage
-from .registry import ModelInfo
+from bigpicture.core.models import Cost, Usage
+from bigpicture.core.registry import ModelInfo
 
 BATCH_DISCOUNT = 0.5
 

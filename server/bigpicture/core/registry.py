@@ -20,7 +20,7 @@ from typing import Any
 
 import msgspec
 
-from .errors import ConfigError
+from bigpicture.core.errors import ConfigError
 
 BETA_1M = "context-1m-2025-08-07"
 # A Bedrock cross-region inference profile: a geography, a dot, then the model's Bedrock ID.

@@ -3,27 +3,23 @@ only while the text still matches, only inside the workspace), dismiss, explain,
 
 from __future__ import annotations
 
-from typing import Any
-
 from lsprotocol import types as lsp
 
-from ..core import anchor
-from ..core.models import Finding
-from .convert import Lines, diagnostic, inside
-from .publish import (
-    _sync_to_current,
-    rel_path,
-    uri_of,
-)
+from bigpicture.core.models import Finding
+from bigpicture.core.reply import anchor
+from bigpicture.core.reply.textdoc import range_text
+from bigpicture.lsp.convert import Lines, diagnostic, inside
+from bigpicture.lsp.publish import rel_path, sync_to_current, uri_of
+from bigpicture.lsp.state import BigPictureServer
 
 
-def code_actions(ls: Any, params: lsp.CodeActionParams) -> list[lsp.CodeAction] | None:
+def code_actions(ls: BigPictureServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction] | None:
     uri = params.text_document.uri
     rel = rel_path(ls, uri)
     if rel is None:
         return None
     actions: list[lsp.CodeAction] = []
-    ff, version = _sync_to_current(ls, rel)
+    ff, version = sync_to_current(ls, rel)
     enc = ls.workspace.position_encoding or lsp.PositionEncodingKind.Utf16
     if ff is not None:
         lines = Lines(ff.text)
@@ -79,7 +75,7 @@ def code_actions(ls: Any, params: lsp.CodeActionParams) -> list[lsp.CodeAction] 
 
 
 def _fix_action(
-    ls: Any,
+    ls: BigPictureServer,
     rel: str,
     f: Finding,
     text: str,
@@ -95,7 +91,7 @@ def _fix_action(
     root = ls.state.root
     if root is None or not inside(root, root / rel):
         return None
-    current = anchor.range_text(text, f.range)
+    current = range_text(text, f.range)
     if anchor.normalize_ws(current) != anchor.normalize_ws(f.quote):
         return None
     edit = lsp.TextDocumentEdit(

@@ -15,8 +15,8 @@ from typing import Any
 
 from lsprotocol import types as lsp
 
-from ..core.lines import line_end, line_starts_fast, split_lines
-from ..core.models import Finding, Range
+from bigpicture.core.lines import line_end, line_starts_fast, split_lines
+from bigpicture.core.models import Finding, Range
 
 SEVERITY = {
     "critical": lsp.DiagnosticSeverity.Error,

@@ -9,6 +9,8 @@ from typing import Any
 
 from lsprotocol import types as lsp
 
+from bigpicture.lsp.state import BigPictureServer
+
 log = logging.getLogger(__name__)
 
 
@@ -20,11 +22,13 @@ LEVEL = {
 }
 
 
-def show(ls: Any, message: str, kind: lsp.MessageType = lsp.MessageType.Info) -> None:
+def show(ls: BigPictureServer, message: str, kind: lsp.MessageType = lsp.MessageType.Info) -> None:
     ls.window_show_message(lsp.ShowMessageParams(type=kind, message=f"BigPicture: {message}"))
 
 
-def log_msg(ls: Any, message: str, kind: lsp.MessageType = lsp.MessageType.Log) -> None:
+def log_msg(
+    ls: BigPictureServer, message: str, kind: lsp.MessageType = lsp.MessageType.Log
+) -> None:
     level = {
         lsp.MessageType.Error: logging.ERROR,
         lsp.MessageType.Warning: logging.WARNING,
@@ -37,7 +41,7 @@ def log_msg(ls: Any, message: str, kind: lsp.MessageType = lsp.MessageType.Log) 
         ls.window_log_message(lsp.LogMessageParams(type=kind, message=message))
 
 
-def spawn(ls: Any, coro: Any) -> asyncio.Task:
+def spawn(ls: BigPictureServer, coro: Any) -> asyncio.Task:
     """A background task kept alive in the state, its exception logged, never lost."""
     task = asyncio.get_running_loop().create_task(coro)
     ls.state.tasks.add(task)

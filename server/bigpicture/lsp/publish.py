@@ -12,15 +12,16 @@ import msgspec
 from lsprotocol import types as lsp
 from pygls import uris
 
-from ..core import anchor, pipeline
-from ..core.lines import split_lines
-from ..core.models import Finding, ReviewResult
-from ..core.textio import Undecodable, decode
-from .convert import Lines, diagnostic
-from .state import FileFindings
+from bigpicture.app import prepare as pipeline
+from bigpicture.core.gather.textio import Undecodable, decode
+from bigpicture.core.lines import split_lines
+from bigpicture.core.models import Finding, ReviewResult
+from bigpicture.core.reply.follow import follow
+from bigpicture.lsp.convert import Lines, diagnostic
+from bigpicture.lsp.state import BigPictureServer, FileFindings
 
 
-def rel_path(ls: Any, uri: str) -> str | None:
+def rel_path(ls: BigPictureServer, uri: str) -> str | None:
     root = ls.state.root
     if root is None:
         return None
@@ -33,11 +34,11 @@ def rel_path(ls: Any, uri: str) -> str | None:
         return None
 
 
-def uri_of(ls: Any, rel: str) -> str:
+def uri_of(ls: BigPictureServer, rel: str) -> str:
     return uris.from_fs_path(str(ls.state.root / rel)) or ""
 
 
-def _open_doc(ls: Any, rel: str) -> Any | None:
+def open_doc(ls: BigPictureServer, rel: str) -> Any | None:
     target = (ls.state.root / rel).resolve()
     for uri, doc in ls.workspace.text_documents.items():
         fs = uris.to_fs_path(uri)
@@ -46,9 +47,9 @@ def _open_doc(ls: Any, rel: str) -> Any | None:
     return None
 
 
-def current_text(ls: Any, rel: str) -> tuple[str | None, int | None]:
+def current_text(ls: BigPictureServer, rel: str) -> tuple[str | None, int | None]:
     """The text of ``rel`` as the user sees it: the open document, else the file on disk."""
-    doc = _open_doc(ls, rel)
+    doc = open_doc(ls, rel)
     if doc is not None:
         return doc.source, doc.version
     try:
@@ -58,28 +59,7 @@ def current_text(ls: Any, rel: str) -> tuple[str | None, int | None]:
         return None, None
 
 
-def _follow(f: Finding, old: str, new: str) -> Finding | None:
-    moved = anchor.reanchor(f, old, new)
-    if moved is not None:
-        return moved
-    if "redacted" in f.quote and f.range is not None:
-        # the sent text had a secret replaced; the editor has the real value. Lines are kept
-        # by redaction, so the lines stay right; columns on that line may not.
-        lines = Lines(new).lines
-        if f.range.end_line < len(lines):
-            return msgspec.structs.replace(
-                f,
-                approximate=True,
-                range=msgspec.structs.replace(
-                    f.range,
-                    start_char=min(f.range.start_char, len(lines[f.range.start_line])),
-                    end_char=min(f.range.end_char, len(lines[f.range.end_line])),
-                ),
-            )
-    return None
-
-
-def _sync_to_current(ls: Any, rel: str) -> tuple[FileFindings | None, int | None]:
+def sync_to_current(ls: BigPictureServer, rel: str) -> tuple[FileFindings | None, int | None]:
     """Re-anchor the stored findings of ``rel`` onto its current text."""
     ff = ls.state.findings.get(rel)
     if ff is None:
@@ -89,7 +69,7 @@ def _sync_to_current(ls: Any, rel: str) -> tuple[FileFindings | None, int | None
         ls.state.findings.pop(rel, None)
         return None, None
     if text != ff.text:
-        moved = [m for f in ff.findings if (m := _follow(f, ff.text, text)) is not None]
+        moved = [m for f in ff.findings if (m := follow(f, ff.text, text)) is not None]
         ff = FileFindings(text, moved, version)
         ls.state.findings[rel] = ff
     else:
@@ -97,15 +77,15 @@ def _sync_to_current(ls: Any, rel: str) -> tuple[FileFindings | None, int | None
     return ff, version
 
 
-def _version_support(ls: Any) -> bool:
+def _version_support(ls: BigPictureServer) -> bool:
     td = ls.client_capabilities.text_document
     pd = td.publish_diagnostics if td else None
     return bool(pd and pd.version_support)
 
 
-def publish(ls: Any, rel: str, extra: list[Finding] | None = None) -> None:
+def publish(ls: BigPictureServer, rel: str, extra: list[Finding] | None = None) -> None:
     """Publish the findings of ``rel`` (plus ``extra`` streamed ones) on its current text."""
-    ff, version = _sync_to_current(ls, rel)
+    ff, version = sync_to_current(ls, rel)
     findings = list(ff.findings) if ff else []
     text = ff.text if ff else None
     if extra:
@@ -138,7 +118,7 @@ def publish(ls: Any, rel: str, extra: list[Finding] | None = None) -> None:
     )
 
 
-def _apply_result(ls: Any, prepared: pipeline.Prepared, result: ReviewResult) -> None:
+def apply_result(ls: BigPictureServer, prepared: pipeline.Prepared, result: ReviewResult) -> None:
     """Replace the findings of every file the review covered (complete), or add the recovered
     ones (incomplete); publish every file whose findings changed."""
     st = ls.state
@@ -148,7 +128,7 @@ def _apply_result(ls: Any, prepared: pipeline.Prepared, result: ReviewResult) ->
         by_path.setdefault(f.path, []).append(f)
     for path, fs in by_path.items():
         if path in texts:
-            texts[path], by_path[path] = _unredact(ls, path, texts[path], fs)
+            texts[path], by_path[path] = unredact(ls, path, texts[path], fs)
     touched: set[str] = set()
     if result.complete:
         for path in texts:
@@ -164,12 +144,12 @@ def _apply_result(ls: Any, prepared: pipeline.Prepared, result: ReviewResult) ->
                 continue
             old = st.findings.get(path)
             if old is not None:
-                old_sync, _ = _sync_to_current(ls, path)
+                old_sync, _ = sync_to_current(ls, path)
                 base = old_sync.findings if old_sync else []
                 have = {f.id for f in base}
                 cur_text = old_sync.text if old_sync else texts[path]
                 moved = [
-                    m for f in fs if f.id not in have and (m := _follow(f, texts[path], cur_text))
+                    m for f in fs if f.id not in have and (m := follow(f, texts[path], cur_text))
                 ]
                 st.findings[path] = FileFindings(cur_text, base + moved)
             else:
@@ -182,7 +162,9 @@ def _apply_result(ls: Any, prepared: pipeline.Prepared, result: ReviewResult) ->
 _PLACEHOLDER = re.compile(r"<redacted:[a-z0-9-]+>")
 
 
-def _unredact(ls: Any, path: str, sent: str, fs: list[Finding]) -> tuple[str, list[Finding]]:
+def unredact(
+    ls: BigPictureServer, path: str, sent: str, fs: list[Finding]
+) -> tuple[str, list[Finding]]:
     """Findings on the file as it is (secrets and all) when it differs from the sent text only
     by redactions: redaction keeps every line, so ranges keep their lines; on a line that
     held a secret, columns are clamped to the real line."""

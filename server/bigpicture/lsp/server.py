@@ -1,63 +1,29 @@
-"""BigPicture as a language server (pygls 2): the factory, thin handlers, and ``run``.
+"""BigPicture as a language server (pygls 2): the factory with thin handlers, and ``run``.
 
-The review work lives in ``lsp.session``; handlers unpack parameters, call it, and return.
-Text sync is Full: pygls applies incremental edits with ``str.splitlines``, which splits at
-form feeds and U+2028 where LSP does not, so Full keeps every line number right.
+Handlers unpack parameters and call the module that owns the work: ``documents`` (document
+and file events), ``reviews`` (review commands and their scheduling), ``commands`` (the other
+commands), ``actions`` (code actions), ``settings`` and ``lifecycle``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
 from lsprotocol import types as lsp
-from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol
 
-from .. import __version__
-from . import actions, session, settings
-from .state import State
+from bigpicture.lsp import actions, commands, documents, lifecycle, protocol, reviews, settings
+from bigpicture.lsp.state import BigPictureServer
 
 log = logging.getLogger(__name__)
 
-COMMANDS = (
-    "bigpicture.reviewWorkspace",
-    "bigpicture.reviewChanges",
-    "bigpicture.reviewFile",
-    "bigpicture.showPlan",
-    "bigpicture.estimate",
-    "bigpicture.cancel",
-    "bigpicture.clearFindings",
-    "bigpicture.dismissFinding",
-    "bigpicture.explainFinding",
-    "bigpicture.usage",
-)
+KINDS = ("workspace", "changes", "file")
 
 
-class _Protocol(LanguageServerProtocol):
-    """pygls cancels a request only if its handler has not started; ``workspace/executeCommand``
-    runs its handler as a second step, so ``$/cancelRequest`` would never reach a running
-    review. This also cancels the task of a command the client gave up on."""
-
-    def _handle_cancel_notification(self, msg_id: Any) -> None:
-        super()._handle_cancel_notification(msg_id)
-        task = self._server.state.request_tasks.get(msg_id)  # type: ignore[attr-defined]
-        if task is not None and not task.done():
-            task.cancel()
-
-
-class BigPictureServer(LanguageServer):
-    """The language server, holding its one ``State``."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            "bigpicture",
-            __version__,
-            text_document_sync_kind=lsp.TextDocumentSyncKind.Full,
-            protocol_cls=_Protocol,
-        )
-        self.state = State()
+def _kind_and_uri(args: tuple[Any, ...]) -> tuple[str, str | None]:
+    kind = args[0] if args and args[0] in KINDS else "workspace"
+    uri = args[1] if len(args) > 1 and isinstance(args[1], str) else None
+    return kind, uri
 
 
 def create_server() -> BigPictureServer:
@@ -69,7 +35,7 @@ def create_server() -> BigPictureServer:
 
     @server.feature(lsp.INITIALIZED)
     async def initialized(ls: BigPictureServer, params: lsp.InitializedParams) -> None:
-        await session.on_initialized(ls)
+        await lifecycle.on_initialized(ls)
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(
@@ -79,23 +45,23 @@ def create_server() -> BigPictureServer:
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: BigPictureServer, params: lsp.DidOpenTextDocumentParams) -> None:
-        session.on_open(ls, params.text_document.uri)
+        documents.on_open(ls, params.text_document.uri)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: BigPictureServer, params: lsp.DidChangeTextDocumentParams) -> None:
-        session.on_change(ls, params.text_document.uri)
+        documents.on_change(ls, params.text_document.uri)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: BigPictureServer, params: lsp.DidSaveTextDocumentParams) -> None:
-        session.on_save(ls, params.text_document.uri)
+        documents.on_save(ls, params.text_document.uri)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: BigPictureServer, params: lsp.DidCloseTextDocumentParams) -> None:
-        session.on_close(ls, params.text_document.uri)
+        documents.on_close(ls, params.text_document.uri)
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def did_change_watched(ls: BigPictureServer, params: lsp.DidChangeWatchedFilesParams) -> None:
-        session.on_watched(ls, params.changes)
+        documents.on_watched(ls, params.changes)
 
     @server.feature(
         lsp.TEXT_DOCUMENT_CODE_ACTION,
@@ -110,55 +76,50 @@ def create_server() -> BigPictureServer:
 
     @server.feature(lsp.SHUTDOWN)
     async def shutdown(ls: BigPictureServer, params: Any = None) -> None:
-        await session.on_shutdown(ls)
+        await lifecycle.on_shutdown(ls)
 
-    @server.command("bigpicture.reviewWorkspace")
+    @server.command(protocol.REVIEW_WORKSPACE)
     async def review_workspace(ls: BigPictureServer, *args: Any) -> dict[str, Any]:
-        return await session.run_command_review(ls, "workspace")
+        return await reviews.run_command(ls, "workspace")
 
-    @server.command("bigpicture.reviewChanges")
+    @server.command(protocol.REVIEW_CHANGES)
     async def review_changes(ls: BigPictureServer, *args: Any) -> dict[str, Any]:
-        return await session.run_command_review(ls, "changes")
+        return await reviews.run_command(ls, "changes")
 
-    @server.command("bigpicture.reviewFile")
+    @server.command(protocol.REVIEW_FILE)
     async def review_file(ls: BigPictureServer, *args: Any) -> dict[str, Any]:
         uri = args[0] if args and isinstance(args[0], str) else None
-        return await session.run_command_review(ls, "file", uri=uri)
+        return await reviews.run_command(ls, "file", uri=uri)
 
-    @server.command("bigpicture.showPlan")
+    @server.command(protocol.SHOW_PLAN)
     async def show_plan(ls: BigPictureServer, *args: Any) -> dict[str, Any]:
-        kind = args[0] if args and args[0] in ("workspace", "changes", "file") else "workspace"
-        uri = args[1] if len(args) > 1 and isinstance(args[1], str) else None
-        return await session.show_plan(ls, kind, uri)
+        return await commands.show_plan(ls, *_kind_and_uri(args))
 
-    @server.command("bigpicture.estimate")
+    @server.command(protocol.ESTIMATE)
     async def estimate(ls: BigPictureServer, *args: Any) -> dict[str, Any]:
-        kind = args[0] if args and args[0] in ("workspace", "changes", "file") else "workspace"
-        uri = args[1] if len(args) > 1 and isinstance(args[1], str) else None
-        return await session.estimate(ls, kind, uri)
+        return await commands.estimate(ls, *_kind_and_uri(args))
 
-    @server.command("bigpicture.cancel")
+    @server.command(protocol.CANCEL)
     async def cancel(ls: BigPictureServer, *args: Any) -> dict[str, Any]:
-        return await session.cancel(ls)
+        return await reviews.cancel(ls)
 
-    @server.command("bigpicture.clearFindings")
+    @server.command(protocol.CLEAR_FINDINGS)
     def clear_findings(ls: BigPictureServer, *args: Any) -> dict[str, Any]:
-        return session.clear(ls)
+        return commands.clear(ls)
 
-    @server.command("bigpicture.dismissFinding")
+    @server.command(protocol.DISMISS_FINDING)
     def dismiss(ls: BigPictureServer, *args: Any) -> dict[str, Any]:
         finding_id = str(args[0]) if args else ""
         reason = str(args[1]) if len(args) > 1 else "false-positive"
-        return session.dismiss(ls, finding_id, reason)
+        return commands.dismiss(ls, finding_id, reason)
 
-    @server.command("bigpicture.explainFinding")
+    @server.command(protocol.EXPLAIN_FINDING)
     async def explain(ls: BigPictureServer, *args: Any) -> dict[str, Any]:
-        finding_id = str(args[0]) if args else ""
-        return await session.explain(ls, finding_id)
+        return await commands.explain(ls, str(args[0]) if args else "")
 
-    @server.command("bigpicture.usage")
+    @server.command(protocol.USAGE)
     def usage(ls: BigPictureServer, *args: Any) -> dict[str, Any]:
-        return session.usage(ls)
+        return commands.usage(ls)
 
     return server
 
@@ -173,6 +134,3 @@ def run(tcp: str | None = None) -> int:
     else:
         server.start_io()
     return 0
-
-
-__all__ = ["COMMANDS", "BigPictureServer", "asyncio", "create_server", "run"]

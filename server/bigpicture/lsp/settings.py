@@ -9,12 +9,14 @@ from typing import Any
 from lsprotocol import types as lsp
 from pygls import uris
 
-from ..core import config as configuration
-from ..core.live import LiveWorkspace
-from .messages import log, log_msg, show
+from bigpicture.app import prepare as pipeline
+from bigpicture.core import config as configuration
+from bigpicture.core.gather.workspace import LiveWorkspace
+from bigpicture.lsp.messages import log, log_msg, show
+from bigpicture.lsp.state import BigPictureServer
 
 
-def on_initialize(ls: Any, params: lsp.InitializeParams) -> None:
+def on_initialize(ls: BigPictureServer, params: lsp.InitializeParams) -> None:
     st = ls.state
     opts = params.initialization_options
     if isinstance(opts, dict):
@@ -33,12 +35,12 @@ def on_initialize(ls: Any, params: lsp.InitializeParams) -> None:
     _apply_settings(ls, announce=False)
 
 
-def _supports_configuration(ls: Any) -> bool:
+def _supports_configuration(ls: BigPictureServer) -> bool:
     ws = ls.client_capabilities.workspace
     return bool(ws and ws.configuration)
 
 
-def _apply_settings(ls: Any, *, announce: bool = True) -> None:
+def _apply_settings(ls: BigPictureServer, *, announce: bool = True) -> None:
     st = ls.state
     layers: list[tuple[str, dict[str, Any] | None]] = [
         ("initializationOptions", st.init_options),
@@ -63,12 +65,12 @@ def _apply_settings(ls: Any, *, announce: bool = True) -> None:
         or (old.include, old.exclude, old.maxFileSize)
         != (settings.include, settings.exclude, settings.maxFileSize)
     ):
-        st.live = LiveWorkspace(st.root, settings)
+        st.live = LiveWorkspace(st.root, settings, gather=pipeline.gather)
     elif st.live is not None:
         st.live.settings = settings
 
 
-async def reload_settings(ls: Any, pushed: Any = None) -> None:
+async def reload_settings(ls: BigPictureServer, pushed: Any = None) -> None:
     st = ls.state
     if _supports_configuration(ls):
         try:

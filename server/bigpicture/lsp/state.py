@@ -1,7 +1,7 @@
-"""The language server's state, in one object.
+"""The language server's state, in one object, and the server class that holds it.
 
 Findings are kept per workspace-relative path together with the exact text their ranges refer
-to; an edit re-anchors them onto the new text, so they follow the code.
+to; an edit re-anchors them onto the new text (``core.reply.follow``), so they follow the code.
 """
 
 from __future__ import annotations
@@ -11,10 +11,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..core.config import Settings
-from ..core.live import LiveWorkspace
-from ..core.models import Finding
-from ..core.pipeline import Prepared
+from lsprotocol import types as lsp
+from pygls.lsp.server import LanguageServer
+
+from bigpicture import __version__
+from bigpicture.app.prepare import Prepared
+from bigpicture.client.anthropic import ApiClient
+from bigpicture.core.config import Settings
+from bigpicture.core.gather.workspace import LiveWorkspace
+from bigpicture.core.models import Finding
+from bigpicture.lsp.cancellation import CancellingProtocol
 
 
 @dataclass
@@ -40,19 +46,19 @@ class State:
     root: Path | None = None
     live: LiveWorkspace | None = None
     findings: dict[str, FileFindings] = field(default_factory=dict)
-    running: asyncio.Task | None = None
+    running: asyncio.Task[Any] | None = None
     running_request: ReviewRequest | None = None
     queued: ReviewRequest | None = None
-    debounce: asyncio.Task | None = None
+    debounce: asyncio.Task[Any] | None = None
     last_summary: dict[str, Any] | None = None
     last_prepared: Prepared | None = None
     cost_warned: bool = False
-    api: Any = None  # ApiClient, created on first use
-    tasks: set[asyncio.Task] = field(default_factory=set)
+    api: ApiClient | None = None  # created on first use
+    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     progress_counter: int = 0
-    request_tasks: dict[Any, asyncio.Task] = field(default_factory=dict)  # request id -> task
-    last_edit: float = 0.0  # monotonic-free wall time of the last change or save
-    warm_task: asyncio.Task | None = None
+    request_tasks: dict[Any, asyncio.Task[Any]] = field(default_factory=dict)  # request id
+    last_edit: float = 0.0  # wall time of the last change or save
+    warm_task: asyncio.Task[Any] | None = None
 
     def finding_by_id(self, finding_id: str) -> tuple[str, Finding] | None:
         for path, ff in self.findings.items():
@@ -60,3 +66,19 @@ class State:
                 if f.id == finding_id:
                     return path, f
         return None
+
+
+class BigPictureServer(LanguageServer):
+    """The language server, holding its one ``State``.
+
+    Text sync is Full: pygls applies incremental edits with ``str.splitlines``, which splits at
+    form feeds and U+2028 where LSP does not, so Full keeps every line number right."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "bigpicture",
+            __version__,
+            text_document_sync_kind=lsp.TextDocumentSyncKind.Full,
+            protocol_cls=CancellingProtocol,
+        )
+        self.state = State()

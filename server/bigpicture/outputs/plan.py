@@ -22,7 +22,7 @@ from typing import Any
 
 import msgspec
 
-from ..core.plan import Plan
+from bigpicture.core.request.plan import Plan
 
 
 def _camel(obj: Any) -> Any:

@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bigpicture.core import models
-from bigpicture.core.findings import sanitize_block, sanitize_inline
 from bigpicture.core.models import severity_rank
+from bigpicture.core.reply.findings import sanitize_block, sanitize_inline
 
 _COLORS = {
     "critical": "1;35",

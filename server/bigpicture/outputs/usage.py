@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from ..core.ledger import Summary, to_json
+import json
+
+import msgspec
+
+from bigpicture.core.spending import Summary
+
+
+def to_json(summary: Summary) -> str:
+    return json.dumps(msgspec.to_builtins(summary), indent=2) + "\n"
 
 
 def render(summary: Summary, fmt: str = "text") -> str:

@@ -1,0 +1,156 @@
+"""The CLI's commands other than batches: review (or its plan), serve, usage, models."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from bigpicture.app import prepare as pipeline
+from bigpicture.app import review as reviewing
+from bigpicture.app.prepare import Prepared
+from bigpicture.cli import console
+from bigpicture.cli.batch import cmd_submit
+from bigpicture.cli.parser import review_kind, settings_from_args
+from bigpicture.client.anthropic import ApiClient
+from bigpicture.client.credentials import credentials_problem, unsupported
+from bigpicture.core import spending
+from bigpicture.core.config import Settings
+from bigpicture.core.errors import ConfigError, NothingToReview, UsageError
+from bigpicture.core.models import ReviewResult
+from bigpicture.core.registry import Registry
+from bigpicture.outputs import json as json_out
+from bigpicture.outputs import plan as plan_out
+from bigpicture.outputs import sarif, text
+from bigpicture.outputs import usage as usage_out
+from bigpicture.store import ledger
+
+
+def nothing_json(message: str) -> str:
+    return json.dumps({"version": 1, "status": "nothing-to-review", "message": message}) + "\n"
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    progress = console.progress(args.quiet)
+    if args.batch:
+        return cmd_submit(args, progress)
+    if args.no_wait:
+        raise UsageError("--no-wait goes with --batch")
+    if len(args.path) > 1:
+        raise UsageError("several paths are reviewed together only with --batch")
+    path = args.path[0] if args.path else "."
+    root = Path(path)
+    if not root.is_dir():
+        raise UsageError(f"{path}: not a directory")
+    settings, warnings = settings_from_args(root, args)
+    for w in warnings:
+        console.say(f"warning: {w}")
+    kind = review_kind(args)
+    if args.count and (why := unsupported(settings.provider, "count_tokens")):
+        raise UsageError(why)
+    no_key = credentials_problem(settings.provider, settings.baseUrl)
+    has_key = no_key is None
+    if no_key and settings.provider != "anthropic" and not args.dry_run:
+        raise ConfigError(no_key)  # a chosen cloud platform is never a silent plan-only run
+    try:
+        prepared = pipeline.prepare(
+            root, settings, kind=kind, ref=args.diff or None, file=args.file, progress=progress
+        )
+    except NothingToReview as e:
+        console.say(str(e))
+        if args.format == "json":
+            console.write(nothing_json(str(e)), args.output)
+        return console.EXIT_OK
+    if args.count:
+        if not has_key:
+            if settings.provider != "anthropic":
+                raise ConfigError(f"--count needs credentials: {no_key}")
+            raise UsageError("--count needs ANTHROPIC_API_KEY (counting is free, but needs a key)")
+        prepared.plan = reviewing.count_exact(prepared, settings)
+    if args.dry_run or not has_key:
+        if not has_key and not args.dry_run:
+            console.say("ANTHROPIC_API_KEY is not set: showing the plan only, nothing sent")
+        if args.format == "sarif":
+            raise UsageError("a plan has no SARIF form: use --format text or json")
+        plan = prepared.plan
+        out = plan_out.render_json(plan) if args.format == "json" else plan_out.render_text(plan)
+        console.write(out, args.output)
+        return console.EXIT_OK
+    return run_review(prepared, settings, args, progress)
+
+
+def render_review(result: ReviewResult, texts: dict[str, str], fmt: str, output: str | None) -> str:
+    if fmt == "json":
+        return json_out.render(result)
+    if fmt == "sarif":
+        return sarif.render(result, texts)
+    return text.render(result, color=sys.stdout.isatty() and not output)
+
+
+def run_review(
+    prepared: Prepared, settings: Settings, args: argparse.Namespace, progress: Any
+) -> int:
+    """Send, render, and the exit code."""
+
+    async def go() -> ReviewResult:
+        client = ApiClient(
+            base_url=settings.baseUrl, provider=settings.provider, models=settings.models
+        )
+        try:
+
+            async def stage(name: str, info: dict[str, Any]) -> None:
+                if progress and name == "sending":
+                    progress(
+                        f"sending {info['files']} files, {info['tokens']:,} tokens "
+                        f"(estimated ${info['estimate']:.4f})"
+                    )
+
+            return await reviewing.review(
+                prepared, settings, client, use_cache=not args.no_cache, on_stage=stage
+            )
+        finally:
+            await client.aclose()
+
+    result = asyncio.run(go())
+    texts = prepared.plan.sent_texts(prepared.snapshot)
+    console.write(render_review(result, texts, args.format, args.output), args.output)
+    if progress and result.cost is not None and result.usage is not None:
+        progress(
+            f"cost ${result.cost.usd:.4f}, cache read {result.usage.cache_read_share:.0%} of "
+            f"input, request {result.request_id}"
+        )
+    if not result.complete:
+        console.say(f"INCOMPLETE REVIEW: {result.incomplete_reason}")
+    return console.review_exit([result], args.fail_on)
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    reg = Registry()
+    lines = [
+        f"{'model':<22} {'window':>9} {'max out':>8} {'in':>6} {'out':>6} {'read':>6} "
+        f"{'5m w':>6} {'1h w':>6}"
+    ]
+    for mid in reg.ids():
+        m, _ = reg.get(mid)
+        lines.append(
+            f"{mid:<22} {m.context_window:>9,} {m.max_output:>8,} {m.input:>6.2f} {m.output:>6.2f} "
+            f"{m.cache_read:>6.2f} {m.cache_write5m:>6.2f} {m.cache_write1h:>6.2f}"
+        )
+    lines.append("prices in USD per million tokens")
+    console.write("\n".join(lines) + "\n", None)
+    return console.EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from bigpicture.lsp.server import run  # imported when needed: pygls is not for the CLI
+
+    return run(tcp=args.tcp)
+
+
+def cmd_usage(args: argparse.Namespace) -> int:
+    summary = spending.summarize(ledger.read(), days=args.days)
+    console.write(usage_out.render(summary, args.format), None)
+    return console.EXIT_OK

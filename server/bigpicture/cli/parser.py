@@ -1,0 +1,196 @@
+"""The command line's grammar: every command, option and its check, and the settings the
+options give (merged over the workspace's by ``core.config``)."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+from typing import Any
+
+from bigpicture import __version__
+from bigpicture.core import config as configuration
+from bigpicture.core.config import Settings
+from bigpicture.core.errors import UsageError
+from bigpicture.core.models import SEVERITIES
+
+
+def usd(value: str) -> float:
+    """``--max-cost``: a finite amount of US dollars, zero or more."""
+    try:
+        amount = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not an amount in USD") from None
+    if not math.isfinite(amount) or amount < 0:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a limit: give a finite amount of USD, 0 or more"
+        )
+    return amount
+
+
+def model_id(value: str) -> str:
+    """``--model``: a non-empty model ID."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError("an empty model ID: name a model (bigpicture models)")
+    return value.strip()
+
+
+def positive_int(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if n <= 0:
+        raise argparse.ArgumentTypeError(f"{value!r} must be greater than 0")
+    return n
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="bigpicture",
+        description="Whole-repository code review in one large-context Claude request.",
+    )
+    p.add_argument("--version", action="version", version=f"bigpicture {__version__}")
+    p.add_argument(
+        "--debug",
+        action="store_true",
+        help="on an internal error, print the traceback (it is always written to the log file)",
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    r = sub.add_parser(
+        "review",
+        help="review a workspace, its changes or one file (or show the plan)",
+        description="Review PATH (default: the current folder). Without ANTHROPIC_API_KEY, or "
+        "with --dry-run, print the plan of the review and send nothing.",
+    )
+    r.add_argument(
+        "path",
+        nargs="*",
+        metavar="PATH",
+        help="workspace folder (default: .); several with --batch",
+    )
+    r.add_argument(
+        "--diff",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="REF",
+        help="review the changes: uncommitted work against HEAD, or everything since the "
+        "merge-base with REF; the whole workspace stays in the request as context",
+    )
+    r.add_argument("--file", metavar="FILE", help="review one file, the workspace as context")
+    r.add_argument(
+        "--model", type=model_id, help=f"model ID (default {configuration.DEFAULT_MODEL})"
+    )
+    r.add_argument("--dry-run", action="store_true", help="print the plan; send nothing")
+    r.add_argument(
+        "--format", choices=("text", "json", "sarif"), default="text", help="output format"
+    )
+    r.add_argument("--output", "-o", metavar="FILE", help="write the output to FILE")
+    r.add_argument(
+        "--count",
+        action="store_true",
+        help="ask the API's free count_tokens endpoint for the exact input tokens (needs a key)",
+    )
+    r.add_argument("--include", action="append", metavar="GLOB", help="only send matching files")
+    r.add_argument("--exclude", action="append", metavar="GLOB", help="never send matching files")
+    r.add_argument("--max-cost", type=usd, metavar="USD", help="refuse to send above this estimate")
+    r.add_argument(
+        "--fail-on", choices=SEVERITIES, metavar="SEVERITY", help="exit 1 on a finding at or above"
+    )
+    r.add_argument("--min-severity", choices=SEVERITIES, help="hide findings below this severity")
+    r.add_argument("--thinking", type=int, metavar="BUDGET", help="extended thinking budget tokens")
+    r.add_argument("--cache-ttl", choices=("5m", "1h"), help="prompt-cache lifetime")
+    r.add_argument(
+        "--max-file-size", type=positive_int, metavar="BYTES", help="largest file to send"
+    )
+    r.add_argument("--no-cache", action="store_true", help="ignore the local result cache")
+    r.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    r.add_argument(
+        "--batch",
+        action="store_true",
+        help="submit one Message Batch with a review of each PATH (half price, results within "
+        "24 h), wait for it and print the results",
+    )
+    r.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="with --batch: print the batch id and exit; read the results later with "
+        "`bigpicture batch results ID`",
+    )
+
+    b = sub.add_parser(
+        "batch",
+        help="Message Batches submitted by `review --batch`: status, results, wait, cancel, list",
+    )
+    bsub = b.add_subparsers(dest="batch_command", metavar="ACTION", required=True)
+    bs = bsub.add_parser("status", help="processing status, request counts, created/expires")
+    bs.add_argument("id", metavar="ID")
+    bs.add_argument("--format", choices=("text", "json"), default="text")
+    br = bsub.add_parser(
+        "results", help="wait for the batch to end (resumes polling), then print its reviews"
+    )
+    br.add_argument("id", metavar="ID")
+    br.add_argument(
+        "--format", choices=("text", "json", "sarif"), default="text", help="output format"
+    )
+    br.add_argument("--output", "-o", metavar="FILE", help="write the output to FILE")
+    br.add_argument(
+        "--fail-on", choices=SEVERITIES, metavar="SEVERITY", help="exit 1 on a finding at or above"
+    )
+    br.add_argument(
+        "--no-wait", action="store_true", help="do not wait: exit 6 if it has not ended yet"
+    )
+    br.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    bw = bsub.add_parser("wait", help="poll until the batch has ended, then show its status")
+    bw.add_argument("id", metavar="ID")
+    bw.add_argument("--format", choices=("text", "json"), default="text")
+    bw.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    bc = bsub.add_parser("cancel", help="ask the API to cancel the batch")
+    bc.add_argument("id", metavar="ID")
+    bc.add_argument("--format", choices=("text", "json"), default="text")
+    bl = bsub.add_parser("list", help="the batches stored on this machine, newest first")
+    bl.add_argument("--format", choices=("text", "json"), default="text")
+
+    s = sub.add_parser("serve", help="run the language server")
+    s.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (the default)")
+    s.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead (for debugging)")
+
+    u = sub.add_parser("usage", help="cost and cache use so far, by day and model")
+    u.add_argument("--days", type=positive_int, default=30, help="how many days back (default 30)")
+    u.add_argument("--format", choices=("text", "json"), default="text")
+
+    sub.add_parser("models", help="list the models BigPicture knows, with limits and prices")
+    return p
+
+
+def settings_from_args(root: Path, args: argparse.Namespace) -> tuple[Settings, list[str]]:
+    flags: dict[str, Any] = {}
+    if args.model:
+        flags["model"] = args.model
+    if args.include:
+        flags["include"] = args.include
+    if args.exclude:
+        flags["exclude"] = args.exclude
+    if args.max_cost is not None:
+        flags["maxCostPerReview"] = args.max_cost
+    if args.min_severity:
+        flags["minSeverity"] = args.min_severity
+    if args.thinking is not None:
+        flags["thinkingBudget"] = args.thinking
+    if args.cache_ttl:
+        flags["cacheTtl"] = args.cache_ttl
+    if args.max_file_size is not None:
+        flags["maxFileSize"] = args.max_file_size
+    settings, warnings = configuration.load(root, ("command line", flags))
+    bad = [w for w in warnings if w.startswith("command line")]
+    if bad:
+        raise UsageError(bad[0])
+    return settings, warnings
+
+
+def review_kind(args: argparse.Namespace) -> str:
+    if args.diff is not None and args.file:
+        raise UsageError("--diff and --file cannot be combined")
+    return "changes" if args.diff is not None else "file" if args.file else "workspace"

@@ -1,0 +1,156 @@
+"""Every SDK or transport failure as one of BigPicture's errors, with a message a user can act
+on. Kinds come from the SDK's exception types and HTTP status codes; the one place that reads
+the API's message text is a 400 "prompt is too long", which has no type or status of its own.
+"""
+
+from __future__ import annotations
+
+import anthropic
+import httpx2
+
+from bigpicture.core import errors
+
+
+def retry_after(e: anthropic.APIStatusError) -> float | None:
+    h = e.response.headers if e.response is not None else {}
+    try:
+        if h.get("retry-after-ms"):
+            return float(h["retry-after-ms"]) / 1000
+        if h.get("retry-after"):
+            return float(h["retry-after"])
+    except ValueError:
+        return None
+    return None
+
+
+def api_message(e: anthropic.APIStatusError) -> str:
+    body = e.body if isinstance(e.body, dict) else {}
+    err = body.get("error") if isinstance(body.get("error"), dict) else body
+    msg = err.get("message") if isinstance(err, dict) else None
+    return str(msg or getattr(e, "message", "") or "").strip()
+
+
+def no_batches(provider: str) -> errors.ConfigError:
+    return errors.ConfigError(
+        f"provider {provider} has no Message Batches API (the SDK supports batches only on "
+        "the Claude API): use provider anthropic, or review without --batch"
+    )
+
+
+def is_prompt_too_long(e: BaseException) -> bool:
+    return isinstance(e, anthropic.BadRequestError) and api_message(e).lower().startswith(
+        "prompt is too long"
+    )
+
+
+def _status_error(
+    e: anthropic.APIStatusError, *, streaming_started: bool, provider: str, attempts: int
+) -> errors.ApiError:
+    status = e.status_code
+    rid = getattr(e, "request_id", None)
+    msg = api_message(e)
+    common = {"status": status, "request_id": rid, "detail": str(e)}
+    tries = f" after {attempts} attempts" if attempts > 1 else ""
+    if status == 200 or streaming_started:
+        return errors.StreamBroken(
+            f"the reply stream broke mid-way ({msg or 'error event'}); findings so far are "
+            "kept but the review is incomplete",
+            **common,
+        )
+    if status == 401:
+        if provider != "anthropic":
+            return errors.BadApiKey(
+                f"{provider} rejected the credentials (401): check its environment variables "
+                "(README, Cloud platforms)",
+                **common,
+            )
+        return errors.BadApiKey("the API rejected the key (401): check ANTHROPIC_API_KEY", **common)
+    if status == 403:
+        return errors.NoModelAccess(
+            f"this key has no access to the model or resource (403): {msg}", **common
+        )
+    if status == 404:
+        return errors.NoModelAccess(
+            f"model not found, or this key has no access to it (404): {msg}; choose another "
+            "model (the `model` setting)",
+            **common,
+        )
+    if status == 413:
+        return errors.RequestTooLarge(
+            "the request is over the API's 32 MB limit (413): leave large files out (the "
+            "`exclude` setting)",
+            **common,
+        )
+    if status == 429:
+        wait = retry_after(e)
+        if wait is None:
+            where = (
+                "the limits in the Anthropic console"
+                if provider == "anthropic"
+                else f"the quotas of your {provider} account"
+            )
+            return errors.SpendLimit(
+                f"spend or rate limit reached with no retry time (429): {msg}; check {where}",
+                **common,
+            )
+        return errors.RateLimited(
+            f"rate limited{tries} (429): try again in {wait:.0f} s",
+            retry_after=wait,
+            attempts=attempts,
+            **common,
+        )
+    if status == 529 or isinstance(e, anthropic.OverloadedError):
+        return errors.Overloaded(
+            f"the API is overloaded (529){tries}: try again in a few minutes",
+            attempts=attempts,
+            **common,
+        )
+    if status >= 500:
+        return errors.Overloaded(
+            f"the API failed ({status}){tries}: try again shortly", attempts=attempts, **common
+        )
+    if is_prompt_too_long(e):
+        return errors.PromptTooLong(
+            f"the API counted more input than the model's window ({msg}); the local estimate "
+            "was under it: leave files out (the `exclude` setting), or review the changes only",
+            **common,
+        )
+    return errors.BadRequest(f"the API refused the request ({status}): {msg}", **common)
+
+
+def map_error(
+    e: BaseException, *, streaming_started: bool, provider: str = "anthropic", attempts: int = 1
+) -> errors.ApiError:
+    """One SDK (or transport) failure as a project error. ``attempts``: how many times the
+    request was sent (the SDK's retries included), for the message."""
+    if isinstance(e, errors.ApiError):
+        return e
+    if isinstance(e, anthropic.APIStatusError):
+        return _status_error(
+            e, streaming_started=streaming_started, provider=provider, attempts=attempts
+        )
+    if isinstance(e, anthropic.APITimeoutError):
+        return errors.ConnectionFailed("the API did not answer in time: check the network")
+    if isinstance(e, anthropic.APIConnectionError):
+        if streaming_started:
+            return errors.StreamBroken("the connection broke mid-reply; the review is incomplete")
+        return errors.ConnectionFailed(
+            "cannot reach the API: check the network, a proxy (HTTPS_PROXY) or the base URL "
+            "(ANTHROPIC_BASE_URL, the `baseUrl` setting)",
+            detail=str(e),
+        )
+    if isinstance(e, httpx2.HTTPError):
+        if streaming_started:
+            return errors.StreamBroken(
+                f"the connection broke mid-reply ({type(e).__name__}); the review is incomplete"
+            )
+        return errors.ConnectionFailed(f"cannot reach the API ({type(e).__name__})", detail=str(e))
+    if isinstance(e, ValueError) and streaming_started:
+        # the SDK parses the streamed tool input as it grows and raises ValueError on JSON it
+        # cannot parse even partially
+        return errors.StreamBroken(
+            "the reply's findings JSON was malformed; the review is incomplete", detail=str(e)
+        )
+    if isinstance(e, anthropic.AnthropicError):
+        return errors.ApiError(f"API client error: {e}")
+    return errors.ApiError(f"unexpected failure talking to the API: {type(e).__name__}: {e}")

@@ -1,0 +1,312 @@
+"""Deciding exactly what a review sends: the files, their text, and what is left out and why.
+
+The pipeline, one small step each (repomix's packager is the model):
+
+1. list candidate paths: git's view of the work tree, or a walk applying .gitignore files;
+2. filter by name: ``.bigpictureignore``, configured include/exclude, secret paths, lock and
+   generated files (``core.pathrules``);
+3. read each file: symlinks out of the workspace, oversized, binary and undecodable files are
+   refused;
+4. decode once and redact secrets from exactly that text (``core.secrets``).
+
+Every refusal is kept as a ``Skipped`` with its reason, so the plan can show it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pathspec
+
+from bigpicture.core.config import Settings
+from bigpicture.core.errors import GatherError, SecretScanError
+from bigpicture.core.gather import pathrules, secrets
+from bigpicture.core.gather.scanindex import ScanIndex, stat_key, trustworthy
+from bigpicture.core.gather.textio import Undecodable, decode
+from bigpicture.core.git import repo as gitrepo
+from bigpicture.core.models import Redaction, Skipped, Snapshot, SourceFile
+
+IGNORE_FILE = ".bigpictureignore"
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Listing:
+    """Candidate paths and what git knows about them."""
+
+    paths: list[str]
+    repo: gitrepo.Repo | None
+    skipped: list[Skipped]
+
+
+def _spec(patterns: Iterable[str]) -> pathspec.GitIgnoreSpec | None:
+    lines = [p for p in patterns if p.strip() and not p.lstrip().startswith("#")]
+    return pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
+
+
+def _read_ignore_file(path: Path) -> list[str]:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+
+
+def walk_with_gitignore(root: Path, start: str = "") -> list[str]:
+    """Files under ``root/start`` (outside git) that .gitignore files at every level allow."""
+    out: list[str] = []
+    # (directory prefix relative to root, spec) from the root down to the current directory
+    stack: list[tuple[str, pathspec.GitIgnoreSpec]] = []
+
+    def ignored(rel: str, is_dir: bool) -> bool:
+        verdict = None
+        for prefix, spec in stack:
+            if not rel.startswith(prefix):
+                continue
+            sub = rel[len(prefix) :] + ("/" if is_dir else "")
+            res = spec.check_file(sub)
+            if res.include is not None:
+                verdict = res.include
+        return bool(verdict)
+
+    def visit(rel_dir: str) -> None:
+        full = root / rel_dir if rel_dir else root
+        gi = full / ".gitignore"
+        pushed = False
+        if gi.is_file():
+            spec = _spec(_read_ignore_file(gi))
+            if spec:
+                stack.append((rel_dir + "/" if rel_dir else "", spec))
+                pushed = True
+        try:
+            entries = sorted(os.scandir(full), key=lambda e: e.name)
+        except OSError:
+            entries = []
+        for e in entries:
+            rel = f"{rel_dir}/{e.name}" if rel_dir else e.name
+            try:
+                is_dir = e.is_dir(follow_symlinks=False)
+            except OSError:
+                continue
+            if is_dir:
+                if e.name in pathrules.EXCLUDED_DIRS or ignored(rel, True):
+                    continue
+                visit(rel)
+            elif not ignored(rel, False):
+                out.append(rel)
+        if pushed:
+            stack.pop()
+
+    visit(start.rstrip("/"))
+    return out
+
+
+def list_candidates(root: Path) -> Listing:
+    """Paths that git would show (or a .gitignore-aware walk outside git), relative to root."""
+    if not root.is_dir():
+        raise GatherError(f"{root}: not a directory")
+    repo = gitrepo.open_repo(root)
+    skipped: list[Skipped] = []
+    if repo is None:
+        return Listing(walk_with_gitignore(root), None, skipped)
+    files, nested = gitrepo.list_files(repo)
+    for sub in sorted(set(nested)):
+        if any(part in pathrules.EXCLUDED_DIRS for part in sub.split("/")):
+            continue
+        sub_root = root / sub
+        inner = gitrepo.open_repo(sub_root)
+        if inner is not None and inner.toplevel == sub_root.resolve():
+            try:
+                inner_files, _ = gitrepo.list_files(inner)
+            except GatherError as e:
+                skipped.append(Skipped(sub, "unreadable", f"nested repository: {e}"))
+                continue
+            files.extend(f"{sub}/{f}" for f in inner_files)
+        else:
+            files.extend(walk_with_gitignore(root, sub))
+    return Listing(sorted(set(files)), repo, skipped)
+
+
+def name_filter(root: Path, settings: Settings) -> Callable[[str], tuple[str, str] | None]:
+    """A function path -> (reason, detail) for paths refused by name, or None."""
+    ignore_spec = _spec(_read_ignore_file(root / IGNORE_FILE))
+    exclude_spec = _spec(settings.exclude)
+    include_spec = _spec(settings.include)
+
+    def check(path: str) -> tuple[str, str] | None:
+        ruled = pathrules.refusal(path)
+        if ruled:
+            return ruled
+        if ignore_spec and ignore_spec.match_file(path):
+            return "excluded", IGNORE_FILE
+        if exclude_spec and exclude_spec.match_file(path):
+            return "excluded", "exclude setting"
+        if include_spec and not include_spec.match_file(path):
+            return "excluded", "not matched by include setting"
+        return None
+
+    return check
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+@dataclass
+class Loaded:
+    file: SourceFile | None
+    skipped: Skipped | None
+    redactions: list[Redaction]
+
+
+def load_file(
+    root: Path,
+    real_root: Path,
+    path: str,
+    max_size: int,
+    index: ScanIndex | None = None,
+) -> Loaded:
+    """Read, check, decode and redact one file. Never raises for a per-file problem, except a
+    secret-scan failure, which must stop the whole gather (fail closed).
+
+    ``index`` remembers contents the scan already found clean (``core.gather.scanindex``)."""
+    full = root / path
+    try:
+        st = full.lstat()
+        if stat.S_ISLNK(st.st_mode):
+            target = full.resolve()
+            if not target.is_relative_to(real_root):
+                return Loaded(None, Skipped(path, "symlink-outside", "link points outside"), [])
+            st = target.stat()
+            full = target
+        if not stat.S_ISREG(st.st_mode):
+            return Loaded(None, Skipped(path, "unreadable", "not a regular file"), [])
+        if st.st_size > max_size:
+            return Loaded(None, Skipped(path, "too-large", f"{st.st_size} bytes"), [])
+        data = full.read_bytes()
+    except FileNotFoundError:
+        return Loaded(None, None, [])  # deleted in the work tree: nothing to send
+    except OSError as e:
+        return Loaded(None, Skipped(path, "unreadable", e.strerror or str(e)), [])
+    try:
+        text, encoding = decode(data)
+    except Undecodable as e:
+        return Loaded(None, Skipped(path, "binary", str(e)), [])
+    key = stat_key(path, st) if index is not None else None
+    known = index.by_stat.get(key) if index is not None and key is not None else None
+    if known is not None and known in index.clean:
+        content_digest = known  # unchanged since it was found clean: no hashing, no scan
+        sent, hits = text, []
+    else:
+        content_digest = hashlib.sha256(data).digest()[:16]
+        if index is not None and content_digest in index.clean:
+            sent, hits = text, []
+        else:
+            try:
+                sent, hits = secrets.redact(text)
+            except SecretScanError:
+                raise
+            except Exception as e:  # fail closed
+                raise SecretScanError(f"secret scan failed on {path}: {e}") from e
+        if not hits and index is not None:
+            index.record(content_digest, key if trustworthy(st) else None)
+    reds = [Redaction(path, h.line, h.rule) for h in hits]
+    sha = content_digest.hex()[:16] if encoding == "utf-8" and not hits else digest(sent)
+    return Loaded(
+        SourceFile(
+            path=path,
+            text=sent,
+            sha=sha,
+            size=len(data),
+            encoding=encoding,
+            kind=pathrules.kind_of(path),
+            last_change=int(st.st_mtime),  # replaced by the commit time in git
+            redactions=len(reds),
+        ),
+        None,
+        reds,
+    )
+
+
+def gather(
+    root: Path,
+    settings: Settings,
+    *,
+    progress: Progress | None = None,
+    workers: int | None = None,
+    index: ScanIndex | None = None,
+) -> Snapshot:
+    """The snapshot of ``root`` a workspace review would send. ``index``: contents already
+    found clean (the caller loads and saves it; new clean contents are recorded in it)."""
+    root = root.resolve()
+    listing = list_candidates(root)
+    check = name_filter(root, settings)
+    skipped = list(listing.skipped)
+    wanted: list[str] = []
+    for p in listing.paths:
+        refused = check(p)
+        if refused:
+            skipped.append(Skipped(p, refused[0], refused[1]))  # type: ignore[arg-type]
+        else:
+            wanted.append(p)
+    if progress:
+        progress(f"reading {len(wanted)} files")
+
+    files: list[SourceFile] = []
+    redactions: list[Redaction] = []
+    # One thread by default: decoding and scanning hold the GIL, so threads only add
+    # contention (measured in bench/bench_gather.py); ``workers`` > 1 can still help on a
+    # slow network filesystem.
+    n_workers = workers or 1
+    chunk = 256
+    batches = [wanted[i : i + chunk] for i in range(0, len(wanted), chunk)]
+
+    def load_batch(paths: list[str]) -> list[Loaded]:
+        return [load_file(root, root, p, settings.maxFileSize, index) for p in paths]
+
+    done = 0
+    with ThreadPoolExecutor(max_workers=n_workers) as pool:
+        results_iter = pool.map(load_batch, batches) if n_workers > 1 else map(load_batch, batches)
+        for results in results_iter:
+            for loaded in results:
+                if loaded.file:
+                    files.append(loaded.file)
+                if loaded.skipped:
+                    skipped.append(loaded.skipped)
+                redactions.extend(loaded.redactions)
+            done += len(results)
+            if progress and len(batches) > 8 and done % (chunk * 8) == 0:
+                progress(f"read {done}/{len(wanted)} files")
+
+    head = None
+    if listing.repo is not None:
+        head = gitrepo.head(listing.repo)
+        times = gitrepo.last_changes(listing.repo)
+        dirty = gitrepo.dirty(listing.repo)
+        oldest = min(times.values(), default=1)
+        files = [
+            _with_time(f, times.get(f.path, max(oldest - 1, 1)), f.path in dirty) for f in files
+        ]
+    files.sort(key=lambda f: f.path)
+    skipped.sort(key=lambda s: s.path)
+    redactions.sort(key=lambda r: (r.path, r.line))
+    return Snapshot(
+        root=str(root),
+        files=files,
+        skipped=skipped,
+        redactions=redactions,
+        is_git=listing.repo is not None,
+        head=head,
+    )
+
+
+def _with_time(f: SourceFile, t: int, dirty: bool) -> SourceFile:
+    import msgspec
+
+    return msgspec.structs.replace(f, last_change=t, dirty=dirty)

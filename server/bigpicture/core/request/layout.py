@@ -1,0 +1,310 @@
+"""The layout of the repository in the request, for the prompt cache: the cache base (the
+frozen snapshot of the repository) and the generations of changes after it, or, for the replay
+benchmark's comparison, recency tiers.
+
+The cache base: the frozen snapshot of the repository that sits in the prompt cache.
+
+A review sends the base (every file as it was when the base was taken, in a fixed order)
+first, behind one cache breakpoint, then the files changed since the base with their current
+text, then the request. The base's bytes never change until it is re-taken, so every review in
+between reads it from the cache; only the changes are written or sent.
+
+The base is re-taken (a "re-snapshot") when:
+
+- there is none yet, or the model, nonce, cache TTL or secret-scan rules changed;
+- a file it carries (or a later version of one) is still in the workspace but no longer sent:
+  newly excluded, refused or left out to fit, so nothing keeps being sent that should not be
+  (a deleted file is only listed as deleted after it);
+- its cache entry has lapsed on this machine's record: writing it again costs the same as
+  writing a fresh one, so the fresh one (with no changes after it) is taken instead;
+- there are ``MAX_GENERATIONS`` generations, the changes reached ``RESNAPSHOT_FRACTION`` of
+  the base's tokens, or the base plus the changes no longer fit the budget.
+
+Kept per workspace by ``store.cachebase``, with the order of the changed files (the most recently changed last, so an edit invalidates as little of the tail as
+possible).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+import msgspec
+
+from bigpicture.core.gather.secrets import rules_fingerprint
+from bigpicture.core.models import SourceFile
+from bigpicture.core.request import prompt, tokens
+
+RESNAPSHOT_FRACTION = 1.0
+
+
+class BaseFile(msgspec.Struct, frozen=True):
+    path: str
+    text: str
+    sha: str
+    kind: str
+    tokens: int
+
+
+class Generation(msgspec.Struct):
+    """Files changed since the base, as sent at one review: appended, never rewritten, so
+    every later review reads it from the cache."""
+
+    seq: int
+    text: str  # the block's exact text
+    texts: dict[str, str]  # path -> current text as of this generation
+    shas: dict[str, str]
+    tokens: int
+
+
+MAX_GENERATIONS = 12  # beyond this, re-snapshot (the API's lookback is 20 blocks)
+
+
+class CacheBase(msgspec.Struct):
+    id: str
+    created: float
+    model: str
+    nonce: str
+    ttl: str
+    files: list[BaseFile]  # in request order
+    rules: str = ""  # the secret-scan rules' fingerprint the texts were redacted with
+    tokens: int = 0
+    expires: float = 0.0  # when its cache entry lapses, as far as this machine knows
+    seq: int = 0  # bumped at every review sent on this base
+    generations: list[Generation] = []
+
+    def by_path(self) -> dict[str, BaseFile]:
+        return {f.path: f for f in self.files}
+
+    def latest(self) -> tuple[dict[str, str], dict[str, str]]:
+        """(path -> sha, path -> text) of the latest version of each file sent on this base."""
+        shas = {f.path: f.sha for f in self.files}
+        texts = {f.path: f.text for f in self.files}
+        for g in self.generations:
+            shas.update(g.shas)
+            texts.update(g.texts)
+        return shas, texts
+
+    @property
+    def changes_tokens(self) -> int:
+        return sum(g.tokens for g in self.generations)
+
+
+def new_base(
+    files: list[SourceFile],
+    file_tokens: dict[str, int],
+    *,
+    model: str,
+    nonce: str,
+    ttl: str,
+    now: float | None = None,
+) -> CacheBase:
+    ordered = sorted(files, key=lambda f: (f.last_change or 2**62, f.path))
+    h = hashlib.sha256()
+    for f in ordered:
+        h.update(f.path.encode("utf-8", "surrogatepass") + b"\0" + f.sha.encode() + b"\0")
+    return CacheBase(
+        id=h.hexdigest()[:16],
+        created=now or time.time(),
+        model=model,
+        nonce=nonce,
+        ttl=ttl,
+        files=[BaseFile(f.path, f.text, f.sha, f.kind, file_tokens[f.path]) for f in ordered],
+        rules=rules_fingerprint(),
+        tokens=sum(file_tokens[f.path] for f in ordered),
+    )
+
+
+TTL_SECONDS = {"5m": 300, "1h": 3600}
+
+
+def note_sent(
+    base: CacheBase, generation: Generation | None, now: float | None = None
+) -> CacheBase:
+    """Record a review sent on ``base`` with its new generation of changes, if any: its cache
+    entry is fresh again."""
+    base.expires = (now or time.time()) + TTL_SECONDS.get(base.ttl, 300)
+    base.seq += 1
+    if generation is not None:
+        base.generations = [*base.generations, generation]
+    return base
+
+
+TIER_SPLITS = (0.6, 0.85)  # cumulative token fractions ending tier 1 and tier 2
+
+
+class Group(msgspec.Struct):
+    name: str
+    text: str
+    files: list[tuple[str, int, str, int]]  # path, tokens, kind, last change
+    tokens: int
+    ttl: str | None  # a cache breakpoint is wanted after this group, with this TTL
+
+
+def group(
+    name: str,
+    files: list,
+    file_tokens: dict[str, int],
+    nonce: str,
+    ttl: str | None,
+    version: str | None = None,
+) -> Group:
+    return Group(
+        name=name,
+        text="".join(prompt.render_file(f, nonce, version=version) for f in files),
+        files=[(f.path, file_tokens[f.path], f.kind, f.last_change) for f in files],
+        tokens=sum(file_tokens[f.path] for f in files),
+        ttl=ttl,
+    )
+
+
+def layout_tiers(chosen: list, file_tokens: dict[str, int], nonce: str, ttl: str) -> list[Group]:
+    """Recency tiers: committed files changed longest ago first, in up to three tiers cut on
+    the order of last commits (dirty files counted at their committed place, so a file
+    becoming dirty moves no boundary), then the dirty files."""
+    ordered = sorted(chosen, key=lambda f: (f.last_change or 2**62, f.path))
+    total = sum(file_tokens[f.path] for f in ordered)
+    tiers: list[list] = [[], [], []]
+    uncommitted = []
+    acc = 0
+    for f in ordered:
+        t = file_tokens[f.path]
+        frac = (acc + t / 2) / total if total else 1.0
+        acc += t
+        if f.dirty or not f.last_change:
+            uncommitted.append(f)
+            continue
+        idx = 0 if frac <= TIER_SPLITS[0] else 1 if frac <= TIER_SPLITS[1] else 2
+        tiers[idx].append(f)
+    uncommitted.sort(key=lambda f: f.path)
+    groups = []
+    for i, tier in enumerate(tiers):
+        if tier:
+            label = " (changed longest ago)" if i == 0 else ""
+            groups.append(group(f"repository tier {i + 1}{label}", tier, file_tokens, nonce, ttl))
+    if uncommitted:
+        groups.append(group("uncommitted files", uncommitted, file_tokens, nonce, ttl))
+    return groups
+
+
+_RENDERED: dict[tuple[str, str], str] = {}  # (base id, nonce) -> the base block's text
+
+
+def _base_text(base: CacheBase, nonce: str) -> str:
+    key = (base.id, nonce)
+    text = _RENDERED.get(key)
+    if text is None:
+        if len(_RENDERED) > 4:
+            _RENDERED.clear()
+        text = "".join(
+            prompt.render_file(
+                SourceFile(path=b.path, text=b.text, sha=b.sha, size=0, kind=b.kind), nonce
+            )
+            for b in base.files
+        )
+        _RENDERED[key] = text
+    return text
+
+
+def layout_snapshot(
+    chosen: list,
+    file_tokens: dict[str, int],
+    base: CacheBase | None,
+    room: int,
+    *,
+    nonce: str,
+    ttl: str,
+    model: str,
+    now: float | None,
+    present: set[str],
+) -> tuple[list[Group], CacheBase | None, Generation | None, list[str]]:
+    """The cache base (frozen), the generations of changes already sent on it (append-only),
+    then a new generation with what changed since the last one; and the files deleted since
+    the base (``present``: every path the gather saw, sent or not)."""
+    now = now or time.time()
+    new = None
+    fresh: list = []
+    deleted: list[str] = []
+    latest_sha: dict[str, str] = {}
+    latest_text: dict[str, str] = {}
+    chosen_paths = {f.path for f in chosen}
+    if (
+        base is not None
+        and (base.model, base.nonce, base.ttl, base.rules)
+        == (model, nonce, ttl, rules_fingerprint())
+        and base.expires > now
+        and len(base.generations) < MAX_GENERATIONS
+    ):
+        latest_sha, latest_text = base.latest()
+        fresh = [f for f in chosen if latest_sha.get(f.path) != f.sha]
+        deleted = sorted(p for p in latest_sha if p not in present)
+        changes = base.changes_tokens + sum(file_tokens[f.path] for f in fresh)
+        if (
+            # a file still there but newly excluded, refused or left out to fit must not go
+            # on being sent (a deleted one is only listed as deleted)
+            any(p in present and p not in chosen_paths for p in latest_sha)
+            or changes > RESNAPSHOT_FRACTION * max(base.tokens, 1)
+            or base.tokens + changes > room
+        ):
+            base = None
+    else:
+        base = None
+    if base is None:
+        base = new = new_base(chosen, file_tokens, model=model, nonce=nonce, ttl=ttl, now=now)
+        fresh, deleted = [], []
+        latest_sha = {b.path: b.sha for b in base.files}
+    current = {f.path: f for f in chosen}
+    fresh_paths = {f.path for f in fresh}
+
+    def is_current(path: str, sha: str) -> bool:
+        f = current.get(path)
+        return f is not None and f.sha == sha and path not in fresh_paths
+
+    superseded = {p for g in base.generations for p in g.shas}
+    groups = [
+        Group(
+            name=f"repository snapshot {base.id[:8]}",
+            text=_base_text(base, nonce),
+            files=[
+                (b.path, b.tokens, b.kind, 0)
+                for b in base.files
+                if b.path not in superseded and is_current(b.path, b.sha)
+            ],
+            tokens=base.tokens,
+            ttl=ttl,
+        )
+    ]
+    blocks: list[tuple[str, str, list, int]] = []  # name, text, files, tokens
+    for i, g in enumerate(base.generations):
+        later = {p for h in base.generations[i + 1 :] for p in h.shas}
+        files = [
+            (p, file_tokens.get(p, 0), current[p].kind, current[p].last_change)
+            for p, sha in sorted(g.shas.items())
+            if p not in later and is_current(p, sha)
+        ]
+        blocks.append((f"changes sent at review {g.seq}", g.text, files, g.tokens))
+    generation = None
+    if fresh:
+        fresh.sort(key=lambda f: f.path)
+        text = "".join(prompt.render_changed(f, latest_text.get(f.path), nonce) for f in fresh)
+        gen_tokens = tokens.estimate(text, "source")
+        generation = Generation(
+            seq=base.seq + 1,
+            text=text,
+            texts={f.path: f.text for f in fresh},
+            shas={f.path: f.sha for f in fresh},
+            tokens=gen_tokens,
+        )
+        blocks.append(
+            (
+                "changes since the last review",
+                text,
+                [(f.path, file_tokens[f.path], f.kind, f.last_change) for f in fresh],
+                gen_tokens,
+            )
+        )
+    for i, (name, text, files, tok) in enumerate(blocks):
+        # breakpoints end the three newest generations; older ones are read through them
+        want = "5m" if i >= len(blocks) - 3 else None
+        groups.append(Group(name=name, text=text, files=files, tokens=tok, ttl=want))
+    return groups, new, generation, deleted
