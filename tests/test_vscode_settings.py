@@ -1,6 +1,7 @@
 """client-vscode/package.json contributes every server setting exactly as the server defines it.
 
-One source: the server's settings (key, JSON type, default, enum, description, per-machine).
+One source: the server's settings, ``bigpicture.lsp.protocol.settings()`` (key, JSON type,
+nullable, default, enum, description, per-machine).
 ``contribution(spec)`` is the rule that turns one into VS Code's configuration schema; the test
 fails when package.json differs from it, and ``python tests/test_vscode_settings.py --write``
 rewrites package.json's server settings from the server (run it after changing a setting).
@@ -13,12 +14,13 @@ docstrings with RST ``code`` turned into Markdown `code`.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
-import typing
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
+
+from bigpicture.lsp import protocol
+from bigpicture.lsp.protocol import SettingSpec
 
 PACKAGE = Path(__file__).resolve().parents[1] / "client-vscode" / "package.json"
 
@@ -40,74 +42,16 @@ EMPTY_NOTE = {
 }
 
 
-@dataclasses.dataclass(frozen=True)
-class Spec:
-    """One server setting, as the server's contract describes it."""
-
-    key: str
-    type: str
-    nullable: bool
-    default: Any
-    description: str
-    enum: list[str] | None
-    machine: bool
-
-
-def _from_config() -> list[Spec]:
-    """The specs derived from ``core.config`` (until ``lsp.protocol.settings`` exists here)."""
-    from bigpicture.core import config
-
-    hints = typing.get_type_hints(config.Settings)
-    docs = config.setting_docs()
-    not_from_workspace = getattr(config, "NOT_FROM_WORKSPACE", None) or getattr(
-        config, "_NOT_FROM_WORKSPACE", set()
-    )
-    out = []
-    for f in dataclasses.fields(config.Settings):
-        hint = hints[f.name]
-        args = typing.get_args(hint)
-        nullable = type(None) in args
-        base = next(a for a in args if a is not type(None)) if nullable else hint
-        origin = typing.get_origin(base)
-        enum = [str(a) for a in typing.get_args(base)] if origin is Literal else None
-        typ = (
-            "string"
-            if enum or base is str
-            else {bool: "boolean", int: "integer", float: "number"}.get(base)
-            or ("array" if origin in (tuple, list) else "object")
-        )
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
-        out.append(
-            Spec(
-                key=f.name,
-                type=typ,
-                nullable=nullable,
-                default=list(default) if isinstance(default, tuple) else default,
-                description=docs.get(f.name, ""),
-                enum=enum,
-                machine=f.name in not_from_workspace,
-            )
-        )
-    return out
-
-
-def server_settings() -> list[Spec]:
-    """The server's settings: the editor contract's when it has them, else the config's."""
-    try:
-        from bigpicture.lsp.protocol import settings  # type: ignore[attr-defined]
-    except ImportError:
-        return _from_config()
-    return [
-        Spec(s.key, s.type, s.nullable, s.default, s.description, s.enum, s.machine)
-        for s in settings()
-    ]
+def server_settings() -> list[SettingSpec]:
+    """The server's settings, from the editor contract."""
+    return protocol.settings()
 
 
 def markdown(doc: str) -> str:
     return doc.replace("``", "`")
 
 
-def contribution(spec: Spec) -> dict[str, Any]:
+def contribution(spec: SettingSpec) -> dict[str, Any]:
     """VS Code's configuration schema for one server setting."""
     out: dict[str, Any] = {"type": spec.type}
     if spec.type == "array":
