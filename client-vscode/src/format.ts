@@ -121,8 +121,9 @@ export function summaryDetail(s: ReviewSummary, shown?: number): string {
   }
   if (s.summaryText) {
     lines.push(s.summaryText);
-  } else if (s.message) {
-    lines.push(s.message);
+  }
+  if (s.message && s.status !== 'ok') {
+    lines.push(s.message); // (an ok review's message repeats the lines below)
   }
   lines.push(findingsText(s, shown));
   if (s.status === 'ok' || s.status === 'incomplete') {

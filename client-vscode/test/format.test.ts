@@ -66,7 +66,8 @@ test('a first review reads "cache written", not "0% cached"', () => {
 
 test('summaryDetail has the kind, time, model summary, severities, cost, files and request id', () => {
   const text = summaryDetail(ok);
-  assert.match(text, /^Workspace review: ok\n3 findings in 2 files\n/);
+  assert.match(text, /^Workspace review: ok\nFindings: 3 /);
+  assert.match(summaryDetail({ ...ok, status: 'failed', message: 'the API refused the key' }), /^Workspace review: failed\nthe API refused the key\n/);
   assert.match(text, /Findings: 3 \(1 critical, 2 medium\)/);
   assert.match(text, /Cost: \$0\.042 · 87% read from cache/);
   assert.match(text, /Request: req_1/);
@@ -123,7 +124,7 @@ test('the status bar is short (icon, count, cost); the detail is in the tooltip'
   assert.match(render({ kind: 'reviewing', what: 'changes', stage: 'sending 1,000 tokens' }).tooltip, /reviewing changes: sending 1,000 tokens/);
   const done = render({ kind: 'finished', summary: ok });
   assert.equal(done.text, '$(warning) 3 · $0.042');
-  assert.match(done.tooltip, /^BigPicture: Workspace review: ok\n3 findings in 2 files\nFindings: 3 \(1 critical, 2 medium\)\nCost: \$0\.042 · 87% read from cache/);
+  assert.match(done.tooltip, /^BigPicture: Workspace review: ok\nFindings: 3 \(1 critical, 2 medium\)\nCost: \$0\.042 · 87% read from cache/);
   assert.equal(render({ kind: 'finished', summary: { ...ok, findings: 0, bySeverity: {} } }).text, '$(pass) BigPicture · $0.042');
   assert.equal(render({ kind: 'finished', summary: { ...ok, status: 'failed', error: 'no-api-key' } }).text, '$(error) BigPicture · failed');
   assert.equal(render({ kind: 'finished', summary: { ...ok, status: 'skipped' } }).text, '$(debug-pause) BigPicture · skipped');
