@@ -1,61 +1,62 @@
 -- User commands for BigPicture. Nothing starts until require("bigpicture").setup() is called
 -- (the commands start the project's server on demand when it is not running yet).
+--
+-- :BigPicture {subcommand} [arg], with completion; the older :BigPictureReview... commands
+-- are kept as aliases.
 
 if vim.g.loaded_bigpicture then
   return
 end
 vim.g.loaded_bigpicture = true
 
-local function bp()
-  return require("bigpicture")
+local function commands()
+  return require("bigpicture.commands")
 end
 
 local command = vim.api.nvim_create_user_command
 
-command("BigPictureReview", function()
-  bp().review("workspace")
-end, { desc = "BigPicture: review the whole workspace" })
-
-command("BigPictureReviewChanges", function()
-  bp().review("changes")
-end, { desc = "BigPicture: review uncommitted changes (or since baseBranch)" })
-
-command("BigPictureReviewFile", function()
-  bp().review("file")
-end, { desc = "BigPicture: review the current file, with the workspace as context" })
-
-command("BigPicturePlan", function(opts)
-  bp().plan(opts.args ~= "" and opts.args or "workspace")
+command("BigPicture", function(opts)
+  commands().run(opts.fargs)
 end, {
-  nargs = "?",
-  complete = function()
-    return { "workspace", "changes", "file" }
+  nargs = "*",
+  complete = function(arglead, cmdline)
+    return commands().complete(arglead, cmdline)
   end,
-  desc = "BigPicture: show what a review would send (no network)",
+  desc = "BigPicture: review|changes|file|plan|cancel|clear|dismiss|explain|usage|quickfix|info|restart|log",
 })
 
-command("BigPictureCancel", function()
-  bp().cancel()
-end, { desc = "BigPicture: cancel the running review" })
+-- The older commands: name -> (subcommand, takes an argument, description).
+local ALIASES = {
+  { "BigPictureReview", "review", false, "review the whole workspace" },
+  {
+    "BigPictureReviewChanges",
+    "changes",
+    false,
+    "review uncommitted changes (or since baseBranch)",
+  },
+  {
+    "BigPictureReviewFile",
+    "file",
+    false,
+    "review the current file, with the workspace as context",
+  },
+  { "BigPicturePlan", "plan", true, "show what a review would send (no network)" },
+  { "BigPictureCancel", "cancel", false, "cancel the running review" },
+  { "BigPictureClear", "clear", false, "clear all findings" },
+  { "BigPictureDismiss", "dismiss", true, "dismiss the finding under the cursor" },
+  { "BigPictureExplain", "explain", false, "explain the finding under the cursor" },
+  { "BigPictureUsage", "usage", false, "show spending and cache use" },
+}
 
-command("BigPictureClear", function()
-  bp().clear()
-end, { desc = "BigPicture: clear all findings" })
-
-command("BigPictureDismiss", function(opts)
-  bp().dismiss(opts.args ~= "" and opts.args or "false-positive")
-end, {
-  nargs = "?",
-  complete = function()
-    return { "false-positive", "wont-fix" }
-  end,
-  desc = "BigPicture: dismiss the finding under the cursor",
-})
-
-command("BigPictureExplain", function()
-  bp().explain()
-end, { desc = "BigPicture: explain the finding under the cursor" })
-
-command("BigPictureUsage", function()
-  bp().usage()
-end, { desc = "BigPicture: show spending and cache use" })
+for _, a in ipairs(ALIASES) do
+  local name, sub, takes_arg, desc = a[1], a[2], a[3], a[4]
+  command(name, function(opts)
+    commands().run({ sub, opts.fargs[1] })
+  end, {
+    nargs = takes_arg and "?" or 0,
+    complete = takes_arg and function(arglead)
+      return commands().complete(arglead, "BigPicture " .. sub .. " " .. arglead)
+    end or nil,
+    desc = "BigPicture: " .. desc,
+  })
+end

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 from conftest import commit, git, write
+from nvim_ui import last_screen as LAST_SCREEN
+from nvim_ui import run_with_ui
 
 REPO = Path(__file__).resolve().parents[2]
 PLUGIN = REPO / "client-nvim"
@@ -117,8 +119,14 @@ def finding(path, line, quote, severity, title, message, cwe=None, fix=None, cat
     return f
 
 
-def review_reply(text: str) -> dict:
-    """The model's report: the planted defects, quoted exactly, lines off by two."""
+# A finding in Chinese (issue 13: findings may come in the reviewer's language).
+SHELL_TITLE_ZH = "命令注入"
+SHELL_MESSAGE_ZH = "shell=True 会把调用者给的字符串交给 shell 执行。"
+
+
+def review_reply(text: str, chinese: bool = False) -> dict:
+    """The model's report: the planted defects, quoted exactly, lines off by two; the shell
+    finding's title and message in Chinese when `chinese`."""
     sql_line = position(text, SQL_QUOTE)[0] + 1
     shell_line = position(text, SHELL_QUOTE)[0] + 1
     return {
@@ -138,8 +146,10 @@ def review_reply(text: str) -> dict:
                 shell_line - 2,
                 SHELL_QUOTE,
                 "medium",
-                "Shell injection",
-                "shell=True runs a caller-supplied string through the shell.",
+                SHELL_TITLE_ZH if chinese else "Shell injection",
+                SHELL_MESSAGE_ZH
+                if chinese
+                else "shell=True runs a caller-supplied string through the shell.",
                 cwe="CWE-78",
             ),
         ],
@@ -202,9 +212,17 @@ def backend():
 
 
 def run_driver(
-    nvim: Nvim, driver: str, params: dict, env: dict[str, str], tmp_path: Path, cwd: Path
+    nvim: Nvim,
+    driver: str,
+    params: dict,
+    env: dict[str, str],
+    tmp_path: Path,
+    cwd: Path,
+    ui: tuple[int, int] | None = None,
 ) -> dict:
-    """Run one Lua driver in headless Nvim; its results (asserted error-free)."""
+    """Run one Lua driver in headless Nvim; its results (asserted error-free). With `ui`
+    (columns, rows), Nvim runs embedded with the test attached as its UI instead, and the
+    results carry `screen_prompts`: every "Press ENTER" / "-- More --" row ever drawn."""
     run_dir = tmp_path / f"run-{driver}-{nvim.version}"
     run_dir.mkdir()
     inp, out = run_dir / "input.json", run_dir / "output.json"
@@ -224,37 +242,36 @@ def run_driver(
     }
     if "ANTHROPIC_API_KEY" not in env:
         full_env.pop("ANTHROPIC_API_KEY", None)
-    proc = subprocess.run(
-        [
-            str(nvim.path),
-            "--headless",
-            "-u",
-            "NONE",
-            "-i",
-            "NONE",
-            "-n",
-            "-c",
-            f"luafile {DRIVERS / driver}",
-        ],
-        cwd=cwd,
-        env=full_env,
-        capture_output=True,
-        timeout=RUN_TIMEOUT_S,
-    )
+    argv = [str(nvim.path), "--embed" if ui else "--headless", "-u", "NONE", "-i", "NONE", "-n"]
+    argv += ["-c", f"luafile {DRIVERS / driver}"]
+    prompts: list[str] = []
+    if ui:
+        try:
+            code, screen, stderr = run_with_ui(argv, full_env, str(cwd), RUN_TIMEOUT_S, *ui)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"{driver} did not finish: Nvim is stuck (a prompt?)\n{LAST_SCREEN()}")
+        prompts = screen.prompts
+        stdout, returncode = b"", code
+    else:
+        proc = subprocess.run(
+            argv, cwd=cwd, env=full_env, capture_output=True, timeout=RUN_TIMEOUT_S
+        )
+        stdout, stderr, returncode = proc.stdout, proc.stderr, proc.returncode
     log = run_dir / "state" / "nvim" / "lsp.log"
     log_tail = log.read_text(errors="replace")[-4000:] if log.exists() else "(no lsp.log)"
     assert out.exists(), (
-        f"{driver} wrote no results (exit {proc.returncode})\n"
-        f"stdout: {proc.stdout[-2000:]!r}\nstderr: {proc.stderr[-2000:]!r}\nlsp.log: {log_tail}"
+        f"{driver} wrote no results (exit {returncode})\n"
+        f"stdout: {stdout[-2000:]!r}\nstderr: {stderr[-2000:]!r}\nlsp.log: {log_tail}"
     )
     data = json.loads(out.read_text(encoding="utf-8"))
     assert data.get("error") is None, (
         f"{driver} failed: {data['error']}\nsteps: {data['steps']}\nnotes: {data['notes']}\n"
-        f"lsp.log: {log_tail}"
+        f"prompts: {prompts}\nlsp.log: {log_tail}"
     )
-    assert proc.returncode == 0, proc.stderr
+    assert returncode == 0, stderr
     version = data["version"]
     assert f"{version['major']}.{version['minor']}.{version['patch']}" == nvim.version
+    data["screen_prompts"] = prompts
     return data
 
 
@@ -271,15 +288,12 @@ ERROR, WARN, INFO = 4, 3, 2  # vim.log.levels
 def test_review_diagnostics_fix_explain_dismiss_plan_usage_clear(
     nvim, workspace, backend, tmp_path
 ):
-    backend.tool(review_reply(DB_PY))
+    backend.tool(review_reply(DB_PY, chinese=True))
     # Explain answers through the same tool: no findings, the explanation as the summary.
     # First through the code action (on the SQL finding), then :BigPictureExplain (shell).
     backend.tool({"findings": [], "summary": "## SQL injection\n\nUse a bound parameter."})
     backend.tool(
-        {
-            "findings": [],
-            "summary": "## Why this matters\n\nThe shell parses `cmd`, so a caller can run anything.",
-        }
+        {"findings": [], "summary": "## 为什么重要\n\nshell 会解析 `cmd`，调用者可以运行任何命令。"}
     )
     sql = position(DB_PY, SQL_QUOTE)
     shell = position(DB_PY, SHELL_QUOTE)
@@ -299,7 +313,6 @@ def test_review_diagnostics_fix_explain_dismiss_plan_usage_clear(
             "fix_col": sql[1] + 3,
             "explain_lnum": shell[0],
             "explain_col": shell[1] + 2,
-            "usage_pattern": "claude%-opus%-4%-6",
         },
         backend.env(),
         tmp_path,
@@ -323,37 +336,228 @@ def test_review_diagnostics_fix_explain_dismiss_plan_usage_clear(
     assert diags[0]["severity"] == 1 and diags[1]["severity"] == 2  # high→Error, medium→Warning
     assert diags[0]["code"] == "CWE-89"
     assert "SQL injection" in diags[0]["message"]
+    assert SHELL_TITLE_ZH in diags[1]["message"] and SHELL_MESSAGE_ZH in diags[1]["message"]
     assert diags[0]["id"] and diags[1]["id"] and diags[0]["id"] != diags[1]["id"]
 
-    # One summary with the findings and the cost (the server's, or the plugin's own).
-    summary = [m for m in notes(data) if "2 findings" in m and "$" in m]
-    assert len(summary) == 1, notes(data)
+    # The review told the user one thing: its summary (no progress lines, no "1 findings").
+    (said,) = [n["msg"] for n in data["notes_after_review"]]
+    assert re.fullmatch(
+        r"BigPicture: workspace review: 2 findings \(1 high, 1 medium\), \$\d+\.\d{4}", said
+    ), said
+    # Progress went to the log (and the statusline), not to messages.
+    progress = [e["text"] for e in data["log"] if e["source"].startswith("progress")]
+    assert any("reviewing the workspace" in t for t in progress), data["log"]
+    assert any("sending" in t for t in progress), data["log"]
     assert data["status_before"] == "BigPicture"
     assert data["status_outside"] == ""
     assert data["status_after"].startswith("BigPicture: 2 findings")
-    assert data["progress_seen"], notes(data)
 
-    # The quick fix replaced exactly the quoted code.
+    # The quickfix list: severity, then title and message clearly apart; Chinese intact.
+    assert data["qf_title"] == "BigPicture findings"
+    assert [q["text"] for q in data["qflist"]] == [
+        "[high] SQL injection — The name is concatenated into the SQL text.",
+        f"[medium] {SHELL_TITLE_ZH} — {SHELL_MESSAGE_ZH}",
+    ]
+    assert [(q["lnum"], q["col"], q["type"]) for q in data["qflist"]] == [
+        (sql[0] + 1, sql[1] + 1, "E"),
+        (shell[0] + 1, shell[1] + 1, "W"),
+    ]
+
+    # The quick fix replaced exactly the quoted code; the count follows what is shown.
     assert data["text_after_fix"] == DB_PY.replace(SQL_QUOTE, SQL_FIX).rstrip("\n")
-    # The explanations in floats; the dismissed finding gone, and remembered as won't-fix.
+    shown = data["after_fix"]["shown"]
+    assert data["after_fix"]["status"].startswith(f"BigPicture: {shown} finding")
+    # The explanations in floats: the finding's title, the answer, the cost.
+    float_ca = data["float_code_action"].split("\n")
+    assert float_ca[0] == "# SQL injection", float_ca
     assert "Use a bound parameter." in data["float_code_action"]
-    assert "caller can run anything" in data["float"]
+    assert re.search(r"^Cost: \$\d+\.\d+", data["float_code_action"], re.M)
+    assert data["float"].split("\n")[0] == f"# {SHELL_TITLE_ZH}"
+    assert "调用者可以运行任何命令" in data["float"]
     assert data["dismissed_id"] == diags[1]["id"]
     assert diags[1]["id"] not in [d["id"] for d in data["after_dismiss"]]
+    assert data["status_after_dismiss"].startswith(f"BigPicture: {len(data['after_dismiss'])} ")
     assert any("dismissed (won't fix)" in m for m in notes(data))
     dismissed = (workspace / ".bigpicture" / "dismissed.json").read_text(encoding="utf-8")
     assert diags[1]["id"] in dismissed and "wont-fix" in dismissed
-    # The plan in a markdown scratch buffer, shown in a window.
-    plan = data["plan"]
-    assert plan["shown"] and plan["filetype"] == "markdown" and plan["buftype"] == "nofile"
-    assert "claude-opus-4-6" in plan["text"]
-    assert "claude-opus-4-6" in data["usage"]
+    # The plan, usage and info in read-only scratch buffers, shown in a window.
+    for name in ("plan", "usage", "info"):
+        buf = data[name]
+        assert buf["shown"] and buf["buftype"] == "nofile" and not buf["modifiable"], (name, buf)
+    assert data["plan"]["filetype"] == "markdown"
+    assert "claude-opus-4-6" in data["plan"]["text"]
+    assert "claude-opus-4-6" in data["usage"]["text"]
+    info = data["info"]["text"]
+    assert str(workspace) in info and "last review: workspace review: " in info, info
     # Three API calls (the review, two explanations), with the model from the settings.
     sent = backend.fake.messages_requests()
     assert [r.body["model"] for r in sent] == ["claude-opus-4-6"] * 3
     assert data["status_events"] > 0  # User BigPictureStatus fired for statusline plugins
     assert any("cleared" in m for m in notes(data))
+    assert data["status_after_clear"].startswith("BigPicture: 0 findings")
     assert not notes(data, ERROR), notes(data)
+
+
+def test_messages_never_prompt_and_a_failed_review_keeps_its_findings(
+    nvim, workspace, backend, tmp_path
+):
+    """With Neovim's own vim.notify and a UI attached (120 columns, cmdheight 1): a review
+    leaves exactly its summary in :messages, a failed one its error, and no hit-enter prompt
+    is ever drawn; the failed review says the earlier findings are kept."""
+    from fake_api import ErrorReply
+
+    backend.tool(review_reply(DB_PY))
+    backend.fake.script(ErrorReply(400, "invalid_request_error", "the request was refused"))
+    data = run_driver(
+        nvim,
+        "quiet.lua",
+        {
+            "workspace": str(workspace),
+            "file": "app/db.py",
+            "builtin_notify": True,
+            "expect_findings": 2,
+        },
+        backend.env(),
+        tmp_path,
+        workspace,
+        ui=(120, 30),
+    )
+    assert data["screen_prompts"] == []
+    first = data["first"]
+    assert first["status"] == "ok"
+    (summary,) = first["messages"]
+    assert re.fullmatch(
+        r"BigPicture: workspace review: 2 findings \(1 high, 1 medium\), \$\d+\.\d{4}", summary
+    ), first["messages"]
+    assert first["mode"] == {"mode": "n", "blocking": False}
+    second = data["second"]
+    assert second["messages"][0] == summary and len(second["messages"]) == 2, second["messages"]
+    failed = second["messages"][1]
+    # One line that fits the echo area (the whole text is in :BigPicture log).
+    assert failed.startswith("BigPicture: file review failed"), failed
+    assert len(failed) <= data["echospace"]
+    (logged,) = [e["text"] for e in data["log"] if e["text"].startswith(failed.split(" …")[0])]
+    assert logged.endswith("no new findings; the 2 from the previous review are kept"), logged
+    assert "Findings: 0" not in logged
+    # The earlier findings are still shown, and the statusline says so.
+    assert second["diagnostics"] == 2
+    assert second["statusline"] == "BigPicture: failed (2 kept)"
+    assert data["mode_at_end"] == {"mode": "n", "blocking": False}
+
+
+def test_confirm_above_asks_and_the_limit_refuses(nvim, workspace, backend, tmp_path):
+    backend.tool(review_reply(DB_PY))
+    data = run_driver(
+        nvim,
+        "confirm.lua",
+        {
+            "workspace": str(workspace),
+            "file": "app/db.py",
+            "settings": {"maxCostPerReview": 0.0},
+            "confirm_above": 0.0,
+            "raised_limit": 5.0,
+        },
+        backend.env(),
+        tmp_path,
+        workspace,
+    )
+    # Over the limit: refused, naming the setting (not a CLI flag), and nothing offered.
+    refused = data["refused"]
+    assert "over maxCostPerReview" in refused and "raise the maxCostPerReview setting" in refused
+    assert "--max-cost" not in refused
+    assert data["asked_when_refused"] == 0
+    # Then asked twice, with the estimate; Cancel sent nothing, Review sent one request.
+    assert [a["items"] for a in data["asked"]] == [["Review", "Cancel"]] * 2
+    prompt = data["asked"][0]["prompt"]
+    assert re.search(
+        r"workspace review is estimated at \$\d+\.\d+ \(3 files, [\d,]+ tokens\)", prompt
+    ), prompt
+    assert data["cancelled"] == "BigPicture: review not sent"
+    assert data["last"]["status"] == "ok" and data["last"]["findings"] == 2
+    assert len(backend.fake.messages_requests()) == 1
+
+
+def test_a_review_started_while_one_runs_says_it_replaced_it(nvim, workspace, backend, tmp_path):
+    held = backend.held(review_reply(DB_PY))
+    backend.tool({"findings": [], "summary": "Nothing in this file."})
+    held_file = tmp_path / "held"
+
+    def signal():
+        if held.started.wait(60):
+            held_file.write_text("held")
+
+    watcher = threading.Thread(target=signal, daemon=True)
+    watcher.start()
+    try:
+        data = run_driver(
+            nvim,
+            "replace.lua",
+            {"workspace": str(workspace), "file": "app/db.py", "held_file": str(held_file)},
+            backend.env(),
+            tmp_path,
+            workspace,
+        )
+    finally:
+        held.release.set()
+    said = notes(data)
+    assert said[0] == "BigPicture: cancelled the running workspace review to start this one"
+    assert re.fullmatch(r"BigPicture: file review: 0 findings, \$\d+\.\d{4}", said[1]), said
+    assert len(said) == 2, said  # no "workspace review cancelled" on top
+    assert data["status_running"].startswith("BigPicture: ")
+    assert data["last"]["kind"] == "file" and data["last"]["status"] == "ok"
+    assert data["status_after"].startswith("BigPicture: 0 findings")
+    assert held.disconnected.wait(10)  # the replaced request's HTTP call was closed
+
+
+def test_checkhealth_info_log_completion_restart(nvim, workspace, backend, tmp_path):
+    from fake_api import ErrorReply
+
+    backend.fake.script(ErrorReply(400, "invalid_request_error", "the request was refused"))
+    key = "sk-ant-test"  # the key the fake accepts: set, and never shown
+    data = run_driver(
+        nvim,
+        "health.lua",
+        {"workspace": str(workspace), "file": "app/db.py"},
+        backend.env(),
+        tmp_path,
+        workspace,
+    )
+    health = data["health"]
+    assert f"Neovim {nvim.version}" in health
+    assert "version: bigpicture " in health  # `bigpicture --version` ran
+    assert "ANTHROPIC_API_KEY: set" in health
+    assert "ANTHROPIC_FOUNDRY_API_KEY" not in health  # the provider's variables only
+    assert "provider anthropic: credentials are set" in health
+    assert f"{workspace}: client " in health and "1 buffer, 0 findings shown" in health
+    assert "last error: " in health and "the request was refused" in health
+    assert "help tags" in health
+    for text in (health, data["info"], data["log"]):
+        assert key not in text
+    assert "last error: " in data["info"] and str(workspace) in data["info"]
+    assert "the request was refused" in data["log"] and "lsp.log" in data["log"]
+    complete = data["complete"]
+    assert {"review", "changes", "file", "plan", "cancel", "clear", "dismiss", "explain"} <= set(
+        complete["top"]
+    )
+    assert {"usage", "info", "restart", "log", "quickfix"} <= set(complete["top"])
+    assert complete["plan"] == ["workspace", "changes", "file"]
+    assert complete["dismiss"] == ["wont-fix"]
+    assert complete["alias"] == ["changes"]
+    assert data["restarted"] == "BigPicture: restarted 1 server"
+    assert data["clients"] == 1
+
+
+def test_checkhealth_without_a_key_says_so(nvim, workspace, backend, tmp_path):
+    data = run_driver(
+        nvim,
+        "health.lua",
+        {"workspace": str(workspace), "file": "app/db.py", "health_only": True},
+        backend.env(api_key=False),
+        tmp_path,
+        workspace,
+    )
+    assert "ANTHROPIC_API_KEY: not set" in data["health"]
+    assert "none of ANTHROPIC_API_KEY, ANTHROPIC_AUTH_TOKEN is set" in data["health"]
 
 
 def test_review_changes_after_edit_and_write(nvim, workspace, backend, tmp_path):
@@ -533,6 +737,11 @@ def test_help_file_is_valid(nvim, tmp_path):
         "bigpicture-settings",
         "bigpicture-without-plugin",
         "bigpicture.status()",
+        ":BigPicture",
+        "bigpicture-health",
+        "bigpicture-confirm_above",
+        "bigpicture-messages",
+        ":BigPicturePlan",
     ):
         assert tag in names, sorted(names)
     assert data["help_opened"] and data["help_buftype"] == "help"
@@ -605,11 +814,19 @@ def test_settings_reach_the_server_and_keys_never_do(nvim, workspace, backend, t
                 "model": "claude-haiku-4-5",
                 "maxCostPerReview": 0.5,
                 "include": [],
+                # Settings the plugin used to call unknown (its list was hand-copied).
+                "provider": "anthropic",
+                "models": {},
+                "maxOutputTokens": 8000,
                 "apiKey": "sk-ant-do-not-send",
                 "ANTHROPIC_API_KEY": "sk-ant-do-not-send",
                 "colour": "blue",
+                "debounceMs": "soon",
             },
+            # setup() options: an unknown one, one of the wrong type.
+            "options": {"colour_scheme": "dark", "autostart": "yes"},
             "update": {"model": "claude-opus-4-6"},
+            "update_again": {"colour": "red"},
         },
         backend.env(),
         tmp_path,
@@ -619,7 +836,9 @@ def test_settings_reach_the_server_and_keys_never_do(nvim, workspace, backend, t
         "model": "claude-haiku-4-5",
         "maxCostPerReview": 0.5,
         "include": [],
-        "colour": "blue",
+        "provider": "anthropic",
+        "models": {},
+        "maxOutputTokens": 8000,
     }
     assert data["init_options"] == expected
     assert data["configuration"] == [expected]
@@ -628,9 +847,22 @@ def test_settings_reach_the_server_and_keys_never_do(nvim, workspace, backend, t
     # The server uses them: the model before and after update_settings().
     assert data["estimate"]["model"] == "claude-haiku-4-5"
     assert data["estimate_after"]["model"] == "claude-opus-4-6"
+    assert data["estimate"]["maxCostPerReview"] == 0.5
+    # Each problem named once; the valid settings above draw no warning, from the plugin or
+    # from the server.
     errors = notes(data, ERROR)
-    assert len(errors) == 2 and all("ANTHROPIC_API_KEY" in e for e in errors), notes(data)
-    assert any("unknown setting 'colour'" in m for m in notes(data, WARN))
+    assert len(errors) == 3, notes(data)
+    assert sum("ANTHROPIC_API_KEY" in e for e in errors) == 2, errors
+    assert any("option autostart: expected boolean" in e for e in errors), errors
+    assert data["autostart"] is True  # the bad value fell back to the default
+    warnings = notes(data, WARN)
+    assert sorted(warnings) == sorted(
+        [
+            "BigPicture: unknown setting 'colour' not sent (:help bigpicture-settings)",
+            "BigPicture: setting 'debounceMs' must be an integer; not sent",
+            "BigPicture: unknown option 'colour_scheme' (:help bigpicture-setup)",
+        ]
+    ), warnings
     assert backend.fake.messages_requests() == []  # estimates never call the API
 
 
@@ -657,3 +889,6 @@ def test_clear_messages_when_nothing_can_run(nvim, workspace, tmp_path):
     assert [n["level"] for n in data["missing_on_command"]] == [ERROR]
     assert [(n["level"], "not in a project" in n["msg"]) for n in data["outside"]] == [(WARN, True)]
     assert [n["level"] for n in data["dismiss"]] == [ERROR]
+    unknown, extra = data["subcommands"]
+    assert unknown["level"] == ERROR and "one of: cancel, changes, clear" in unknown["msg"]
+    assert extra == {"level": ERROR, "msg": "BigPicture: cancel takes no argument"}

@@ -1,7 +1,8 @@
 -- Differences between Neovim 0.7 and 0.11 that the plugin has to paper over, in one place.
 --
--- 0.7 has no vim.fs, no vim.lsp.start (0.8), no vim.lsp.get_clients (0.10), and calls client
--- methods with a dot (client.request(...)); 0.11 wants a colon and warns about the dot.
+-- 0.7 has no vim.fs, no vim.lsp.start (0.8), no vim.lsp.get_clients (0.10), no vim.health (0.8;
+-- vim.health.start 0.10), and calls client methods with a dot (client.request(...)); 0.11 wants
+-- a colon and warns about the dot, and deprecates vim.validate's table form.
 
 local M = {}
 
@@ -62,6 +63,88 @@ function M.is_stopped(client)
     return client:is_stopped()
   end
   return client.is_stopped()
+end
+
+function M.stop(client, force)
+  if M.colon_methods then
+    return client:stop(force)
+  end
+  return client.stop(force)
+end
+
+---vim.validate(name, value, validator, optional): the positional form on 0.11 (the table form
+---is deprecated there), the table form before (the only one 0.7 has).
+function M.validate(name, value, validator, optional)
+  if M.colon_methods then
+    return vim.validate(name, value, validator, optional)
+  end
+  return vim.validate({ [name] = { value, validator, optional } })
+end
+
+---The diagnostic namespace a client's pushed diagnostics go to.
+function M.namespace(client_id)
+  return vim.lsp.diagnostic.get_namespace(client_id, false)
+end
+
+---Reporters for :checkhealth: vim.health.start/ok/... (0.10+), vim.health.report_* (0.8, 0.9),
+---health#report_* (0.7).
+function M.health()
+  local h = vim.health
+  if h and h.start then
+    return { start = h.start, ok = h.ok, warn = h.warn, error = h.error, info = h.info }
+  end
+  if h and h.report_start then
+    return {
+      start = h.report_start,
+      ok = h.report_ok,
+      warn = h.report_warn,
+      error = h.report_error,
+      info = h.report_info,
+    }
+  end
+  local function fn(name)
+    return function(msg, advice)
+      if advice ~= nil then
+        return vim.fn["health#report_" .. name](msg, advice)
+      end
+      return vim.fn["health#report_" .. name](msg)
+    end
+  end
+  return {
+    start = fn("start"),
+    ok = fn("ok"),
+    warn = fn("warn"),
+    error = fn("error"),
+    info = fn("info"),
+  }
+end
+
+---Run `argv` and wait for it at most `ms`; its output (stdout then stderr) and exit code, or
+---nil and a reason. (vim.system is 0.10+; jobstart works everywhere.)
+function M.run(argv, ms)
+  local out = {}
+  local function collect(_, data)
+    for _, line in ipairs(data or {}) do
+      if line ~= "" then
+        table.insert(out, line)
+      end
+    end
+  end
+  local ok, job = pcall(vim.fn.jobstart, argv, {
+    stdout_buffered = true,
+    stderr_buffered = true,
+    on_stdout = collect,
+    on_stderr = collect,
+  })
+  if not ok or job <= 0 then
+    return nil, "cannot run " .. tostring(argv[1])
+  end
+  local code = vim.fn.jobwait({ job }, ms)[1]
+  if code == -1 then
+    vim.fn.jobstop(job)
+    return nil, "timed out"
+  end
+  return table.concat(out, "\n"), code
 end
 
 ---Has the client finished the initialize handshake? (Both 0.7 and 0.11 set `initialized`

@@ -1,5 +1,5 @@
 """Reviews through the Message Batches API: half price, results within 24 hours, for CI and for
-many repositories at once (anthropic-api.md section 5).
+many repositories at once (https://platform.claude.com/docs/en/build-with-claude/batch-processing).
 
 ``bigpicture review --batch PATH...`` plans each PATH exactly as an interactive review does
 (``pipeline.prepare``), refuses to send when a request's estimate at batch price (a first
@@ -82,7 +82,8 @@ def custom_id_for(
 
 
 def _settings_dict(settings: Settings) -> dict[str, Any]:
-    return msgspec.to_builtins(settings)
+    data: dict[str, Any] = msgspec.to_builtins(settings)
+    return data
 
 
 def settings_from(data: dict[str, Any]) -> Settings:
@@ -94,7 +95,7 @@ def settings_from(data: dict[str, Any]) -> Settings:
 
 def _plan_dict(plan: Plan) -> dict[str, Any]:
     heavy = {n: None for n in _HEAVY_PLAN_FIELDS if n in plan.__struct_fields__}
-    raw = msgspec.to_builtins(msgspec.structs.replace(plan, body={}, **heavy))
+    raw: dict[str, Any] = msgspec.to_builtins(msgspec.structs.replace(plan, body={}, **heavy))
     for n in heavy:
         raw.pop(n, None)
     return raw
@@ -283,10 +284,12 @@ def interpret(record: Record, items: list[BatchItem], progress: Any = None) -> l
     for req in record.requests:
         settings = settings_from(req.settings)
         current = _current_texts(req, settings, progress)
-        sent = (all_texts or {}).get(req.custom_id)
-        stale = all_texts is None or sent is None
-        if stale:  # fall back on the current text of every file that was sent
+        stored_texts = (all_texts or {}).get(req.custom_id)
+        stale = stored_texts is None
+        if stored_texts is None:  # fall back on the current text of every file that was sent
             sent = {p: current[p] for p in req.hashes if current and p in current}
+        else:
+            sent = stored_texts
         if current is None:  # unreadable now: the findings stay on the sent text
             current = dict(sent)
         plan = _plan_from(req.plan)

@@ -64,12 +64,13 @@ def focus_on(
     kind: str,
     ref: str | None = None,
     file: str | None = None,
+    staged: bool = False,
 ) -> Snapshot:
-    """The snapshot of a review of ``kind``: a changes review gets its diff in focus, a file
-    review its file; a workspace review the snapshot as it is."""
+    """The snapshot of a review of ``kind``: a changes review gets its diff in focus (only the
+    index with ``staged``), a file review its file; a workspace review the snapshot as it is."""
     if kind == "changes":
         check = gathering.name_filter(root, settings)
-        diff = changes.changes(root, snap, ref, allowed=lambda p: check(p) is None)
+        diff = changes.changes(root, snap, ref, allowed=lambda p: check(p) is None, staged=staged)
         return changes.with_diff(snap, diff)
     if kind == "file":
         if not file:
@@ -86,12 +87,13 @@ def snapshot_for(
     ref: str | None = None,
     file: str | None = None,
     progress: Progress | None = None,
+    staged: bool = False,
 ) -> Snapshot:
     root = root.resolve()
     if progress:
         progress(f"gathering {root}")
     snap = gather(root, settings, progress)
-    return focus_on(root, snap, settings, kind=kind, ref=ref, file=file)
+    return focus_on(root, snap, settings, kind=kind, ref=ref, file=file, staged=staged)
 
 
 def plan_for(
@@ -137,6 +139,10 @@ def prepare(
     ref: str | None = None,
     file: str | None = None,
     progress: Progress | None = None,
+    staged: bool = False,
 ) -> Prepared:
-    snap = snapshot_for(root, settings, kind=kind, ref=ref, file=file, progress=progress)
+    """Gather and plan. ``staged``: a changes review of the index only (``--staged``)."""
+    snap = snapshot_for(
+        root, settings, kind=kind, ref=ref, file=file, progress=progress, staged=staged
+    )
     return Prepared(snap, plan_for(snap, settings, kind=kind))

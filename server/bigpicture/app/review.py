@@ -105,9 +105,8 @@ def finish(
     dropped.below_threshold = len(anchored) - len(shown)
     shown = suppress.apply(shown, dismissed.load(prepared.snapshot.root))
     shown.sort(key=lambda f: (f.path, f.range.start_line if f.range else f.line - 1, f.id))
-    info, _ = Registry(settings.models).get(plan.model)
     cost = (
-        pricing.usage_cost(usage, info, batch=batch)
+        accounting.price(usage, plan.model, settings, batch=batch)
         if usage is not None and not from_cache
         else None
     )

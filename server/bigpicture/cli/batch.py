@@ -75,14 +75,14 @@ def render(
     if fmt == "json":
         reviews: dict[str, Any] = {}
         for o in outcomes:
-            doc = json_out.to_dict(o.result)
-            doc["batch_request"] = {
+            entry = json_out.to_dict(o.result)
+            entry["batch_request"] = {
                 "custom_id": o.request.custom_id,
                 "status": o.status,
                 "reason": o.reason,
                 "reanchored": o.reanchored,
             }
-            reviews[o.request.label] = doc
+            reviews[o.request.label] = entry
         for label, why in record.nothing.items():
             reviews[label] = {"version": 1, "status": "nothing-to-review", "message": why}
         top = {

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,19 +21,18 @@ from bigpicture.core.config import Settings
 from bigpicture.core.errors import ConfigError, NothingToReview, UsageError
 from bigpicture.core.models import ReviewResult
 from bigpicture.core.registry import Registry
-from bigpicture.outputs import json as json_out
+from bigpicture.outputs import formats
 from bigpicture.outputs import plan as plan_out
-from bigpicture.outputs import sarif, text
 from bigpicture.outputs import usage as usage_out
 from bigpicture.store import ledger
 
 
-def nothing_json(message: str) -> str:
-    return json.dumps({"version": 1, "status": "nothing-to-review", "message": message}) + "\n"
-
-
 def cmd_review(args: argparse.Namespace) -> int:
     progress = console.progress(args.quiet)
+    if args.batch and (args.staged or args.also_output or args.format in ("gitlab", "rdjson")):
+        raise UsageError(
+            "--staged, --also-output and --format gitlab|rdjson do not go with --batch"
+        )
     if args.batch:
         return cmd_submit(args, progress)
     if args.no_wait:
@@ -49,20 +47,39 @@ def cmd_review(args: argparse.Namespace) -> int:
     for w in warnings:
         console.say(f"warning: {w}")
     kind = review_kind(args)
+    try:
+        outputs = [(args.format, args.output), *formats.parse_also(args.also_output)]
+    except ValueError as e:
+        raise UsageError(str(e)) from None
     if args.count and (why := unsupported(settings.provider, "count_tokens")):
         raise UsageError(why)
     no_key = credentials_problem(settings.provider, settings.baseUrl)
     has_key = no_key is None
+    if no_key and args.skip_without_key and not args.dry_run:
+        why = "ANTHROPIC_API_KEY is not set" if settings.provider == "anthropic" else no_key
+        console.say(f"review skipped: {why} (nothing was sent)")
+        for fmt, output in outputs:
+            if fmt == "json":
+                console.write(formats.status_document("skipped", f"review skipped: {why}"), output)
+        return console.EXIT_OK
     if no_key and settings.provider != "anthropic" and not args.dry_run:
         raise ConfigError(no_key)  # a chosen cloud platform is never a silent plan-only run
     try:
         prepared = pipeline.prepare(
-            root, settings, kind=kind, ref=args.diff or None, file=args.file, progress=progress
+            root,
+            settings,
+            kind=kind,
+            ref=args.diff or None,
+            file=args.file,
+            progress=progress,
+            staged=args.staged,
         )
     except NothingToReview as e:
         console.say(str(e))
-        if args.format == "json":
-            console.write(nothing_json(str(e)), args.output)
+        for fmt, output in outputs:
+            doc = formats.render_nothing(fmt, str(e), kind=kind, model=settings.model)
+            if doc is not None:
+                console.write(doc, output)
         return console.EXIT_OK
     if args.count:
         if not has_key:
@@ -73,21 +90,13 @@ def cmd_review(args: argparse.Namespace) -> int:
     if args.dry_run or not has_key:
         if not has_key and not args.dry_run:
             console.say("ANTHROPIC_API_KEY is not set: showing the plan only, nothing sent")
-        if args.format == "sarif":
-            raise UsageError("a plan has no SARIF form: use --format text or json")
+        if args.format not in ("text", "json"):
+            raise UsageError(f"a plan has no {args.format} form: use --format text or json")
         plan = prepared.plan
         out = plan_out.render_json(plan) if args.format == "json" else plan_out.render_text(plan)
         console.write(out, args.output)
         return console.EXIT_OK
     return run_review(prepared, settings, args, progress)
-
-
-def render_review(result: ReviewResult, texts: dict[str, str], fmt: str, output: str | None) -> str:
-    if fmt == "json":
-        return json_out.render(result)
-    if fmt == "sarif":
-        return sarif.render(result, texts)
-    return text.render(result, color=sys.stdout.isatty() and not output)
 
 
 def run_review(
@@ -116,7 +125,10 @@ def run_review(
 
     result = asyncio.run(go())
     texts = prepared.plan.sent_texts(prepared.snapshot)
-    console.write(render_review(result, texts, args.format, args.output), args.output)
+    color = args.format == "text" and sys.stdout.isatty() and not args.output
+    console.write(formats.render(args.format, result, texts, color=color), args.output)
+    for fmt, output in formats.parse_also(args.also_output):
+        console.write(formats.render(fmt, result, texts), output)
     if progress and result.cost is not None and result.usage is not None:
         progress(
             f"cost ${result.cost.usd:.4f}, cache read {result.usage.cache_read_share:.0%} of "

@@ -24,9 +24,10 @@ Command = Callable[[argparse.Namespace], int]
 
 def _commands() -> dict[str, Command]:
     # imported when a command runs, not for --help or --version: they pull in the SDK
-    from bigpicture.cli import batch, commands
+    from bigpicture.cli import batch, commands, github
 
     return {
+        "github-review": github.cmd_github_review,
         "review": commands.cmd_review,
         "serve": commands.cmd_serve,
         "usage": commands.cmd_usage,

@@ -13,6 +13,7 @@ from bigpicture.core import config as configuration
 from bigpicture.core.config import Settings
 from bigpicture.core.errors import UsageError
 from bigpicture.core.models import SEVERITIES
+from bigpicture.outputs.formats import REVIEW_FORMATS
 
 
 def usd(value: str) -> float:
@@ -79,15 +80,31 @@ def build_parser() -> argparse.ArgumentParser:
         help="review the changes: uncommitted work against HEAD, or everything since the "
         "merge-base with REF; the whole workspace stays in the request as context",
     )
+    r.add_argument(
+        "--staged",
+        action="store_true",
+        help="review only the staged changes (the index) against HEAD, or against the "
+        "merge-base with --diff REF; unstaged and untracked work is left out of the diff",
+    )
     r.add_argument("--file", metavar="FILE", help="review one file, the workspace as context")
     r.add_argument(
         "--model", type=model_id, help=f"model ID (default {configuration.DEFAULT_MODEL})"
     )
     r.add_argument("--dry-run", action="store_true", help="print the plan; send nothing")
-    r.add_argument(
-        "--format", choices=("text", "json", "sarif"), default="text", help="output format"
-    )
+    r.add_argument("--format", choices=REVIEW_FORMATS, default="text", help="output format")
     r.add_argument("--output", "-o", metavar="FILE", help="write the output to FILE")
+    r.add_argument(
+        "--also-output",
+        action="append",
+        metavar="FORMAT=FILE",
+        help="also write the result as FORMAT to FILE (repeatable), e.g. json=review.json",
+    )
+    r.add_argument(
+        "--skip-without-key",
+        action="store_true",
+        help="without credentials, say in one line that the review was skipped and exit 0, "
+        "instead of showing the plan (for hooks, and CI jobs that get no secrets)",
+    )
     r.add_argument(
         "--count",
         action="store_true",
@@ -153,6 +170,24 @@ def build_parser() -> argparse.ArgumentParser:
     bl = bsub.add_parser("list", help="the batches stored on this machine, newest first")
     bl.add_argument("--format", choices=("text", "json"), default="text")
 
+    g = sub.add_parser(
+        "github-review",
+        help="post a review result on a GitHub pull request as one review (inline comments, "
+        "suggested changes); reads GITHUB_TOKEN and GITHUB_API_URL",
+    )
+    g.add_argument("--input", required=True, metavar="FILE", help="the review's JSON document")
+    g.add_argument("--repo", metavar="OWNER/REPO", help="default: GITHUB_REPOSITORY")
+    g.add_argument(
+        "--pr", type=positive_int, metavar="N", help="default: the event at GITHUB_EVENT_PATH"
+    )
+    g.add_argument("--commit", metavar="SHA", help="default: the pull request's head commit")
+    g.add_argument(
+        "--max-comments", type=positive_int, default=50, metavar="N", help="inline comments at most"
+    )
+    g.add_argument(
+        "--dry-run", action="store_true", help="print the review payload instead of posting it"
+    )
+
     s = sub.add_parser("serve", help="run the language server")
     s.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (the default)")
     s.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead (for debugging)")
@@ -191,6 +226,7 @@ def settings_from_args(root: Path, args: argparse.Namespace) -> tuple[Settings, 
 
 
 def review_kind(args: argparse.Namespace) -> str:
-    if args.diff is not None and args.file:
-        raise UsageError("--diff and --file cannot be combined")
-    return "changes" if args.diff is not None else "file" if args.file else "workspace"
+    changes = args.diff is not None or getattr(args, "staged", False)
+    if changes and args.file:
+        raise UsageError("--diff (or --staged) and --file cannot be combined")
+    return "changes" if changes else "file" if args.file else "workspace"

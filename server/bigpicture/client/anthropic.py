@@ -6,7 +6,7 @@ Retries: one layer, the SDK's, configured once here (``max_retries``, a 5 s conn
 a per-read timeout) plus an overall deadline around the whole call. The SDK retries
 connection failures, 408, 409, 429 and 5xx before a response starts streaming, and never
 re-sends a request whose stream has begun. One rule is ours: a 429 without ``retry-after``
-is a spend or tier limit (anthropic-api.md 6.1), and retrying cannot help; a response hook
+is a spend or tier limit (https://platform.claude.com/docs/en/api/rate-limits), and retrying cannot help; a response hook
 on the SDK's HTTP client marks it with the SDK's documented ``x-should-retry: false``
 header. Nothing else in BigPicture retries a request.
 

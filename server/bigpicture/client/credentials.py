@@ -2,7 +2,7 @@
 
 Kept apart from ``anthropic.py`` (which re-exports it) so the CLI can decide between sending and
 showing the plan without importing the SDK. The variables are the SDK's documented ones
-(anthropic-api.md §11; SDK ``lib/bedrock``, ``lib/vertex``, ``lib/foundry.py``), plus
+(the SDK's ``lib/bedrock``, ``lib/vertex``, ``lib/foundry.py``), plus
 ``BIGPICTURE_VERTEX_ACCESS_TOKEN``: the SDK's Vertex client takes an access token only as an
 argument, so BigPicture reads it from there.
 """
@@ -148,5 +148,6 @@ _UNSUPPORTED = {
 
 def unsupported(provider: str, feature: str) -> str | None:
     """Why ``feature`` (``count_tokens`` or ``batches``) is not available on ``provider``, as a
-    message for the user; None when it is (anthropic-api.md §4, §5)."""
+    message for the user; None when it is (the SDK has no token counting on Bedrock and no
+    batches on any platform)."""
     return _UNSUPPORTED.get((provider, feature))

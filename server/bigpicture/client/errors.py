@@ -5,6 +5,8 @@ the API's message text is a 400 "prompt is too long", which has no type or statu
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
 import anthropic
 import httpx2
 
@@ -43,43 +45,54 @@ def is_prompt_too_long(e: BaseException) -> bool:
     )
 
 
+E = TypeVar("E", bound=errors.ApiError)
+
+
+def _made(cls: type[E], message: str, e: anthropic.APIStatusError, **extra: Any) -> E:
+    """``cls(message)`` carrying the response's status, request id and the SDK's text."""
+    rid = getattr(e, "request_id", None)
+    return cls(message, status=e.status_code, request_id=rid, detail=str(e), **extra)
+
+
 def _status_error(
     e: anthropic.APIStatusError, *, streaming_started: bool, provider: str, attempts: int
 ) -> errors.ApiError:
     status = e.status_code
-    rid = getattr(e, "request_id", None)
     msg = api_message(e)
-    common = {"status": status, "request_id": rid, "detail": str(e)}
     tries = f" after {attempts} attempts" if attempts > 1 else ""
     if status == 200 or streaming_started:
-        return errors.StreamBroken(
+        return _made(
+            errors.StreamBroken,
             f"the reply stream broke mid-way ({msg or 'error event'}); findings so far are "
             "kept but the review is incomplete",
-            **common,
+            e,
         )
     if status == 401:
         if provider != "anthropic":
-            return errors.BadApiKey(
+            return _made(
+                errors.BadApiKey,
                 f"{provider} rejected the credentials (401): check its environment variables "
                 "(README, Cloud platforms)",
-                **common,
+                e,
             )
-        return errors.BadApiKey("the API rejected the key (401): check ANTHROPIC_API_KEY", **common)
+        return _made(errors.BadApiKey, "the API rejected the key (401): check ANTHROPIC_API_KEY", e)
     if status == 403:
-        return errors.NoModelAccess(
-            f"this key has no access to the model or resource (403): {msg}", **common
+        return _made(
+            errors.NoModelAccess, f"this key has no access to the model or resource (403): {msg}", e
         )
     if status == 404:
-        return errors.NoModelAccess(
+        return _made(
+            errors.NoModelAccess,
             f"model not found, or this key has no access to it (404): {msg}; choose another "
             "model (the `model` setting)",
-            **common,
+            e,
         )
     if status == 413:
-        return errors.RequestTooLarge(
+        return _made(
+            errors.RequestTooLarge,
             "the request is over the API's 32 MB limit (413): leave large files out (the "
             "`exclude` setting)",
-            **common,
+            e,
         )
     if status == 429:
         wait = retry_after(e)
@@ -89,33 +102,40 @@ def _status_error(
                 if provider == "anthropic"
                 else f"the quotas of your {provider} account"
             )
-            return errors.SpendLimit(
+            return _made(
+                errors.SpendLimit,
                 f"spend or rate limit reached with no retry time (429): {msg}; check {where}",
-                **common,
+                e,
             )
-        return errors.RateLimited(
+        return _made(
+            errors.RateLimited,
             f"rate limited{tries} (429): try again in {wait:.0f} s",
+            e,
             retry_after=wait,
             attempts=attempts,
-            **common,
         )
     if status == 529 or isinstance(e, anthropic.OverloadedError):
-        return errors.Overloaded(
+        return _made(
+            errors.Overloaded,
             f"the API is overloaded (529){tries}: try again in a few minutes",
+            e,
             attempts=attempts,
-            **common,
         )
     if status >= 500:
-        return errors.Overloaded(
-            f"the API failed ({status}){tries}: try again shortly", attempts=attempts, **common
+        return _made(
+            errors.Overloaded,
+            f"the API failed ({status}){tries}: try again shortly",
+            e,
+            attempts=attempts,
         )
     if is_prompt_too_long(e):
-        return errors.PromptTooLong(
+        return _made(
+            errors.PromptTooLong,
             f"the API counted more input than the model's window ({msg}); the local estimate "
             "was under it: leave files out (the `exclude` setting), or review the changes only",
-            **common,
+            e,
         )
-    return errors.BadRequest(f"the API refused the request ({status}): {msg}", **common)
+    return _made(errors.BadRequest, f"the API refused the request ({status}): {msg}", e)
 
 
 def map_error(

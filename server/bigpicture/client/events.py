@@ -120,7 +120,7 @@ def merge_usage(prev: Usage, delta: Any) -> Usage:
 
 @dataclass
 class BatchStatus:
-    """A Message Batch as the API reports it (anthropic-api.md section 5)."""
+    """A Message Batch as the API reports it (its ``processing_status`` and request counts)."""
 
     id: str
     processing_status: str  # in_progress | canceling | ended

@@ -1,5 +1,5 @@
 """The SDK's own async clients for Claude on the cloud platforms (the ``provider`` setting;
-anthropic-api.md section 11), configured by their documented environment variables: Amazon
+the SDK's ``lib/bedrock``, ``lib/vertex``, ``lib/foundry``), configured by their documented environment variables: Amazon
 Bedrock (``AsyncAnthropicBedrock``: ``AWS_REGION``/``AWS_DEFAULT_REGION``,
 ``AWS_BEARER_TOKEN_BEDROCK`` or AWS credentials through boto3, ``ANTHROPIC_BEDROCK_BASE_URL``),
 Google Vertex AI (``AsyncAnthropicVertex``: ``CLOUD_ML_REGION``, ``ANTHROPIC_VERTEX_PROJECT_ID``,

@@ -12,7 +12,7 @@ Keys are camelCase (``maxCostPerReview``); snake_case and kebab-case spellings a
 An invalid value falls back to the value it would have had without that source, with a message
 the caller shows to the user. The API key is never a setting: it is read from the environment of
 the process that sends the request. ``baseUrl`` is refused from ``pyproject.toml``: a repository
-must not be able to redirect where its own code is sent (failure-scenarios A11).
+must not be able to redirect where its own code is sent.
 """
 
 from __future__ import annotations

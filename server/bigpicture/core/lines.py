@@ -43,15 +43,6 @@ def line_starts(text: str) -> list[int]:
     return starts
 
 
-def offset_to_position(starts: list[int], text_len: int, offset: int) -> tuple[int, int]:
-    """Code-point offset to (line, column), both 0-based, using ``line_starts`` output."""
-    import bisect
-
-    offset = max(0, min(offset, text_len))
-    line = bisect.bisect_right(starts, offset) - 1
-    return line, offset - starts[line]
-
-
 # Everything ``str.splitlines`` splits at that LSP does not.
 _NOT_LSP_EOL = ("\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
 

@@ -28,7 +28,7 @@ CATEGORIES: tuple[Category, ...] = (
 def severity_rank(severity: str) -> int:
     """0 for critical ... 4 for info; unknown severities sort last."""
     try:
-        return SEVERITIES.index(severity)  # type: ignore[arg-type]
+        return SEVERITIES.index(severity)
     except ValueError:
         return len(SEVERITIES)
 

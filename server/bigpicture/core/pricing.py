@@ -1,6 +1,6 @@
 """What a request costs, from its usage (actual) or from its plan (estimated).
 
-The formula is Anthropic's (anthropic-api.md section 3.3): uncached input at the input price,
+The formula is Anthropic's (https://platform.claude.com/docs/en/about-claude/pricing and the prompt-caching page): uncached input at the input price,
 5-minute cache writes at 1.25x, 1-hour writes at 2x, cache reads at 0.1x (the registry holds
 each price), output at the output price. For a model with a long-context rule, a request whose
 total input (uncached + cache writes + cache reads) exceeds the threshold bills every token at

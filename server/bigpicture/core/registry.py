@@ -5,7 +5,7 @@ fields of an entry or adds new models. An unknown model is accepted with a warni
 most conservative limits (a 200k window, the Sonnet prices), so a plan still shows something.
 
 Each entry may name the model's ID on each cloud platform (``platformIds``: ``bedrock``,
-``vertex``, ``foundry``; anthropic-api.md §11). Plans and prices stay keyed by our ID; the client
+``vertex``, ``foundry``). Plans and prices stay keyed by our ID; the client
 layer translates the request's ``model`` when it sends to a platform (``platform_id``). A platform
 ID is also accepted wherever a model ID is, and names the same model; on Bedrock a cross-region
 inference profile (``us.``/``eu.``/``global.``... before ``anthropic.``) does too.
@@ -65,7 +65,8 @@ class ModelInfo(msgspec.Struct, frozen=True, rename="camel"):
 
 def _builtin() -> dict[str, dict[str, Any]]:
     raw = resources.files("bigpicture").joinpath("data/models.json").read_text("utf-8")
-    return json.loads(raw)["models"]
+    models: dict[str, dict[str, Any]] = json.loads(raw)["models"]
+    return models
 
 
 def _build(model_id: str, fields: dict[str, Any]) -> ModelInfo:

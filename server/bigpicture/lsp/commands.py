@@ -137,6 +137,7 @@ async def estimate(ls: BigPictureServer, kind: str, uri: str | None) -> dict[str
         "inputTokens": plan.input_tokens,
         "files": len(plan.files),
         "model": plan.model,
+        "maxCostPerReview": ls.state.settings.maxCostPerReview,  # editors refuse above it
     }
 
 

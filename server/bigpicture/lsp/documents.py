@@ -4,6 +4,7 @@ in-memory workspace stays current (saves and watched-file events re-read single 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 from lsprotocol import types as lsp
 
@@ -54,7 +55,7 @@ def on_save(ls: BigPictureServer, uri: str) -> None:
     st.debounce = spawn(ls, debounced(ls, request))
 
 
-def on_watched(ls: BigPictureServer, changes: list[lsp.FileEvent]) -> None:
+def on_watched(ls: BigPictureServer, changes: Sequence[lsp.FileEvent]) -> None:
     st = ls.state
     for ev in changes:
         rel = rel_path(ls, ev.uri)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import traceback
+from collections.abc import Coroutine
 from typing import Any
 
 from lsprotocol import types as lsp
@@ -41,12 +42,12 @@ def log_msg(
         ls.window_log_message(lsp.LogMessageParams(type=kind, message=message))
 
 
-def spawn(ls: BigPictureServer, coro: Any) -> asyncio.Task:
+def spawn(ls: BigPictureServer, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
     """A background task kept alive in the state, its exception logged, never lost."""
     task = asyncio.get_running_loop().create_task(coro)
     ls.state.tasks.add(task)
 
-    def done(t: asyncio.Task) -> None:
+    def done(t: asyncio.Task[Any]) -> None:
         ls.state.tasks.discard(t)
         if not t.cancelled() and t.exception() is not None:
             exc = t.exception()

@@ -80,7 +80,7 @@ OTHER_CODES = ("incomplete", "internal", "bad-argument", "not-found", "over-budg
 def error_code(e: BaseException) -> str:
     """The contract's code for an error: its class's, else its nearest base class's."""
     for cls in type(e).__mro__:
-        code = ERROR_CODES.get(cls)  # type: ignore[call-overload]
+        code = ERROR_CODES.get(cls)
         if code is not None:
             return code
     return "internal"
@@ -161,7 +161,9 @@ def settings() -> list[SettingSpec]:
     out = []
     for f in dataclasses.fields(config.Settings):
         typ, nullable, enum = _json_type(hints[f.name])
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+        default: Any = f.default
+        if default is dataclasses.MISSING and f.default_factory is not dataclasses.MISSING:
+            default = f.default_factory()  # type: ignore[operator]
         if isinstance(default, tuple):
             default = list(default)
         out.append(

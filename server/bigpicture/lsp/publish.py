@@ -13,6 +13,7 @@ from lsprotocol import types as lsp
 from pygls import uris
 
 from bigpicture.app import prepare as pipeline
+from bigpicture.core.errors import BigPictureError
 from bigpicture.core.gather.textio import Undecodable, decode
 from bigpicture.core.lines import split_lines
 from bigpicture.core.models import Finding, ReviewResult
@@ -34,12 +35,20 @@ def rel_path(ls: BigPictureServer, uri: str) -> str | None:
         return None
 
 
+def _root(ls: BigPictureServer) -> Path:
+    """The workspace root; findings exist only once the server has one."""
+    root = ls.state.root
+    if root is None:
+        raise BigPictureError("no workspace folder is open")
+    return root
+
+
 def uri_of(ls: BigPictureServer, rel: str) -> str:
-    return uris.from_fs_path(str(ls.state.root / rel)) or ""
+    return uris.from_fs_path(str(_root(ls) / rel)) or ""
 
 
 def open_doc(ls: BigPictureServer, rel: str) -> Any | None:
-    target = (ls.state.root / rel).resolve()
+    target = (_root(ls) / rel).resolve()
     for uri, doc in ls.workspace.text_documents.items():
         fs = uris.to_fs_path(uri)
         if fs and Path(fs).resolve() == target:
@@ -53,7 +62,7 @@ def current_text(ls: BigPictureServer, rel: str) -> tuple[str | None, int | None
     if doc is not None:
         return doc.source, doc.version
     try:
-        text, _ = decode((ls.state.root / rel).read_bytes())
+        text, _ = decode((_root(ls) / rel).read_bytes())
         return text, None
     except (OSError, Undecodable):
         return None, None

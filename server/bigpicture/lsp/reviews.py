@@ -56,7 +56,7 @@ def summary(
     if result is not None:
         cost = result.cost.usd if result.cost else (0.0 if result.from_cache else None)
     code = error if isinstance(error, str) or error is None else protocol.error_code(error)
-    return protocol.encode(
+    encoded: dict[str, Any] = protocol.encode(
         protocol.Summary(
             status=status,
             kind=kind,
@@ -73,6 +73,7 @@ def summary(
             retryAfter=error.retry_after if isinstance(error, ApiError) else None,
         )
     )
+    return encoded
 
 
 def api(ls: BigPictureServer) -> ApiClient:

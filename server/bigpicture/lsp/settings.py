@@ -47,7 +47,7 @@ def _apply_settings(ls: BigPictureServer, *, announce: bool = True) -> None:
         ("workspace/configuration", st.client_settings),
     ]
     if st.root is None:
-        settings, warnings = configuration.Settings(), []
+        settings, warnings = configuration.Settings(), list[str]()
         for origin, values in layers:
             settings = configuration.merge(settings, values, origin=origin, warnings=warnings)
     else:

@@ -77,8 +77,8 @@ def render_text(plan: Plan, *, max_list: int = 50) -> str:
     add("")
     if plan.kind == "changes":
         add(f"Changes against {plan.diff_base}: {len(plan.diff_files)} files")
-        for c in plan.diff_files[:max_list]:
-            add(f"  {c.status:<10} {c.path}" + (f" (from {c.old_path})" if c.old_path else ""))
+        for ch in plan.diff_files[:max_list]:
+            add(f"  {ch.status:<10} {ch.path}" + (f" (from {ch.old_path})" if ch.old_path else ""))
         add("")
     if plan.kind == "file" and plan.focus:
         add(f"In focus: {plan.focus[0]}")
@@ -114,12 +114,12 @@ def render_text(plan: Plan, *, max_list: int = 50) -> str:
         for r in plan.redactions[:max_list]:
             add(f"  {r.path}:{r.line}  {r.rule}")
         add("")
-    bps = sum(1 for s in plan.segments if s.breakpoint)
+    bps = sum(1 for seg in plan.segments if seg.breakpoint)
     add(f"Cache layout ({bps} of 4 breakpoints, TTL {plan.cache_ttl}):")
-    for i, s in enumerate(plan.segments, 1):
-        mark = "  <- cache breakpoint" if s.breakpoint else ""
-        files = f"{_n(s.files)} files, " if s.files else ""
-        add(f"  {i}. {s.name:<40} {files}{_n(s.tokens)} tokens{mark}")
+    for i, seg in enumerate(plan.segments, 1):
+        mark = "  <- cache breakpoint" if seg.breakpoint else ""
+        files = f"{_n(seg.files)} files, " if seg.files else ""
+        add(f"  {i}. {seg.name:<40} {files}{_n(seg.tokens)} tokens{mark}")
     add("")
     c = plan.cost
     add(

@@ -101,6 +101,9 @@ class _Lines:
         return self.cache[path]
 
 
+SentLines = _Lines  # the same line tables serve the rdjson renderer
+
+
 def utf16_column(line: str, char: int) -> int:
     """A 0-based code-point column → SARIF's 1-based UTF-16 column."""
     prefix = line[: max(0, char)]

@@ -21,7 +21,7 @@ import msgspec
 from bigpicture.core.errors import UsageError
 from bigpicture.store.paths import atomic_write, data_dir
 
-RESULTS_KEPT_DAYS = 29  # the API keeps results this long (anthropic-api.md section 5)
+RESULTS_KEPT_DAYS = 29  # the API keeps results this long (batch-processing docs)
 
 
 _BATCH_ID = re.compile(r"^[A-Za-z0-9_-]{1,200}$")

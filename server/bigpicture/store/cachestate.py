@@ -56,7 +56,8 @@ def _tokens_through_block(plan: Plan, block_index: int) -> int:
 
 def _load(root: str) -> dict[str, float]:
     try:
-        return json.loads((workspace_dir(root) / "cache_state.json").read_text())
+        state: dict[str, float] = json.loads((workspace_dir(root) / "cache_state.json").read_text())
+        return state
     except (OSError, ValueError):
         return {}
 
@@ -79,10 +80,3 @@ def expected_read(root: str, plan: Plan, now: float | None = None) -> int:
         if state.get(digest, 0) > now:
             best = max(best, _tokens_through_block(plan, idx))
     return best
-
-
-def warm_until(root: str, plan: Plan) -> float:
-    """When the furthest cached prefix of ``plan`` expires (0 if none is cached)."""
-    state = _load(root)
-    times = [state.get(d, 0) for _, d in _prefix_hashes(plan.body)]
-    return max(times, default=0)

@@ -135,7 +135,7 @@ def dismiss(
         raise ConfigError(f"unknown dismissal reason {reason!r}; use one of {', '.join(REASONS)}")
     entry = Dismissal(
         id=id_of(finding),
-        reason=reason,  # type: ignore[arg-type]
+        reason=reason,
         path=finding.path,
         title=finding.title,
         date=today or dt.date.today(),

@@ -39,4 +39,11 @@ T.run(function()
   vim.cmd("BigPictureDismiss maybe")
   T.wait_note("bad reason", 5000, since, "false%-positive or wont%-fix")
   T.out.dismiss = messages_since(since)
+
+  since = #T.out.notes
+  vim.cmd("BigPicture frobnicate")
+  T.wait_note("unknown subcommand", 5000, since, "unknown subcommand")
+  vim.cmd("BigPicture cancel now")
+  T.wait_note("no argument", 5000, since, "takes no argument")
+  T.out.subcommands = messages_since(since)
 end)

@@ -21,9 +21,11 @@ end
 M.input = read_json(assert(os.getenv("BP_TEST_INPUT"), "BP_TEST_INPUT not set"))
 M.out = { notes = {}, steps = {} }
 
--- Every message the plugin shows, in order.
-vim.notify = function(msg, level, _)
-  table.insert(M.out.notes, { msg = tostring(msg), level = level or vim.log.levels.INFO })
+-- Every message the plugin shows, in order (unless the test is about Neovim's own vim.notify).
+if not M.input.builtin_notify then
+  vim.notify = function(msg, level, _)
+    table.insert(M.out.notes, { msg = tostring(msg), level = level or vim.log.levels.INFO })
+  end
 end
 
 function M.setup_plugin(settings, extra)
@@ -149,12 +151,113 @@ function M.buffer_text(bufnr)
   return table.concat(vim.api.nvim_buf_get_lines(bufnr, 0, -1, false), "\n")
 end
 
+---The text of the plugin's scratch buffer `name` (bigpicture://plan...), waited for; and
+---whether it is shown, read-only.
+function M.scratch(name, ms)
+  M.wait(name, ms or 10000, function()
+    local b = vim.fn.bufnr(name)
+    return b ~= -1 and #M.buffer_text(b) > 0
+  end)
+  local b = vim.fn.bufnr(name)
+  return {
+    text = M.buffer_text(b),
+    filetype = vim.bo[b].filetype,
+    buftype = vim.bo[b].buftype,
+    modifiable = vim.bo[b].modifiable,
+    shown = vim.fn.bufwinid(b) ~= -1,
+  }
+end
+
+function M.float_text()
+  for _, win in ipairs(vim.api.nvim_list_wins()) do
+    if vim.api.nvim_win_get_config(win).relative ~= "" then
+      local buf = vim.api.nvim_win_get_buf(win)
+      return table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), "\n")
+    end
+  end
+  return nil
+end
+
+function M.close_floats()
+  for _, win in ipairs(vim.api.nvim_list_wins()) do
+    if vim.api.nvim_win_get_config(win).relative ~= "" then
+      vim.api.nvim_win_close(win, true)
+    end
+  end
+end
+
+---The plugin's log (what :BigPicture log shows), as { source, text } entries.
+function M.log_entries()
+  local out = {}
+  for _, e in ipairs(require("bigpicture.ui").history) do
+    table.insert(out, { source = e.source, level = e.level, text = e.text })
+  end
+  return out
+end
+
+function M.wait_ready(buf)
+  M.wait("client ready", 15000, function()
+    local c = M.client()
+    return c ~= nil and c.initialized == true and vim.lsp.buf_is_attached(buf, c.id)
+  end)
+  return M.client()
+end
+
 local function write()
   M.out.version = vim.version()
   M.out.version.api_prerelease = nil
   local f = assert(io.open(os.getenv("BP_TEST_OUTPUT"), "w"))
   f:write(vim.fn.json_encode(M.out))
   f:close()
+end
+
+---Run `steps` one after another without blocking the editor: each step is
+---{ name, ms, until = predicate (polled from timers, back in the main loop between polls),
+---then = function }; `then` runs once `until` holds. Results are written and Neovim quits
+---after the last step, or at the first failure or time-out. For tests of what a user sees
+---while Neovim is idle (messages, prompts), which vim.wait would hide.
+function M.run_async(steps)
+  local function finish(err)
+    if err then
+      M.out.error = tostring(err)
+    end
+    pcall(write)
+    vim.cmd("qall!")
+  end
+  local function step(i)
+    local s = steps[i]
+    if not s then
+      return finish(nil)
+    end
+    local start = vim.loop.now()
+    local function poll()
+      local ok, held = pcall(s["until"] or function()
+        return true
+      end)
+      if not ok then
+        return finish(held)
+      end
+      if held then
+        table.insert(M.out.steps, { name = s.name, ok = true, ms = vim.loop.now() - start })
+        local ok2, err = xpcall(s["then"] or function() end, debug.traceback)
+        if not ok2 then
+          return finish(err)
+        end
+        return vim.defer_fn(function()
+          step(i + 1)
+        end, 0)
+      end
+      if vim.loop.now() - start > (s.ms or 20000) then
+        table.insert(M.out.steps, { name = s.name, ok = false, ms = vim.loop.now() - start })
+        return finish("timed out waiting for: " .. s.name)
+      end
+      vim.defer_fn(poll, 50)
+    end
+    poll()
+  end
+  vim.defer_fn(function()
+    step(1)
+  end, 0)
 end
 
 ---Run the driver's body, write the results whatever happens, and quit.

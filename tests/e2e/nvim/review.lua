@@ -3,23 +3,7 @@
 local T = dofile(vim.fn.fnamemodify(debug.getinfo(1, "S").source:sub(2), ":h") .. "/lib.lua")
 local I = T.input
 
-local function float_text()
-  for _, win in ipairs(vim.api.nvim_list_wins()) do
-    if vim.api.nvim_win_get_config(win).relative ~= "" then
-      local buf = vim.api.nvim_win_get_buf(win)
-      return table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), "\n")
-    end
-  end
-  return nil
-end
-
-local function close_floats()
-  for _, win in ipairs(vim.api.nvim_list_wins()) do
-    if vim.api.nvim_win_get_config(win).relative ~= "" then
-      vim.api.nvim_win_close(win, true)
-    end
-  end
-end
+local float_text, close_floats = T.float_text, T.close_floats
 
 -- Pick a code action by title, whichever way this Neovim asks (vim.ui.select).
 local function choose(title)
@@ -79,7 +63,7 @@ T.run(function()
   T.out.status_outside = bp.status(outside)
   vim.cmd("buffer " .. buf)
 
-  vim.cmd("BigPictureReview")
+  vim.cmd("BigPicture review")
   T.wait_review("diagnostics", 20000, bp, buf, function()
     return #T.bp_diagnostics(buf) >= I.expect_findings
   end)
@@ -88,7 +72,21 @@ T.run(function()
   end)
   T.out.diagnostics = T.bp_diagnostics(buf)
   T.out.status_after = bp.status(buf)
-  T.out.progress_seen = T.has_note("Waiting") ~= nil or T.has_note("reviewing") ~= nil
+  T.out.log = T.log_entries()
+  T.out.notes_after_review = vim.deepcopy(T.out.notes)
+
+  -- The findings in the quickfix list: "[severity] title — message".
+  vim.cmd("BigPicture quickfix")
+  T.out.qflist = {}
+  for _, item in ipairs(vim.fn.getqflist()) do
+    table.insert(
+      T.out.qflist,
+      { text = item.text, lnum = item.lnum, col = item.col, type = item.type }
+    )
+  end
+  T.out.qf_title = vim.fn.getqflist({ title = 1 }).title
+  vim.cmd("cclose")
+  vim.cmd("buffer " .. buf)
 
   -- Explain the finding on fix_lnum through its code action (a client-side command: the
   -- answer opens in a float).
@@ -108,6 +106,11 @@ T.run(function()
     return T.buffer_text(buf) ~= before
   end)
   T.out.text_after_fix = T.buffer_text(buf)
+  -- The counts follow what is shown (the server drops a fixed finding when its text changes).
+  T.wait("status after the fix", 5000, function()
+    return bp.state(buf).counts.total == #T.bp_diagnostics(buf)
+  end)
+  T.out.after_fix = { status = bp.status(buf), shown = #T.bp_diagnostics(buf) }
 
   -- Explain the finding on explain_lnum (float).
   vim.api.nvim_win_set_cursor(0, { I.explain_lnum + 1, I.explain_col })
@@ -132,27 +135,27 @@ T.run(function()
     return T.has_note("dismissed") ~= nil
   end)
   T.out.after_dismiss = T.bp_diagnostics(buf)
-
-  vim.cmd("BigPicturePlan")
-  T.wait("plan buffer", 10000, function()
-    local b = vim.fn.bufnr("bigpicture://plan")
-    return b ~= -1 and #T.buffer_text(b) > 0
+  T.wait("status after the dismissal", 5000, function()
+    return bp.state(buf).counts.total == #T.bp_diagnostics(buf)
   end)
-  local plan = vim.fn.bufnr("bigpicture://plan")
-  T.out.plan = {
-    text = T.buffer_text(plan),
-    filetype = vim.bo[plan].filetype,
-    buftype = vim.bo[plan].buftype,
-    shown = vim.fn.bufwinid(plan) ~= -1,
-  }
+  T.out.status_after_dismiss = bp.status(buf)
 
-  local since = #T.out.notes
+  vim.cmd("BigPicture plan")
+  T.out.plan = T.scratch("bigpicture://plan")
+
   vim.cmd("BigPictureUsage")
-  T.out.usage = T.wait_note("usage message", 10000, since, I.usage_pattern)
+  T.out.usage = T.scratch("bigpicture://usage")
+
+  vim.cmd("BigPicture info")
+  T.out.info = T.scratch("bigpicture://info")
 
   vim.cmd("buffer " .. buf)
-  vim.cmd("BigPictureClear")
+  vim.cmd("BigPicture clear")
   T.wait("cleared", 10000, function()
     return #T.bp_diagnostics(buf) == 0 and T.has_note("cleared") ~= nil
   end)
+  T.wait("status after the clear", 5000, function()
+    return bp.state(buf).counts.total == 0
+  end)
+  T.out.status_after_clear = bp.status(buf)
 end)

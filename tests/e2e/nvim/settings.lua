@@ -27,7 +27,7 @@ local function execute(client, command, arguments)
 end
 
 T.run(function()
-  local bp = T.setup_plugin(I.settings)
+  local bp = T.setup_plugin(I.settings, I.options)
   local buf = T.open(I.file)
   T.wait("client ready", 15000, function()
     local c = T.client()
@@ -42,6 +42,7 @@ T.run(function()
   T.out.estimate = execute(client, "bigpicture.estimate", { "workspace" })
 
   bp.update_settings(I.update)
+  bp.update_settings(I.update_again)
   T.out.configuration_after = vim.lsp.handlers["workspace/configuration"](nil, {
     items = { { section = "bigpicture" } },
   }, { client_id = client.id, method = "workspace/configuration" })
@@ -61,4 +62,5 @@ T.run(function()
     return false
   end)
   T.out.estimate_after = estimate
+  T.out.autostart = bp.config.autostart
 end)

@@ -2,6 +2,8 @@
 
 ``--diff`` (no ref): everything uncommitted (staged, unstaged and untracked) against HEAD.
 ``--diff REF``: everything since the merge-base of REF and HEAD, uncommitted work included.
+``--staged``: only what is staged (the index) against HEAD, or against the merge-base with REF;
+unstaged and untracked work is left out of the diff (the pre-commit hook's review).
 
 Only files the workspace gather would send appear in the diff: a change to ``.env``, a lock
 file or a binary is listed nowhere. The patch text is scanned for secrets as a whole — added,
@@ -40,29 +42,36 @@ def changes(
     snapshot: Snapshot,
     ref: str | None,
     allowed: Callable[[str], bool],
+    *,
+    staged: bool = False,
 ) -> DiffInfo:
     """The diff a changes review focuses on. ``allowed(path)`` says whether a path (possibly
-    deleted) may appear at all; files in the snapshot are allowed by construction."""
+    deleted) may appear at all; files in the snapshot are allowed by construction. With
+    ``staged``, only the index against the base (no unstaged or untracked work)."""
     repo = diff.require_repo(root)
-    label, base = diff.resolve_base(repo, ref)
+    label, base = diff.resolve_staged_base(repo, ref) if staged else diff.resolve_base(repo, ref)
     sent = snapshot.by_path()
     changed: list[ChangedFile] = []
-    for c in diff.name_status(repo, base):
+    for c in diff.name_status(repo, base, staged):
         ok = c.path in sent if c.status != "deleted" else allowed(c.path)
         if ok and (c.old_path is None or allowed(c.old_path)):
             changed.append(c)
     tracked = {c.path for c in changed}
-    untracked = [p for p in diff.untracked(repo) if p in sent and p not in tracked]
+    untracked = (
+        [] if staged else [p for p in diff.untracked(repo) if p in sent and p not in tracked]
+    )
 
     patch_parts: list[str] = []
     if changed:
         paths = sorted({c.path for c in changed} | {c.old_path for c in changed if c.old_path})
-        patch_parts.append(diff.patch(repo, base, paths))
+        patch_parts.append(diff.patch(repo, base, paths, staged))
     for p in sorted(untracked):
         patch_parts.append(_added_file_patch(p, sent[p].text))
         changed.append(ChangedFile(p, "untracked"))
     if not changed:
         what = "uncommitted changes against HEAD" if ref is None else f"changes since {ref}"
+        if staged:
+            what = "staged changes" + ("" if ref is None else f" since {ref}")
         raise NothingToReview(f"nothing to review: no {what} in files BigPicture would send")
     raw = "".join(patch_parts)
     try:

@@ -200,7 +200,8 @@ def load_file(
         return Loaded(None, Skipped(path, "binary", str(e)), [])
     key = stat_key(path, st) if index is not None else None
     known = index.by_stat.get(key) if index is not None and key is not None else None
-    if known is not None and known in index.clean:
+    hits: list[secrets.RedactionHit]
+    if index is not None and known is not None and known in index.clean:
         content_digest = known  # unchanged since it was found clean: no hashing, no scan
         sent, hits = text, []
     else:

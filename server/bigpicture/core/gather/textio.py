@@ -3,7 +3,7 @@
 A file is decoded exactly once: strict UTF-8 (a UTF-8 BOM is dropped), UTF-16/32 when a BOM
 says so, and otherwise the encoding charset-normalizer detects. The same string then goes
 through the secret scan, into the request, and into anchoring, so what was scanned is what was
-sent (a scanner that decodes differently from the uploader leaks, see failure-scenarios A4).
+sent (a scanner that decodes differently from the uploader leaks what it did not see).
 """
 
 from __future__ import annotations

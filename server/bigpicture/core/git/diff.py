@@ -54,8 +54,29 @@ def resolve_base(repo: gitrepo.Repo, ref: str | None) -> tuple[str, str]:
     return ref, base
 
 
-def name_status(repo: gitrepo.Repo, base: str) -> list[ChangedFile]:
-    out = repo.run("diff", "--name-status", "-z", "-M", "--relative", base, "--", ".")
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # git's well-known empty tree
+
+
+def resolve_staged_base(repo: gitrepo.Repo, ref: str | None) -> tuple[str, str]:
+    """``(label, commit)`` the index is compared with (``--staged``): HEAD, detached or not
+    (hooks run detached during a rebase), the merge-base with REF, or the empty tree before
+    the first commit."""
+    if ref is None:
+        head = gitrepo.head(repo)
+        return ("HEAD (staged)", head) if head else ("no commits yet (staged)", EMPTY_TREE)
+    label, base = resolve_base(repo, ref)
+    return f"{label} (staged)", base
+
+
+def _cached(staged: bool) -> tuple[str, ...]:
+    return ("--cached",) if staged else ()
+
+
+def name_status(repo: gitrepo.Repo, base: str, staged: bool = False) -> list[ChangedFile]:
+    """Changed paths between ``base`` and the work tree, or the index when ``staged``."""
+    out = repo.run(
+        "diff", *_cached(staged), "--name-status", "-z", "-M", "--relative", base, "--", "."
+    )
     items = out.split("\0")
     changed: list[ChangedFile] = []
     i = 0
@@ -80,6 +101,17 @@ def untracked(repo: gitrepo.Repo) -> list[str]:
     return [p for p in out.split("\0") if p and not p.endswith("/")]
 
 
-def patch(repo: gitrepo.Repo, base: str, paths: list[str]) -> str:
-    """The unified diff of ``paths`` between ``base`` and the work tree (renames detected)."""
-    return repo.run("diff", "--no-color", "--no-ext-diff", "-M", "--relative", base, "--", *paths)
+def patch(repo: gitrepo.Repo, base: str, paths: list[str], staged: bool = False) -> str:
+    """The unified diff of ``paths`` between ``base`` and the work tree, or the index when
+    ``staged`` (renames detected)."""
+    return repo.run(
+        "diff",
+        *_cached(staged),
+        "--no-color",
+        "--no-ext-diff",
+        "-M",
+        "--relative",
+        base,
+        "--",
+        *paths,
+    )

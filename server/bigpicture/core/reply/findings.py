@@ -23,6 +23,7 @@ import json
 import math
 import re
 import unicodedata
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 import msgspec
@@ -177,7 +178,8 @@ def _inline(node: Any, defs: dict[str, Any]) -> Any:
 def input_schema() -> dict[str, Any]:
     """The tool's input schema: self-contained (no ``$ref``/``$defs``), deterministic."""
     raw = msgspec.json.schema(ReportFindings)
-    return _inline(raw, raw.get("$defs", {}))
+    schema: dict[str, Any] = _inline(raw, raw.get("$defs", {}))
+    return schema
 
 
 def tool_definition() -> dict[str, Any]:
@@ -258,7 +260,8 @@ def _lower(value: Any) -> Any:
 
 def _optional_int(value: Any) -> int | None:
     try:
-        return msgspec.convert(value, Annotated[int, msgspec.Meta(ge=1)], strict=False)
+        n: int = msgspec.convert(value, Annotated[int, msgspec.Meta(ge=1)], strict=False)
+        return n
     except msgspec.ValidationError:
         return None
 
@@ -354,7 +357,7 @@ def decode_finding(value: Any) -> models.Finding | None:
     )
 
 
-def decode_tool_input(raw: dict | str | bytes) -> tuple[list[models.Finding], str, int]:
+def decode_tool_input(raw: dict[str, Any] | str | bytes) -> tuple[list[models.Finding], str, int]:
     """The tool input → (findings, summary, malformed count).
 
     Raises :class:`ReplyFormatError` when the input is not a JSON object or has no
@@ -398,7 +401,7 @@ _FENCE = re.compile(r"```[ \t]*(?:json|JSON)?[ \t]*\r?\n(.*?)\r?\n[ \t]*```", re
 _MAX_ATTEMPTS = 2000  # braces tried before giving up: bounds the time on hostile text
 
 
-def _objects_in(text: str):
+def _objects_in(text: str) -> Iterator[dict[str, Any]]:
     """Every top-level JSON object in ``text``, left to right (outermost first)."""
     decoder = json.JSONDecoder()
     pos = text.find("{")

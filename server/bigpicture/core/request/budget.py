@@ -125,7 +125,7 @@ def select(
     focus = set(focus)
     related = related_files(focus, files)
 
-    def rank(f: SourceFile) -> tuple:
+    def rank(f: SourceFile) -> tuple[int, int, int, str]:
         cls = 0 if f.path in focus else 1 if f.path in related else KIND_RANK.get(f.kind, 2)
         recency = -(2**62 if f.dirty or not f.last_change else f.last_change)  # dirty first
         return (cls, recency, tokens[f.path], f.path)

@@ -143,7 +143,7 @@ class Group(msgspec.Struct):
 
 def group(
     name: str,
-    files: list,
+    files: list[SourceFile],
     file_tokens: dict[str, int],
     nonce: str,
     ttl: str | None,
@@ -158,14 +158,16 @@ def group(
     )
 
 
-def layout_tiers(chosen: list, file_tokens: dict[str, int], nonce: str, ttl: str) -> list[Group]:
+def layout_tiers(
+    chosen: list[SourceFile], file_tokens: dict[str, int], nonce: str, ttl: str
+) -> list[Group]:
     """Recency tiers: committed files changed longest ago first, in up to three tiers cut on
     the order of last commits (dirty files counted at their committed place, so a file
     becoming dirty moves no boundary), then the dirty files."""
     ordered = sorted(chosen, key=lambda f: (f.last_change or 2**62, f.path))
     total = sum(file_tokens[f.path] for f in ordered)
-    tiers: list[list] = [[], [], []]
-    uncommitted = []
+    tiers: list[list[SourceFile]] = [[], [], []]
+    uncommitted: list[SourceFile] = []
     acc = 0
     for f in ordered:
         t = file_tokens[f.path]
@@ -207,7 +209,7 @@ def _base_text(base: CacheBase, nonce: str) -> str:
 
 
 def layout_snapshot(
-    chosen: list,
+    chosen: list[SourceFile],
     file_tokens: dict[str, int],
     base: CacheBase | None,
     room: int,
@@ -223,7 +225,7 @@ def layout_snapshot(
     the base (``present``: every path the gather saw, sent or not)."""
     now = now or time.time()
     new = None
-    fresh: list = []
+    fresh: list[SourceFile] = []
     deleted: list[str] = []
     latest_sha: dict[str, str] = {}
     latest_text: dict[str, str] = {}
@@ -274,7 +276,9 @@ def layout_snapshot(
             ttl=ttl,
         )
     ]
-    blocks: list[tuple[str, str, list, int]] = []  # name, text, files, tokens
+    blocks: list[
+        tuple[str, str, list[tuple[str, int, str, int]], int]
+    ] = []  # name, text, files, tokens
     for i, g in enumerate(base.generations):
         later = {p for h in base.generations[i + 1 :] for p in h.shas}
         files = [
