@@ -3,6 +3,7 @@ import { ApiKeyStore } from './apiKey';
 import { plural, summaryDetail, summaryLine, usd } from './format';
 import type { Disposable, Host } from './host';
 import { Interpreter } from './interpreter';
+import { FindingsPanel } from './panel';
 import {
   FINDINGS_CHANGED,
   isFindingsChanged,
@@ -29,6 +30,15 @@ export const COMMANDS = {
   'bigpicture.showLog': 'Show Log',
   'bigpicture.showLastSummary': 'Show Last Review Summary',
   'bigpicture.selectInterpreter': 'Select Python Interpreter',
+  // The BigPicture view's title bar and item menus.
+  'bigpicture.view.filterSeverity': 'Filter by Severity...',
+  'bigpicture.view.filterCategory': 'Filter by Category...',
+  'bigpicture.view.clearFilters': 'Clear Filters',
+  'bigpicture.view.showDismissed': 'Show Dismissed',
+  'bigpicture.view.hideDismissed': 'Hide Dismissed',
+  'bigpicture.view.restore': 'Restore Finding',
+  'bigpicture.view.explain': 'Explain This Finding',
+  'bigpicture.view.refresh': 'Refresh Findings',
 } as const;
 
 export type CommandId = keyof typeof COMMANDS;
@@ -42,6 +52,7 @@ export class App {
   readonly server: ServerController;
   readonly reviewer: Reviewer;
   readonly interpreter: Interpreter;
+  readonly panel: FindingsPanel;
 
   constructor(private readonly host: Host) {
     this.status = new StatusModel(host.status);
@@ -54,7 +65,9 @@ export class App {
       onShowMessage: (level, message) => this.reviewer.holdServerMessage({ level, message }),
       onNotification: (method, params) => this.onNotification(method, params),
       onStartFailed: (tried, reason) => this.interpreter.startFailed(tried, reason),
+      onRunning: (running) => (running ? void this.panel.refresh() : this.panel.serverStopped()),
     });
+    this.panel = new FindingsPanel(host, this.server, this.status);
     this.reviewer = new Reviewer(host, this.server, this.keys, this.status, () => this.setApiKey());
     this.interpreter = new Interpreter(host, this.server);
   }
@@ -74,6 +87,17 @@ export class App {
     'bigpicture.showLog': async () => this.host.log.show(),
     'bigpicture.showLastSummary': () => this.showLastSummary(),
     'bigpicture.selectInterpreter': () => this.interpreter.select(),
+    'bigpicture.view.filterSeverity': () => this.panel.filterSeverity(),
+    'bigpicture.view.filterCategory': () => this.panel.filterCategory(),
+    'bigpicture.view.clearFilters': async () => this.panel.clearFilters(),
+    'bigpicture.view.showDismissed': async () => this.panel.showDismissed(true),
+    'bigpicture.view.hideDismissed': async () => this.panel.showDismissed(false),
+    'bigpicture.view.restore': (node?: unknown) => this.panel.restore(node),
+    'bigpicture.view.explain': (node?: unknown) => {
+      const id = typeof node === 'string' ? node : (node as { findingId?: string } | undefined)?.findingId;
+      return id ? this.explain(id) : Promise.resolve(undefined);
+    },
+    'bigpicture.view.refresh': () => this.panel.refresh(),
   };
 
   /** Registers the commands and listeners and starts the server (without waiting for it). */
@@ -105,6 +129,7 @@ export class App {
         }),
       );
     }
+    this.panel.render();
     this.server.ensureStarted().catch(() => undefined);
     return disposables;
   }
@@ -146,6 +171,7 @@ export class App {
         cleared?: number;
       } | null;
       void this.host.info(`BigPicture: cleared ${plural(result?.cleared ?? 0, 'finding')}.`);
+      void this.panel.refresh();
     } catch (err) {
       void this.host.error(`BigPicture: could not clear the findings: ${errorText(err)}`);
     }
@@ -209,12 +235,14 @@ export class App {
   private onNotification(method: string, params: unknown): void {
     if (method === FINDINGS_CHANGED && isFindingsChanged(params)) {
       this.status.findingsChanged(params);
+      void this.panel.refresh();
     }
   }
 
   private onReviewFinished(summary: unknown): void {
     if (isReviewSummary(summary)) {
       this.status.finished(summary, false);
+      void this.panel.refresh();
     } else {
       this.host.log.warn(`Ignored a malformed bigpicture/reviewFinished: ${JSON.stringify(summary)}`);
     }
@@ -236,6 +264,7 @@ export class App {
         }
         try {
           await this.server.executeCommand(ServerCommand.restoreFinding, [id]);
+          await this.panel.refresh();
         } catch (err) {
           void this.host.error(`BigPicture: could not restore the finding: ${errorText(err)}`);
         }
@@ -245,7 +274,7 @@ export class App {
   /** "Explain this finding": progress while the model answers, then the answer rendered. */
   private async explain(id: string): Promise<unknown> {
     // Sent here rather than forwarded, with the cancellation of the progress notification.
-    const title = titleOf(this.findingTitles.get(id), 'this finding');
+    const title = titleOf(this.panel.titles.get(id), 'this finding');
     const result = await this.host.withProgress(`BigPicture: explaining "${title}"`, async (report, cancel) => {
       report('asking the model (the repository is read from the prompt cache)');
       try {
@@ -261,7 +290,7 @@ export class App {
     });
     const r = result as { answer?: string | null; costUsd?: number; title?: string } | null;
     if (r && typeof r.answer === 'string' && r.answer) {
-      const heading = titleOf(r.title ?? this.findingTitles.get(id), 'Finding');
+      const heading = titleOf(r.title ?? this.panel.titles.get(id), 'Finding');
       await this.host.showMarkdown(
         heading,
         `# ${heading}\n\n${r.answer}\n\n---\n*Cost of this answer: ${usd(r.costUsd)}*\n`,
@@ -269,9 +298,6 @@ export class App {
     }
     return result;
   }
-
-  /** Finding titles by id, from the server's findings list (for titles before the answer comes). */
-  readonly findingTitles = new Map<string, string>();
 
   /** Server commands run from the editor (code actions) go through here. */
   private async intercept(
@@ -295,6 +321,9 @@ export class App {
     const result = await forward(args);
     if (command === ServerCommand.dismissFinding) {
       this.offerUndo(result, String(args[1] ?? 'false-positive'));
+    }
+    if (command === ServerCommand.dismissFinding || command === ServerCommand.clearFindings) {
+      void this.panel.refresh(); // (a newer server also says so with bigpicture/findingsChanged)
     }
     return result;
   }

@@ -3,6 +3,7 @@
  * implements them with the real VS Code API; the unit tests implement them with fakes.
  * Nothing here imports `vscode`.
  */
+import type { ViewNode } from './findingsView';
 import type { LaunchEnvironment, ServerLaunch } from './serverCommand';
 
 export interface Disposable {
@@ -13,6 +14,15 @@ export interface PickItem<T> {
   label: string;
   description?: string;
   value: T;
+}
+
+export interface PickManyItem<T> extends PickItem<T> {
+  picked: boolean;
+}
+
+/** The BigPicture view (a tree in the activity bar). */
+export interface FindingsView {
+  show(nodes: ViewNode[], info: { badge: number; badgeTooltip: string; message?: string }): void;
 }
 
 export interface Log {
@@ -113,6 +123,11 @@ export interface Host {
     validate: (value: string) => string | undefined,
   ): Promise<string | undefined>;
   pick<T>(items: PickItem<T>[], placeHolder: string): Promise<T | undefined>;
+  /** A quick pick with checkboxes; undefined when dismissed. */
+  pickMany<T>(items: PickManyItem<T>[], placeHolder: string): Promise<T[] | undefined>;
+  /** Sets a context key for `when` clauses (menus of the view). */
+  setContext(key: string, value: unknown): void;
+  findingsView: FindingsView;
   /** The value of `bigpicture.<key>` (its default when unset). */
   setting(key: string): unknown;
   /** True when the user set `bigpicture.<key>` in some scope. */

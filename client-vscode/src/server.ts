@@ -14,6 +14,8 @@ export interface ServerHooks {
   onNotification: ClientSpec['onNotification'];
   /** Called once per failed start with what was tried (the one message the user sees). */
   onStartFailed(tried: ServerLaunch[], reason: string): void;
+  /** The server started (true) or stopped (false). */
+  onRunning?(running: boolean): void;
 }
 
 export class ServerNotRunning extends Error {}
@@ -144,6 +146,7 @@ export class ServerController {
     this.client = undefined;
     this.session = undefined;
     if (client) {
+      this.hooks.onRunning?.(false);
       try {
         await client.stop();
       } catch (err) {
@@ -172,6 +175,7 @@ export class ServerController {
         this.keyAtStart = key;
         this.launchAtStart = launchKey;
         this.status.ready();
+        this.hooks.onRunning?.(true);
         return client;
       } catch (err) {
         reason = errorText(err);
@@ -208,6 +212,7 @@ export class ServerController {
           this.client = undefined;
           this.session = undefined;
           this.status.set({ kind: 'stopped', reason: 'it exited' });
+          this.hooks.onRunning?.(false);
         }
       },
     };

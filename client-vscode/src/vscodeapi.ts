@@ -26,7 +26,17 @@ import {
   WorkDoneProgressCreateRequest,
 } from 'vscode-languageclient/node';
 import manifest from '../package.json';
-import type { CancelSignal, ClientHandle, ClientSpec, Host, PickItem, PythonInterpreters } from './host';
+import type { ViewNode } from './findingsView';
+import type {
+  CancelSignal,
+  ClientHandle,
+  ClientSpec,
+  FindingsView,
+  Host,
+  PickItem,
+  PickManyItem,
+  PythonInterpreters,
+} from './host';
 import { FINDINGS_CHANGED, REVIEW_FINISHED } from './protocol';
 import { SECTION } from './settings';
 
@@ -44,7 +54,9 @@ export function createHost(context: vscode.ExtensionContext, statusCommand: stri
   const views = new ReadOnlyViews(VIEW_SCHEME);
   const plans = new ReadOnlyViews(PLAN_SCHEME);
   const python = new PythonExtension();
+  const findings = new FindingsTree();
   context.subscriptions.push(
+    findings,
     log,
     trace,
     status,
@@ -77,6 +89,12 @@ export function createHost(context: vscode.ExtensionContext, statusCommand: stri
       }),
     pick: async <T>(items: PickItem<T>[], placeHolder: string) =>
       (await vscode.window.showQuickPick(items, { placeHolder }))?.value,
+    pickMany: async <T>(items: PickManyItem<T>[], placeHolder: string) =>
+      (await vscode.window.showQuickPick(items, { placeHolder, canPickMany: true }))?.map((i) => i.value),
+    setContext: (key, value) => {
+      void vscode.commands.executeCommand('setContext', key, value);
+    },
+    findingsView: findings,
     setting: (key) => vscode.workspace.getConfiguration(SECTION).get(key),
     settingIsSet: (key) => {
       const i = vscode.workspace.getConfiguration(SECTION).inspect(key);
@@ -435,6 +453,70 @@ interface PythonApi {
     ): Promise<{ executable: { uri: vscode.Uri | undefined } } | undefined>;
     onDidChangeActiveEnvironmentPath: vscode.Event<unknown>;
   };
+}
+
+/**
+ * The BigPicture view: renders the nodes `findingsView.ts` builds. Clicking a finding or a
+ * related place opens it with its range selected; the view's badge counts the findings.
+ */
+class FindingsTree implements vscode.TreeDataProvider<ViewNode>, FindingsView, vscode.Disposable {
+  private roots: ViewNode[] = [];
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly view = vscode.window.createTreeView('bigpicture.findings', {
+    treeDataProvider: this,
+    showCollapseAll: true,
+  });
+
+  show(nodes: ViewNode[], info: { badge: number; badgeTooltip: string; message?: string }): void {
+    this.roots = nodes;
+    this.view.badge = info.badge > 0 ? { value: info.badge, tooltip: info.badgeTooltip } : undefined;
+    this.view.message = info.message;
+    this.changed.fire();
+  }
+
+  getChildren(node?: ViewNode): ViewNode[] {
+    return node ? (node.children ?? []) : this.roots;
+  }
+
+  getTreeItem(node: ViewNode): vscode.TreeItem {
+    const state =
+      node.state === 'expanded'
+        ? vscode.TreeItemCollapsibleState.Expanded
+        : node.state === 'collapsed'
+          ? vscode.TreeItemCollapsibleState.Collapsed
+          : vscode.TreeItemCollapsibleState.None;
+    const item = new vscode.TreeItem(node.label, state);
+    item.id = node.id;
+    item.description = node.description;
+    item.contextValue = node.contextValue;
+    if (node.tooltip) {
+      item.tooltip = new vscode.MarkdownString(node.tooltip);
+    }
+    if (node.icon) {
+      item.iconPath = new vscode.ThemeIcon(node.icon.id, node.icon.color ? new vscode.ThemeColor(node.icon.color) : undefined);
+    }
+    if (node.open) {
+      const { start, end } = node.open.range;
+      const selection = new vscode.Range(start.line, start.character, end.line, end.character);
+      item.command = {
+        command: 'vscode.open',
+        title: 'Open',
+        arguments: [vscode.Uri.parse(node.open.uri, true), { selection, preserveFocus: false }],
+      };
+      if (!node.icon) {
+        item.resourceUri = vscode.Uri.parse(node.open.uri, true);
+      }
+    } else if (node.command) {
+      item.command = { command: node.command.id, title: node.command.title, arguments: node.command.args };
+    }
+    return item;
+  }
+
+  dispose(): void {
+    this.view.dispose();
+    this.changed.dispose();
+  }
 }
 
 async function showView(views: ReadOnlyViews, title: string, text: string): Promise<void> {

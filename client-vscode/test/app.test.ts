@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { beforeEach, test } from 'node:test';
 import { SECRET_NAME, validateKey } from '../src/apiKey';
-import { App } from '../src/app';
+import { App, COMMANDS } from '../src/app';
 import type { ReviewSummary } from '../src/protocol';
 import { FakeHost, FakePython, settle } from './fakeHost';
 
@@ -47,7 +47,7 @@ async function activate() {
 
 test('activation registers every palette command and starts the server once', async () => {
   await activate();
-  assert.equal(host.commandsRegistered.size, 12);
+  assert.equal(host.commandsRegistered.size, Object.keys(COMMANDS).length);
   assert.equal(host.clients.length, 1);
   assert.equal(host.statusText, '$(eye) BigPicture');
   assert.equal(host.client.spec.launch.command, 'python3');

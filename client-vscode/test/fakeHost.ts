@@ -6,8 +6,10 @@ import type {
   Disposable,
   Host,
   PickItem,
+  PickManyItem,
   PythonInterpreters,
 } from '../src/host';
+import type { ViewNode } from '../src/findingsView';
 import type { LaunchEnvironment } from '../src/serverCommand';
 
 export interface Shown {
@@ -27,8 +29,15 @@ export class FakeClient implements ClientHandle {
     private readonly answers: Map<string, (args: unknown[]) => unknown>,
   ) {}
 
+  /** How often the view read the findings (bigpicture.findings, left out of `commands`). */
+  findingsReads = 0;
+
   async executeCommand(command: string, args: unknown[], cancel?: CancelSignal): Promise<unknown> {
-    this.commands.push({ command, args, cancel });
+    if (command === 'bigpicture.findings') {
+      this.findingsReads += 1;
+    } else {
+      this.commands.push({ command, args, cancel });
+    }
     const answer = this.answers.get(command);
     if (!answer) {
       throw new Error(`unexpected command ${command}`);
@@ -128,6 +137,26 @@ export class FakeHost implements Host {
   async pick<T>(_items: PickItem<T>[]): Promise<T | undefined> {
     return this.pickAnswer as T | undefined;
   }
+  /** The items of the last multi-select pick, and what it answers. */
+  pickManyItems: PickManyItem<unknown>[] = [];
+  pickManyAnswer: unknown[] | undefined;
+  async pickMany<T>(items: PickManyItem<T>[]): Promise<T[] | undefined> {
+    this.pickManyItems = items;
+    return this.pickManyAnswer as T[] | undefined;
+  }
+  readonly contextKeys = new Map<string, unknown>();
+  setContext(key: string, value: unknown): void {
+    this.contextKeys.set(key, value);
+  }
+  /** What the BigPicture view shows now. */
+  view: { nodes: ViewNode[]; badge: number; message?: string } = { nodes: [], badge: 0 };
+  viewRenders = 0;
+  readonly findingsView = {
+    show: (nodes: ViewNode[], info: { badge: number; badgeTooltip: string; message?: string }) => {
+      this.viewRenders += 1;
+      this.view = { nodes, badge: info.badge, message: info.message };
+    },
+  };
   setting(key: string): unknown {
     return this.settings[key];
   }
@@ -253,9 +282,14 @@ export class FakeHost implements Host {
     return c;
   }
 
-  /** Every server command sent, across restarts. */
+  /** Every server command sent, across restarts, but the view's reads (bigpicture.findings). */
   get sent(): string[] {
     return this.clients.flatMap((c) => c.commands.map((x) => x.command));
+  }
+
+  /** How often the view read the findings, across restarts. */
+  get findingsReads(): number {
+    return this.clients.reduce((n, c) => n + c.findingsReads, 0);
   }
 }
 

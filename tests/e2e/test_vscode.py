@@ -670,7 +670,8 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
         over = results["overLimit"]
         assert "over bigpicture.maxCostPerReview" in over["dialog"], over
         assert "--" not in over["dialog"], over
-        assert over["buttons"] == ["Open Settings", "Review Changes instead", "Cancel"], over
+        # (The dialog lays its buttons out in the platform's order; the set is what matters.)
+        assert sorted(over["buttons"]) == ["Cancel", "Open Settings", "Review Changes instead"]
         assert len(fake.messages_requests()) == 4
 
         # bigpicture.trace.server alone turned the JSON-RPC trace on.
