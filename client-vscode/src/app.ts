@@ -3,6 +3,7 @@ import { ApiKeyStore } from './apiKey';
 import { plural, summaryDetail, summaryLine, usd } from './format';
 import type { Disposable, Host } from './host';
 import { Interpreter } from './interpreter';
+import { SaveReviews } from './onSave';
 import { FindingsPanel } from './panel';
 import {
   FINDINGS_CHANGED,
@@ -129,6 +130,7 @@ export class App {
         }),
       );
     }
+    disposables.push(new SaveReviews(this.host, (kind, uri) => this.reviewer.reviewOnSave(kind, uri)));
     this.panel.render();
     this.server.ensureStarted().catch(() => undefined);
     return disposables;

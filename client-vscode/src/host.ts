@@ -149,6 +149,10 @@ export interface Host {
    */
   withProgress<T>(title: string, task: (report: (message: string) => void, cancel: CancelSignal) => Promise<T>): Promise<T>;
   onSettingsChanged(listener: (affects: (setting: string) => boolean) => void): Disposable;
+  /** A file of the workspace was saved (its URI). */
+  onFileSaved(listener: (uri: string) => void): Disposable;
+  /** Runs `fn` once after `ms` milliseconds; dispose to cancel. */
+  setTimer(ms: number, fn: () => void): Disposable;
   secrets: Secrets;
   /** The file URI of the active editor's document, if it is a file. */
   activeFileUri(): string | undefined;

@@ -92,11 +92,62 @@ export class Reviewer {
     return this.run(kind, uri, 'ask');
   }
 
+  /**
+   * A review started by a save (onSave.ts): never a dialog. Without a key, or estimated above
+   * `bigpicture.confirmAbove` or `maxCostPerReview`, it is skipped with a status message;
+   * otherwise it runs after any running review (`ifRunning: "wait"`).
+   */
+  async reviewOnSave(kind: ReviewKind, uri: string): Promise<ReviewOutcome> {
+    const what = kind === 'changes' ? 'the changes' : 'the saved file';
+    const command = kind === 'changes' ? 'Review Changes' : 'Review Current File';
+    if (!(await this.keys.available())) {
+      this.status.saveSkipped(`review on save skipped: no API key (run "BigPicture: Set API Key").`);
+      return { ran: false, why: 'no-key' };
+    }
+    const read = (k: string) => this.host.setting(k);
+    const limit = confirmAbove(read);
+    if (limit >= 0 || maxCostPerReview(read) !== undefined) {
+      let estimate: unknown;
+      try {
+        estimate = await this.server.executeCommand(ServerCommand.estimate, planArguments(kind, uri));
+      } catch (err) {
+        this.host.log.error(`Estimating a review on save: ${errorText(err)}`);
+        this.status.saveSkipped(`review on save skipped: the estimate failed (${errorText(err)}).`);
+        return { ran: false, why: 'error' };
+      }
+      if (isEstimate(estimate)) {
+        const now = costNow(estimate);
+        const max = estimate.maxCostUsd ?? maxCostPerReview(read);
+        const over =
+          max !== undefined && now > max
+            ? `bigpicture.maxCostPerReview (${usd(max)})`
+            : limit >= 0 && now > limit
+              ? `bigpicture.confirmAbove (${usd(limit)})`
+              : undefined;
+        if (over) {
+          const why =
+            `review on save skipped: reviewing ${what} would cost about ${usd(now)}, over ${over}. ` +
+            `Run "BigPicture: ${command}" to review (with the estimate first).`;
+          this.host.log.info(why);
+          this.status.saveSkipped(why);
+          return { ran: false, why: 'over-limit' };
+        }
+      }
+      // (No plan, e.g. nothing changed: the review itself says so.)
+    }
+    return this.run(kind, uri, 'wait', 'save');
+  }
+
   /** Sends the review command; a busy answer asks what to do with the running review. */
-  private async run(kind: ReviewKind, uri: string | undefined, ifRunning: IfRunning): Promise<ReviewOutcome> {
+  private async run(
+    kind: ReviewKind,
+    uri: string | undefined,
+    ifRunning: IfRunning,
+    trigger: 'command' | 'save' = 'command',
+  ): Promise<ReviewOutcome> {
     // The server reports the review's stages as work-done progress: a cancellable notification
     // (shown by the client), and the status bar.
-    this.status.reviewStarted(WHAT[kind]);
+    this.status.reviewStarted(trigger === 'save' ? `${WHAT[kind]} (on save)` : WHAT[kind]);
     this.holding += 1;
     let result: unknown;
     try {
@@ -119,6 +170,9 @@ export class Reviewer {
       this.release(undefined);
       this.report(`BigPicture: the server answered the review with ${JSON.stringify(result)}`);
       return { ran: false, why: 'error' };
+    }
+    if (trigger === 'save' && !result.trigger) {
+      result.trigger = 'save';
     }
     this.status.finished(result, true);
     this.host.log.info(`Review finished: ${JSON.stringify(result)}`);

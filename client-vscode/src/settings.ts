@@ -48,6 +48,7 @@ export type SettingIsSet = (key: string) => boolean;
  * The settings object the server receives: the server's keys the user set, with their values.
  * Unset keys are left out, so the server's own default or the workspace's
  * `[tool.bigpicture]` in pyproject.toml applies instead of VS Code's copy of the default.
+ * `reviewOnSave` is always sent as "off": the extension reviews on save itself (onSave.ts).
  */
 export function serverSettings(read: SettingReader, isSet: SettingIsSet): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -61,6 +62,8 @@ export function serverSettings(read: SettingReader, isSet: SettingIsSet): Record
     }
     out[key] = NULLABLE_KEYS.includes(key) && (value === '' || value === 0) ? null : value;
   }
+  // The extension runs the review on save itself (onSave.ts), so that it follows confirmAbove.
+  out.reviewOnSave = 'off';
   return out;
 }
 

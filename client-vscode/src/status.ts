@@ -11,7 +11,9 @@ export type StatusState =
   | { kind: 'idle' }
   | { kind: 'stopped'; reason: string }
   | { kind: 'reviewing'; what: string; stage?: string }
-  | { kind: 'finished'; summary: ReviewSummary };
+  | { kind: 'finished'; summary: ReviewSummary }
+  /** A review on save not sent (over confirmAbove, no key, ...): why, over the last review. */
+  | { kind: 'skipped'; why: string; last?: ReviewSummary };
 
 const ICON: Record<string, string> = {
   ok: '$(pass)',
@@ -56,6 +58,14 @@ export function render(state: StatusState, shown?: number): { text: string; tool
           `BigPicture: reviewing ${state.what}${state.stage ? `: ${state.stage}` : '…'}\n` +
           'Cancel it from its notification or with "BigPicture: Cancel Review".',
       };
+    case 'skipped': {
+      const before = state.last ? render({ kind: 'finished', summary: state.last }, shown) : undefined;
+      const count = shown ?? 0;
+      return {
+        text: `$(debug-pause) ${count > 0 ? `${count} · ` : 'BigPicture · '}save review skipped`,
+        tooltip: `BigPicture: ${state.why}${before ? `\n\nLast review:\n${before.tooltip.replace(/^BigPicture: /, '')}` : ''}`,
+      };
+    }
     case 'finished': {
       const s = state.summary;
       const count = shown ?? (s.status === 'ok' || s.status === 'incomplete' ? s.findings : undefined);
@@ -148,6 +158,13 @@ export class StatusModel {
     this.last = summary;
     if (this.reviewing === 0 || !fromCommand) {
       this.set({ kind: 'finished', summary });
+    }
+  }
+
+  /** A review on save was not sent: say why in the status bar (no dialog, no toast). */
+  saveSkipped(why: string): void {
+    if (this.reviewing === 0) {
+      this.set({ kind: 'skipped', why, last: this.last });
     }
   }
 

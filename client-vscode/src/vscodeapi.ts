@@ -134,6 +134,16 @@ export function createHost(context: vscode.ExtensionContext, statusCommand: stri
       ),
     onSettingsChanged: (listener) =>
       vscode.workspace.onDidChangeConfiguration((e) => listener((s) => e.affectsConfiguration(s))),
+    onFileSaved: (listener) =>
+      vscode.workspace.onDidSaveTextDocument((doc) => {
+        if (doc.uri.scheme === 'file' && vscode.workspace.getWorkspaceFolder(doc.uri)) {
+          listener(doc.uri.toString());
+        }
+      }),
+    setTimer: (ms, fn) => {
+      const handle = setTimeout(fn, ms);
+      return { dispose: () => clearTimeout(handle) };
+    },
     secrets: {
       get: async (key) => context.secrets.get(key),
       store: async (key, value) => context.secrets.store(key, value),

@@ -58,8 +58,9 @@ test('the server gets its settings as initializationOptions, never the key', asy
   host.settings = { model: 'claude-opus-4-1', confirmAbove: 1, serverCommand: ['bp', 'serve'] };
   await host.secrets.store(SECRET_NAME, KEY);
   await activate();
-  assert.deepEqual(host.client.spec.initializationOptions, { model: 'claude-opus-4-1' });
-  assert.deepEqual(host.client.spec.serverSettings(), { model: 'claude-opus-4-1' });
+  const sent = { model: 'claude-opus-4-1', reviewOnSave: 'off' };
+  assert.deepEqual(host.client.spec.initializationOptions, sent);
+  assert.deepEqual(host.client.spec.serverSettings(), sent);
   assert.equal(host.client.spec.env.ANTHROPIC_API_KEY, KEY);
   assert.deepEqual([host.client.spec.launch.command, ...host.client.spec.launch.args], ['bp', 'serve']);
 });
@@ -339,7 +340,7 @@ test('changing a start setting restarts the server; a server setting is pushed',
   await activate();
   host.changeSettings({ minSeverity: 'high' });
   await settle();
-  assert.deepEqual(host.client.pushed, [{ minSeverity: 'high' }]);
+  assert.deepEqual(host.client.pushed, [{ minSeverity: 'high', reviewOnSave: 'off' }]);
   assert.equal(host.clients.length, 1);
   host.changeSettings({ pythonPath: '/venv/bin/python' });
   await settle();
@@ -606,4 +607,108 @@ test("the server's showDocument of its plan file is taken over while a plan is a
   assert.equal(host.client.spec.interceptShowDocument('file:///home/u/.local/share/bigpicture/ws/plan.md'), false);
   assert.equal(host.client.spec.interceptShowDocument('file:///ws/app/db.py'), false);
   assert.deepEqual(host.plans, [{ title: 'BigPicture plan (workspace review).md', text: '# BigPicture plan' }]);
+});
+
+// --------------------------------------------------------------------------- review on save
+
+test('a review on save over confirmAbove is skipped with a status message, never a dialog', async () => {
+  await host.secrets.store(SECRET_NAME, KEY);
+  host.settings = { ...host.settings, reviewOnSave: 'changes', confirmAbove: 0.05, debounceMs: 300 };
+  await activate();
+  host.save('file:///ws/app/db.py');
+  host.save('file:///ws/app/db.py');
+  assert.deepEqual(host.runTimers(), [300], 'one quiet period for both saves');
+  await settle();
+  assert.deepEqual(host.sent, ['bigpicture.estimate'], 'estimated, not sent');
+  assert.equal(host.confirms.length + host.asked.length + host.shown.length, 0, 'no dialog, no toast');
+  assert.match(host.statusText, /save review skipped/);
+  assert.match(
+    host.statusTooltip,
+    /review on save skipped: reviewing the changes would cost about \$0\.100, over bigpicture\.confirmAbove \(\$0\.050\)\. Run "BigPicture: Review Changes"/,
+  );
+  assert.doesNotMatch(host.statusTooltip, /--/);
+});
+
+test('a review on save under confirmAbove runs after the running review (ifRunning: wait)', async () => {
+  await host.secrets.store(SECRET_NAME, KEY);
+  host.settings = { ...host.settings, reviewOnSave: 'file', confirmAbove: 1 };
+  await activate();
+  host.save('file:///ws/app/db.py');
+  assert.deepEqual(host.runTimers(), [1500], 'the default quiet period');
+  await settle();
+  assert.deepEqual(host.sent, ['bigpicture.estimate', 'bigpicture.reviewFile']);
+  assert.deepEqual(host.client.commands[1].args, ['file:///ws/app/db.py', { ifRunning: 'wait' }]);
+  assert.equal(host.confirms.length, 0);
+  assert.match(host.statusTooltip, /File review on save: ok/);
+});
+
+test('with reviewOnSave off a save does nothing; without a key a save review is skipped', async () => {
+  await activate();
+  host.save('file:///ws/app/db.py');
+  assert.deepEqual(host.runTimers(), []);
+  host.changeSettings({ reviewOnSave: 'changes' });
+  host.save('file:///ws/app/db.py');
+  host.runTimers();
+  await settle();
+  assert.deepEqual(host.sent, []);
+  assert.match(host.statusTooltip, /review on save skipped: no API key/);
+  assert.equal(host.shown.length, 0);
+});
+
+// --------------------------------------------------------------------------- a running review
+
+test('a review started while one runs asks: cancel it and start, or wait', async () => {
+  await host.secrets.store(SECRET_NAME, KEY);
+  host.settings.confirmAbove = -1;
+  const answers: unknown[] = [
+    { status: 'busy', running: { kind: 'workspace', trigger: 'command', startedAt: '2026-12-07T14:00:00Z' } },
+    summary({ replaced: { kind: 'workspace', trigger: 'command' } }),
+  ];
+  host.serverAnswers.set('bigpicture.reviewWorkspace', () => answers.shift());
+  host.askAnswers.push('Cancel It and Start');
+  await activate();
+  const outcome = await app.handlers['bigpicture.review.workspace']();
+  assert.equal((outcome as { ran: boolean }).ran, true);
+  assert.equal(host.asked.length, 1);
+  assert.equal(host.asked[0].message, 'A workspace review is running.');
+  assert.deepEqual(host.asked[0].actions, ['Cancel It and Start', 'Wait, Then Start']);
+  assert.match(host.asked[0].detail, /billed/);
+  assert.deepEqual(
+    host.client.commands.map((c) => c.args),
+    [[{ ifRunning: 'ask' }], [{ ifRunning: 'cancel' }]],
+  );
+  // Wait, Then Start sends ifRunning: wait; dismissing the question sends nothing more.
+  answers.push({ status: 'busy', running: { kind: 'changes', trigger: 'save' } }, summary());
+  host.askAnswers.push('Wait, Then Start');
+  await app.handlers['bigpicture.review.workspace']();
+  assert.equal(host.asked[1].message, 'A review on save (changes) is running.');
+  assert.deepEqual(host.client.commands.at(-1)!.args, [{ ifRunning: 'wait' }]);
+  answers.push({ status: 'busy', running: { kind: 'changes', trigger: 'save' } });
+  const count = host.client.commands.length;
+  const dismissed = await app.handlers['bigpicture.review.workspace']();
+  assert.deepEqual(dismissed, { ran: false, why: 'busy' });
+  assert.equal(host.client.commands.length, count + 1);
+});
+
+test('a rate-limited review says what happened with Retry, which runs it again', async () => {
+  await host.secrets.store(SECRET_NAME, KEY);
+  host.settings.confirmAbove = -1;
+  const answers: unknown[] = [
+    summary({ status: 'failed', error: 'rate-limited', findings: 0, costUsd: null, attempts: 3, retryAfter: 41.2, retryable: true, kept: 2, message: 'rate limited' }),
+    summary(),
+  ];
+  host.serverAnswers.set('bigpicture.reviewWorkspace', () => answers.shift());
+  host.answers.error.push('Retry');
+  await activate();
+  await app.handlers['bigpicture.review.workspace']();
+  await settle();
+  const message = host.shown.find((s) => s.level === 'error')!;
+  assert.equal(
+    message.message,
+    'BigPicture: the API rate-limited the review after 3 attempts; try again in 42 s. Earlier findings are kept.',
+  );
+  assert.deepEqual(message.actions, ['Retry', 'Show Log']);
+  assert.doesNotMatch(message.message, /--/);
+  assert.equal(host.sent.filter((c) => c === 'bigpicture.reviewWorkspace').length, 2, 'Retry ran it again');
+  assert.equal(host.statusText, '$(warning) 2 · $0.031');
 });

@@ -199,7 +199,30 @@ export class FakeHost implements Host {
     this.settingsListeners.push(listener);
     return { dispose: () => undefined };
   }
-  /** Changes settings as the user would, firing the change event. */
+  private saveListeners: ((uri: string) => void)[] = [];
+  onFileSaved(listener: (uri: string) => void): Disposable {
+    this.saveListeners.push(listener);
+    return { dispose: () => (this.saveListeners = this.saveListeners.filter((l) => l !== listener)) };
+  }
+  /** Saves a file as the user would (the save event). */
+  save(uri: string): void {
+    this.saveListeners.forEach((l) => l(uri));
+  }
+  /** Pending timers, fired by the test (runTimers). */
+  timers: { ms: number; fn: () => void; cancelled: boolean }[] = [];
+  setTimer(ms: number, fn: () => void): Disposable {
+    const timer = { ms, fn, cancelled: false };
+    this.timers.push(timer);
+    return { dispose: () => (timer.cancelled = true) };
+  }
+  /** Fires the pending timers that were not cancelled; returns their delays. */
+  runTimers(): number[] {
+    const due = this.timers.filter((t) => !t.cancelled);
+    this.timers = [];
+    due.forEach((t) => t.fn());
+    return due.map((t) => t.ms);
+  }
+    /** Changes settings as the user would, firing the change event. */
   changeSettings(values: Record<string, unknown>): void {
     Object.assign(this.settings, values);
     const changed = Object.keys(values).map((k) => `bigpicture.${k}`);

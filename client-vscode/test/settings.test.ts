@@ -18,12 +18,14 @@ test('the server receives only its own keys, and only those the user set', () =>
     pythonPath: '/p',
     confirmAbove: 2,
     'trace.server': 'verbose',
+    reviewOnSave: 'changes',
   };
   // VS Code reads a default for every key; only set ones are sent, so that the workspace's
   // [tool.bigpicture] or the server's default applies to the rest.
   const read = (k: string) => values[k] ?? (k === 'maxCostPerReview' ? 1 : undefined);
   const s = serverSettings(read, (k) => k in values);
-  assert.deepEqual(s, { model: 'claude-opus-4-1', minSeverity: 'high' });
+  // reviewOnSave is always "off" for the server: the extension reviews on save (onSave.ts).
+  assert.deepEqual(s, { model: 'claude-opus-4-1', minSeverity: 'high', reviewOnSave: 'off' });
 });
 
 test('nullable settings: their empty value in the Settings editor is sent as null', () => {
@@ -31,7 +33,7 @@ test('nullable settings: their empty value in the Settings editor is sent as nul
   const values: Record<string, unknown> = { baseBranch: '', thinkingBudget: 0, baseUrl: 'http://x', debounceMs: 0 };
   assert.deepEqual(
     serverSettings((k) => values[k], (k) => k in values),
-    { baseBranch: null, thinkingBudget: null, baseUrl: 'http://x', debounceMs: 0 },
+    { baseBranch: null, thinkingBudget: null, baseUrl: 'http://x', debounceMs: 0, reviewOnSave: 'off' },
   );
 });
 

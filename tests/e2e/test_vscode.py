@@ -185,6 +185,7 @@ DESIGN_MD = "# Design\n\n" + "".join(
 # then one for the review on save (app/db.py). Each reply names the line the model saw.
 TLS_LINE = "VERIFY_TLS = False"
 DEBUG_LINE = "DEBUG = True"
+NOTES_LINE = "Run it with make serve."  # typed into README.md: its review on save is skipped
 WEB_PY_EDITED = WEB_PY + "\n" + TLS_LINE + "\n"
 DB_PY_EDITED = DB_PY.replace(SQL_QUOTE, SQL_FIX) + "\n" + DEBUG_LINE + "\n"
 
@@ -523,6 +524,7 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
             "expectStatus": r"^\s*\d+ · \$",
             "problemText": "TLS verification turned off",
         },
+        "saveSkipped": {"file": "README.md", "typed": NOTES_LINE, "raiseTo": 5},
         "onSave": {
             "file": "app/db.py",
             "typed": DEBUG_LINE,
@@ -664,6 +666,17 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
         debug_rows = [r for r in on_save["problems"] if "Debug mode left on" in r]
         assert len(debug_rows) == 1, on_save["problems"]
         assert f"[Ln {debug_line}, Col {debug_col}]" in debug_rows[0], debug_rows
+
+        # A review on save above confirmAbove (0 here) was skipped: the status bar said so and
+        # why, naming the setting, with no dialog; nothing was sent (4 requests in all below).
+        skipped = results["saveSkipped"]
+        assert "save review skipped" in skipped["status"], skipped
+        assert re.search(
+            r"review on save skipped: reviewing the changes would cost about \$[\d.]+, over "
+            r"bigpicture\.confirmAbove \(\$0\.00\)",
+            skipped["tooltip"],
+        ), skipped
+        assert "--" not in skipped["tooltip"] and skipped["dialogs"] == 0, skipped
 
         # Over maxCostPerReview the dialog offers no "Review": it names the setting (never a CLI
         # flag) and offers Open Settings and Review Changes instead; nothing was sent.

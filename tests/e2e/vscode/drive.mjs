@@ -37,6 +37,7 @@ const results = {
   statusBar: null,
   changes: null,
   reviewOnSave: null,
+  saveSkipped: null,
 };
 const save = () => writeFileSync(join(out, 'results.json'), JSON.stringify(results, null, 2));
 
@@ -541,6 +542,40 @@ try {
       throw new Error(`settings editor still open; close candidates:\n${html}`);
     }
     return { value };
+  });
+
+  await step('save-skipped', async () => {
+    // With confirmAbove at 0 (every review above it), a save does not send the review: the
+    // status bar says it was skipped and why; no dialog, nothing sent.
+    const want = config.saveSkipped;
+    await openFile(want.file);
+    await appendLineAndSave(want.typed);
+    mark('saved');
+    const status = await statusMatches('save review skipped');
+    const { text: tooltip } = await statusTooltip('skipped');
+    const dialogs = await page.locator('.monaco-dialog-box').count();
+    await page.mouse.move(10, 10);
+    results.saveSkipped = { status, tooltip, dialogs };
+    // Raise confirmAbove in the Settings editor; it is in force once the settings file has it.
+    await runCommand('Preferences: Open User Settings');
+    const editor = page.locator('.settings-editor');
+    await editor.waitFor({ state: 'visible' });
+    await editor.locator('.settings-header .suggest-input-container').click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('bigpicture.confirmAbove');
+    const item = editor.locator('.monaco-list-row').filter({ hasText: 'Confirm Above' }).first();
+    await item.waitFor({ state: 'visible' });
+    await item.locator('input').first().fill(String(want.raiseTo));
+    await page.keyboard.press('Escape');
+    await editor.waitFor({ state: 'hidden' });
+    await runCommand('Preferences: Open User Settings (JSON)');
+    await page
+      .locator('.editor-instance .monaco-editor .view-lines')
+      .filter({ hasText: `"bigpicture.confirmAbove": ${want.raiseTo}` })
+      .first()
+      .waitFor({ state: 'visible' });
+    mark('confirmAbove raised');
+    return results.saveSkipped;
   });
 
   await step('review-on-save', async () => {
