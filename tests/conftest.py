@@ -61,4 +61,8 @@ def repo(tmp_path: Path) -> Path:
     return root
 
 
+# The secret corpus (tests/corpus/secrets/) is data that looks like code and tests: never
+# collected. (A conftest.py there would shadow this one for `from conftest import ...`.)
+collect_ignore_glob = ["corpus/secrets/*"]
+
 pytest_plugins = ["planted"]  # the `defects` fixture

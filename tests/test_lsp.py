@@ -29,6 +29,14 @@ class Session:
         self.fake = fake
         self.finished: list[dict[str, Any]] = []
         self.versions: dict[str, int] = {}
+        self.notes: list[tuple[str, Any]] = []  # every notification, in the order received
+        handle = client.protocol._handle_notification
+
+        def recorded(method: str, params: Any) -> Any:
+            self.notes.append((method, params))
+            return handle(method, params)
+
+        client.protocol._handle_notification = recorded
 
     def uri(self, rel: str) -> str:
         return uris.from_fs_path(str(self.root / rel))
@@ -79,6 +87,25 @@ class Session:
 
     def diags(self, rel: str) -> list[lsp.Diagnostic]:
         return list(self.client.diagnostics.get(self.uri(rel), []))
+
+    def notified(self, method: str) -> list[Any]:
+        return [_plain(p) for m, p in self.notes if m == method]
+
+    async def wait_for(self, method: str, predicate, what: str, timeout: float = 30) -> Any:
+        """The first ``method`` notification (plain data) matching ``predicate``, received
+        already or waited for."""
+
+        async def loop():
+            while True:
+                for params in self.notified(method):
+                    if predicate(params):
+                        return params
+                await self.client.wait_for_notification(method)
+
+        try:
+            return await asyncio.wait_for(loop(), timeout)
+        except TimeoutError:
+            raise AssertionError(f"timed out waiting for {what}") from None
 
     async def wait_until(self, predicate, what: str, timeout: float = 30) -> None:
         async def loop():

@@ -14,7 +14,7 @@ from bigpicture.core.reply.anchor import (
     normalize_path,
     normalize_ws,
 )
-from bigpicture.core.reply.follow import reanchor
+from bigpicture.core.reply.follow import follow, reanchor
 from bigpicture.core.reply.textdoc import range_text
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -283,6 +283,20 @@ def test_reanchor_approximate_finding_follows_its_line():
     g = reanchor(f, SRC, new)
     assert g is not None and g.approximate and g.line == 6
     assert reanchor(f, SRC, SRC.replace("SELECT", "UPDATE")) is None
+
+
+def test_a_finding_on_a_redacted_secret_follows_onto_the_real_text_through_edits():
+    sent = 'import os\nAPI_KEY = "<redacted:generic-secret>"  # prod\nx = 1\n'
+    real = sent.replace("<redacted:generic-secret>", "s3cr3t-value-123")
+    f, _ = one(F(line=2, quote='API_KEY = "<redacted:generic-secret>"'), sent)
+    assert f is not None and not f.approximate
+    same = follow(f, sent, real)  # only the redaction differs: the same line
+    assert same.approximate and range_text(real, same.range) == 'API_KEY = "s3cr3t-value-123"'
+    moved = "# new\n# lines\n" + real.replace("x = 1", "x = 2")  # edits around it too
+    got = follow(f, sent, moved)
+    assert got.range.start_line == 3 and got.line == 4
+    assert range_text(moved, got.range) == 'API_KEY = "s3cr3t-value-123"'
+    assert follow(f, sent, moved.replace("API_KEY", "TOKEN")) is None  # its code is gone
 
 
 def test_reanchor_moves_related_in_the_same_file():

@@ -318,6 +318,18 @@ def test_decoding_never_raises_on_arbitrary_findings(items):
 
 
 @settings(max_examples=300, deadline=None)
+@given(
+    st.text(st.characters(codec=None)) | st.text(alphabet="ab\x00\n\t\x7f\x85é\u200b\u202e\ud800")
+)
+def test_the_fast_filter_drops_exactly_what_the_per_character_rule_drops(text):
+    from bigpicture.core.reply.findings import _drop_unsafe, _keep
+
+    assert _drop_unsafe(text, keep_newline=False) == "".join(ch for ch in text if _keep(ch))
+    assert _drop_unsafe(text, keep_newline=True) == "".join(
+        ch for ch in text if ch == "\n" or _keep(ch)
+    )
+
+
 @given(st.text())
 def test_sanitized_text_has_no_controls_or_format_characters(text):
     for out, allowed in ((sanitize_inline(text), ""), (sanitize_block(text), "\n")):

@@ -62,6 +62,8 @@ def test_code_away_from_an_edit_is_followed(before, quote, after, inserted, edit
         {"t": old},
     )
     assume(range_text(old, f.range) == needle)
+    # and found where the quote was put (not at an earlier copy overlapping ``before``)
+    assume(old.find(needle) == len(before) + len(quote) - len(quote.lstrip("\r\n")))
     # An edit that leaves the quoted code alone, before it or after it.
     cut = len(before + quote) + len(after) // 2 if edit_after else len(before) // 2
     new = old[:cut] + inserted + old[cut + (len(after) // 4 if edit_after else 0) :]

@@ -18,6 +18,9 @@ import pytest
 from bigpicture.core.errors import SecretScanError
 from bigpicture.core.gather import secrets
 from bigpicture.core.gather.secrets import RedactionHit, redact
+from bigpicture.core.gather.secretscan import keyed as secret_keyed
+from bigpicture.core.gather.secretscan import pem as secret_pem
+from bigpicture.core.gather.secretscan import values as secret_values
 from bigpicture.core.lines import line_count, split_lines
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -821,7 +824,7 @@ def test_internal_failure_raises_secret_scan_error_without_leaking_text(monkeypa
     def boom(*args, **kwargs):
         raise RuntimeError("exploded while looking at " + PASSWORD)
 
-    monkeypatch.setattr(secrets, "_scan_lowered", boom)
+    monkeypatch.setattr(secret_keyed, "find_assignments", boom)
     with pytest.raises(SecretScanError) as info:
         redact(f"password = '{PASSWORD}'\n")
     err = info.value
@@ -831,7 +834,7 @@ def test_internal_failure_raises_secret_scan_error_without_leaking_text(monkeypa
 
 
 def test_failure_deep_inside_a_rule_also_fails_closed(monkeypatch):
-    monkeypatch.setattr(secrets, "_entropy", lambda value: 1 / 0)
+    monkeypatch.setattr(secret_values, "entropy", lambda value: 1 / 0)
     with pytest.raises(SecretScanError):
         redact(f"token = '{GENERIC}'\n")
 
@@ -840,7 +843,7 @@ def test_failure_in_private_key_handling_fails_closed(monkeypatch):
     def boom(*args, **kwargs):
         raise IndexError("bad offset")
 
-    monkeypatch.setattr(secrets, "_redact_pem_lines", boom)
+    monkeypatch.setattr(secret_pem, "_redact_pem_lines", boom)
     with pytest.raises(SecretScanError):
         redact("\n".join(PEM_MULTILINE))
 
@@ -892,3 +895,150 @@ def test_rule_ids_are_the_documented_ones():
         "jwt",
     }
     assert all(re.fullmatch(r"[a-z0-9-]+", r) for r in secrets.RULES)
+
+
+# --------------------------------------------------------------------------- the API and the engine
+
+
+def test_scan_reports_what_redact_would_replace():
+    text = f"a = '{GH['p']}'\npassword = '{PASSWORD}'\nx = 1\n"
+    assert secrets.scan(text, "conf.py") == redact(text, "conf.py")[1]
+    assert secrets.scan("x = 1\n") == []
+
+
+def test_a_failure_names_the_path_but_never_the_text(monkeypatch):
+    from bigpicture.core.gather.secretscan import engine as secret_scan
+
+    def boom(*args, **kwargs):
+        raise ValueError(PASSWORD)
+
+    monkeypatch.setattr(secret_scan, "_matches", boom)
+    with pytest.raises(SecretScanError) as info:
+        secrets.scan(f"k = '{GH['p']}'\n", "deploy/conf.py")
+    assert "deploy/conf.py" in str(info.value)
+    assert PASSWORD not in str(info.value) and PASSWORD not in (info.value.detail or "")
+
+
+def test_only_the_rules_whose_keywords_are_in_the_text_run(monkeypatch):
+    """The prefilter: a text with one GitHub token runs the GitHub rule's regex (in a window
+    around it) and no other provider's; a text without any keyword runs none."""
+    from bigpicture.core.gather.secretscan import engine as secret_scan
+
+    ran: list[str] = []
+    real = secret_scan._matches
+
+    def spy(c, text, hits):
+        ran.append(c.rule.id)
+        return real(c, text, hits)
+
+    monkeypatch.setattr(secret_scan, "_matches", spy)
+    filler = "def f(x):\n    return x + 1\n" * 200
+    redact(filler)
+    assert ran == []
+    _, hits = redact(filler + f"gh = Github('{GH['p']}')\n" + filler)
+    assert ran == ["github-token"]
+    assert hits == [RedactionHit(401, "github-token")]
+
+
+def test_the_assignment_finder_sees_only_names_followed_by_an_operator(monkeypatch):
+
+    seen: list[list[int]] = []
+    real = secret_keyed.find_assignments
+    monkeypatch.setattr(
+        secret_keyed, "find_assignments", lambda t, c, s: (seen.append(list(c)), real(t, c, s))
+    )
+    redact("print(tokens)\nuse_token(t, key)\nkeys.sort()\nif password in seen\n")
+    assert seen == []  # names without an assignment after them never reach it
+    redact(f"token = '{GENERIC}'\n")
+    assert seen == [[0]]
+
+
+FALSE_POSITIVES_FIXED = [
+    # OIDs and versions assigned to password-ish names (typeshed's pywin32 stubs)
+    'szOID_RSA_challengePwd: Final = "1.2.840.113549.1.9.7"',
+    # a name about a key function, not a key
+    'CMSG_OID_GEN_ENCRYPT_KEY_FUNC: Final = "CryptMsgDllGenEncryptKey"',
+    # the user part of a URL: the password after it is the connection-string rule's
+    "git clone https://gitlab-ci-token:${CI_JOB_TOKEN}@gitlab.acme.io/x.git",
+    # AWS's documented example key
+    'AWS_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"',
+    # a URL is not a password
+    "- A user without password: https://deploy@git.acme.io/infra.git",
+    # Rust: match arms on the word, paths, type annotations
+    '        "pass" => Outcome::Pass,',
+    "use crate::compiler::passes::stmt_pass::StmtPass;",
+    "fn parse(token: Token) -> Result<Ast, ParseError> {",
+    "    let token: Token = lexer.next_token();",
+    # typeshed VERSIONS
+    "asyncio.taskgroups: 3.11-",
+    "secrets: 3.6-",
+    # a mention of a library, not a password
+    "mysql -u root -p appdb < schema.sql",
+    'sshpass -p "$SSHPASS" ssh deploy@web1 uptime',
+]
+
+
+@pytest.mark.parametrize("line", FALSE_POSITIVES_FIXED)
+def test_false_positives_seen_on_real_repositories_stay_fixed(line: str):
+    out, hits = redact(line + "\n")
+    assert hits == [] and out == line + "\n"
+
+
+I18N_PASSWORDS = [
+    ("contraseña", "es"),
+    ("contrasena", "es"),
+    ("mot_de_passe", "fr"),
+    ("motDePasse", "fr"),
+    ("passwort", "de"),
+    ("Kennwort", "de"),
+    ("senha", "pt"),
+    ("palavra_passe", "pt"),
+    ("wachtwoord", "nl"),
+    ("пароль", "ru"),
+    ("ПАРОЛЬ", "ru"),
+    ("密码", "zh"),
+    ("密碼", "zh-Hant"),
+    ("パスワード", "ja"),
+    ("비밀번호", "ko"),
+]
+
+
+@pytest.mark.parametrize(("key", "lang"), I18N_PASSWORDS)
+@pytest.mark.parametrize(
+    "syntax",
+    ['{k} = "{v}"', "{k}: {v}", '"{k}": "{v}",', "{k}={v}", "$config['{k}'] = '{v}';"],
+    ids=["assign", "yaml", "json", "dotenv", "php"],
+)
+def test_password_names_in_many_languages(key: str, lang: str, syntax: str):
+    value = "Kx7-" + rand(B62, 8)
+    out, hits = redact(syntax.format(k=key, v=value) + "\n")
+    assert value not in out
+    assert [h.rule for h in hits] == ["password-assignment"]
+
+
+I18N_SECRETS = [
+    "secreto",
+    "segreto",
+    "clave",
+    "chave",
+    "chiave",
+    "geheim",
+    "jeton",
+    "sleutel",
+    "токен",
+    "ключ",
+    "секрет",
+    "密钥",
+    "令牌",
+    "トークン",
+    "シークレット",
+    "토큰",
+    "clé",
+]
+
+
+@pytest.mark.parametrize("key", I18N_SECRETS)
+def test_secret_names_in_many_languages(key: str):
+    out, hits = redact(f'{key} = "{GENERIC}"\n')
+    assert GENERIC not in out
+    assert [h.rule for h in hits] == ["generic-secret-assignment"]

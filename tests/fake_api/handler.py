@@ -393,6 +393,8 @@ class Handler(BaseHTTPRequestHandler):
             }
             self._chunk(render.sse_frame("error", payload))
         self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+        self._recorded.last_byte_at = time.monotonic()  # for benchmarks: when the reply ended
 
     def _chunk(self, data: bytes) -> None:
         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))

@@ -39,6 +39,10 @@ class ModelSpec:
     # Batch max_tokens cap with the output-300k beta (§5), or None when the beta does not apply.
     batch_max_output_300k: bool = False
     aliases: tuple[str, ...] = field(default=())
+    # The model's tokenizer counts this many times the base count of tokens.py (rounded up per
+    # block): a model with a newer tokenizer, or a test's way to have the API count more than
+    # the client's local estimate. Applies to count_tokens, the window check and usage.
+    token_factor: float = 1.0
 
     def window(self, betas: frozenset[str]) -> int:
         if self.context_1m_beta and self.context_1m_beta in betas:

@@ -27,6 +27,7 @@ class RecordedRequest:
     query: dict[str, str] = field(default_factory=dict)
     status: int | None = None  # the response status, once sent (None: dropped or pending)
     request_id: str = ""
+    last_byte_at: float | None = None  # time.monotonic() once a stream's last byte was written
 
     @property
     def is_messages_create(self) -> bool:
@@ -57,4 +58,5 @@ class RecordedRequest:
             "retry_count": self.retry_count,
             "status": self.status,
             "request_id": self.request_id,
+            "last_byte_at": self.last_byte_at,
         }

@@ -38,16 +38,23 @@ def _signature(thinking: str) -> str:
     return "fakesig_" + uuid.uuid5(uuid.NAMESPACE_OID, thinking).hex
 
 
-def _partial_input(text: str) -> Any:
-    """The tool input as the SDK's accumulator would read truncated JSON."""
+def _whole_input(reply: ToolReply) -> Any:
+    """The ``input`` of a non-streamed tool_use block: the object, or for a cut JSON text the
+    form ``reply.cut_input`` names (see ``ToolReply``)."""
+    text = reply.json_text()
     try:
         return json.loads(text)
     except ValueError:
         pass
+    if reply.cut_input == "empty":
+        return {}
+    if reply.cut_input == "raw":
+        return text
+    mode = "trailing-strings" if reply.cut_input == "trailing" else "on"
     try:
         import jiter
 
-        value = jiter.from_json(text.encode("utf-8"), partial_mode="trailing-strings")
+        value = jiter.from_json(text.encode("utf-8"), partial_mode=mode)
         return value if isinstance(value, dict) else {}
     except (ImportError, ValueError):
         return {}
@@ -80,7 +87,7 @@ def content_blocks(reply: ToolReply | TextReply, tool_id: str) -> list[dict[str,
                 "type": "tool_use",
                 "id": tool_id,
                 "name": reply.name,
-                "input": _partial_input(reply.json_text()),
+                "input": _whole_input(reply),
             }
         )
     else:

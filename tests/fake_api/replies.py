@@ -3,7 +3,7 @@
 JSON form (script files, ``POST /_fake/script``), one object per reply:
 
 * ``{"kind": "tool", "input": {...}, "name"?, "chunks"?, "chunk_size"?, "stop_reason"?,
-  "text_before"?, "thinking"?, "output_tokens"?, "truncate_json_at"?}``
+  "text_before"?, "thinking"?, "output_tokens"?, "truncate_json_at"?, "cut_input"?}``
 * ``{"kind": "text", "text": "...", "stop_reason"?, "chunks"?, "output_tokens"?}``
 * ``{"kind": "error", "status": 529, "error_type": "overloaded_error", "message": "...",
   "headers"?: {...}}``
@@ -22,6 +22,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+CUT_INPUTS = ("prefix", "trailing", "empty", "raw")
+
 
 @dataclass
 class ToolReply:
@@ -29,7 +31,20 @@ class ToolReply:
 
     ``chunks`` (number of pieces) or ``chunk_size`` (characters per piece) shape the deltas;
     by default the JSON is cut in 8 pieces. ``truncate_json_at=K`` emits only the first K
-    characters of the JSON (use with ``stop_reason="max_tokens"``). ``text_before`` and
+    characters of the JSON, with any ``stop_reason`` (``max_tokens`` is the documented case;
+    ``tool_use`` models a reply cut without saying so). Streamed, the deltas carry exactly
+    those K characters. Whole (a non-streaming reply, a batch result), the ``input`` of the
+    tool_use block is what ``cut_input`` says, because the reference does not document what
+    the API puts there for a cut call (UNCONFIRMED), so the client must accept every form:
+
+    * ``"prefix"`` (the default): the prefix parsed as the SDK's stream accumulator parses
+      partial JSON (jiter ``partial_mode="on"``: a string still being written is dropped,
+      with its key);
+    * ``"trailing"``: the same, keeping a string still being written (``trailing-strings``);
+    * ``"empty"``: ``{}``;
+    * ``"raw"``: the cut JSON text itself, as a string.
+
+    ``text_before`` and
     ``thinking`` add a text block / a thinking block before the tool call. ``output_tokens``
     overrides the estimate (see tokens.py). ``event_delay`` pauses that many seconds between
     events, for tests of slow streams.
@@ -45,6 +60,11 @@ class ToolReply:
     output_tokens: int | None = None
     truncate_json_at: int | None = None
     event_delay: float = 0.0
+    cut_input: str = "prefix"
+
+    def __post_init__(self) -> None:
+        if self.cut_input not in CUT_INPUTS:
+            raise ValueError(f"cut_input must be one of {CUT_INPUTS}, not {self.cut_input!r}")
 
     def json_text(self) -> str:
         text = json.dumps(self.input, ensure_ascii=False)

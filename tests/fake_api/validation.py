@@ -9,6 +9,7 @@ tests should rely on status and ``error.type`` for them.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -248,6 +249,14 @@ def _thinking(body: dict[str, Any], spec: ModelSpec, betas: frozenset[str], mess
         raise invalid("Assistant message prefill is not supported when thinking is enabled.")
 
 
+def scaled(blocks: list[PrefixBlock], spec: ModelSpec) -> list[PrefixBlock]:
+    """The blocks' tokens as ``spec``'s tokenizer counts them (``ModelSpec.token_factor``)."""
+    if spec.token_factor != 1.0:
+        for block in blocks:
+            block.tokens = math.ceil(block.tokens * spec.token_factor)
+    return blocks
+
+
 def validate_create(
     body: Any,
     models: ModelTable,
@@ -280,7 +289,7 @@ def validate_create(
     if "stream" in body and not isinstance(body["stream"], bool):
         raise invalid("stream: Input should be a valid boolean")
     _thinking(body, spec, betas, messages)
-    blocks = flatten(body)
+    blocks = scaled(flatten(body), spec)
     total = total_tokens(blocks)
     window = spec.window(betas)
     if total > window:
@@ -305,7 +314,7 @@ def validate_count(body: Any, models: ModelTable, betas: frozenset[str]) -> Chec
     spec, model = _model(body, models, None)
     _known_fields(body, COUNT_FIELDS)
     _thinking({**body, "max_tokens": None}, spec, betas, messages)
-    blocks = flatten(body, check_markers=False)
+    blocks = scaled(flatten(body, check_markers=False), spec)
     return Checked(
         spec=spec, model=model, betas=betas, blocks=blocks, input_tokens=total_tokens(blocks)
     )

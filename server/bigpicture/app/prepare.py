@@ -39,6 +39,8 @@ def focus_file(root: Path, snapshot: Snapshot, file: str) -> Snapshot:
         rel = full.resolve().relative_to(root.resolve()).as_posix()
     except ValueError as e:
         raise GatherError(f"{file} is outside the workspace {root}") from e
+    except RuntimeError as e:  # a symlink loop (Python < 3.13; later ones resolve it as is)
+        raise GatherError(f"{file} cannot be reviewed: it is a symlink loop") from e
     if rel not in snapshot.by_path():
         why = next((s for s in snapshot.skipped if s.path == rel), None)
         reason = f" ({why.reason}: {why.detail})" if why else " (not found, or ignored)"

@@ -4,14 +4,22 @@ result → ledger. Shared by the CLI and the language server; async, cancellable
 Never a false all-clear (``core.reply.interpret``): a refusal, a reply cut by ``max_tokens``,
 a cut or malformed report_findings call, or a broken stream gives ``complete=False`` with the
 findings that were recovered, never an empty "clean" result; only a complete review goes into
-the result cache. A review cancelled after the API accepted it (Ctrl-C, a newer review) is
-still written to the ledger, as interrupted, with the usage the stream had reported and the
+the result cache.
+
+While a reply streams, each finding is decoded and anchored once, as soon as its JSON is
+complete (``Streamed``), and only the new ones are handed to ``on_findings``. The whole reply
+is then read as always (so the result is the one a whole reply gives), reusing the decoding
+of every item equal to one streamed, and the anchoring when it holds exactly the findings
+streamed.
+
+A review cancelled after the API accepted it (Ctrl-C, a newer review) is still written to the ledger, as interrupted, with the usage the stream had reported and the
 output it had streamed, so spending is never under-reported.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -24,17 +32,25 @@ from bigpicture.app.prepare import Prepared
 from bigpicture.client.anthropic import ApiClient
 from bigpicture.core import pricing
 from bigpicture.core.config import Settings
-from bigpicture.core.errors import BudgetError, NoApiKey
+from bigpicture.core.errors import BudgetError, NoApiKey, PromptTooLong
 from bigpicture.core.models import DroppedCounts, Finding, ReviewResult, Usage, severity_rank
 from bigpicture.core.registry import Registry
-from bigpicture.core.reply import anchor, suppress
-from bigpicture.core.reply.interpret import Reply, interpret, recover
+from bigpicture.core.reply import suppress
+from bigpicture.core.reply.anchor import Anchorer
+from bigpicture.core.reply.findings import Known, decode_finding
+from bigpicture.core.reply.interpret import Reply, interpret
+from bigpicture.core.reply.stream import FindingsScanner
 from bigpicture.core.request import tokens
 from bigpicture.core.request.layout import note_sent
 from bigpicture.core.request.plan import Plan, body_bytes
 from bigpicture.store import cachebase, cachestate, dismissed, resultcache
 
-OnFindings = Callable[[list[Finding]], Awaitable[None] | None]
+OnFindings = Callable[
+    [list[Finding]], Awaitable[None] | None
+]  # the findings new since the last call
+# Stages: "sending" {tokens, estimate, files}; "receiving" {findings: decoded so far}, at the
+# stream's start and whenever that count grows; "received" {findings} when the stream has
+# ended, before the whole reply is read.
 OnStage = Callable[[str, dict[str, Any]], Awaitable[None] | None]
 
 
@@ -59,6 +75,22 @@ def estimated_cost(
     return usd, read
 
 
+def expected_usage(plan: Plan, root: str, now: float | None = None) -> Usage:
+    """The usage this plan is expected to report (no output): the cache read up to the
+    furthest breakpoint sent within its TTL, written from there to the last breakpoint."""
+    read = cachestate.expected_read(root, plan, now or time.time())
+    written = max(cachestate.cacheable_tokens(plan) - read, 0)
+    one_hour = plan.cache_ttl == "1h"
+    return Usage(
+        input_tokens=max(plan.input_tokens - read - written, 0),
+        output_tokens=0,
+        cache_creation_input_tokens=written,
+        cache_read_input_tokens=read,
+        cache_write_5m=0 if one_hour else written,
+        cache_write_1h=written if one_hour else 0,
+    )
+
+
 def check_cost(plan: Plan, settings: Settings, root: str) -> float:
     usd, _ = estimated_cost(plan, root, settings)
     if usd > settings.maxCostPerReview:
@@ -78,6 +110,62 @@ async def _maybe(fn: Callable[..., Any] | None, *args: Any) -> None:
         await res
 
 
+_UNDECODABLE = object()  # equal to no item of a reply read whole
+
+
+class Streamed:
+    """The findings of a reply while it streams: the tool input's JSON text is scanned as it
+    grows (``core.reply.stream``), and each finding is decoded, anchored, filtered by
+    ``minSeverity`` and marked if dismissed exactly once, when its last character arrives."""
+
+    def __init__(self, prepared: Prepared, settings: Settings) -> None:
+        self.scanner = FindingsScanner()
+        self.anchorer = Anchorer(prepared.plan.sent_texts(prepared.snapshot))
+        self.floor = severity_rank(settings.minSeverity)
+        self.dismissed = dismissed.load(prepared.snapshot.root)
+        self.malformed = 0
+        self.decoded: list[Known] = []  # each findings item and what it decoded to, in order
+        self._fed = 0  # characters of the tool JSON scanned so far
+        self._tail = ""  # the last of them, to notice a new tool call starting over
+
+    @property
+    def count(self) -> int:
+        """Findings decoded so far (before anchoring and filtering)."""
+        return len(self.anchorer.inputs)
+
+    def feed(self, tool_json: str | None) -> list[Finding]:
+        """The findings that the text added since the last call completes, ready to show."""
+        if not tool_json:
+            return []
+        if len(tool_json) < self._fed or not tool_json.startswith(
+            self._tail, self._fed - len(self._tail)
+        ):
+            # A second report_findings call started over: its findings replace the first's
+            # when the reply is read whole; until then, scan it from its start.
+            self.scanner = FindingsScanner()
+            self.anchorer = Anchorer(self.anchorer.sent)
+            self.decoded = []
+            self.malformed = 0
+            self._fed = 0
+        new: list[Finding] = []
+        for raw in self.scanner.feed(tool_json[self._fed :]):
+            try:
+                item = json.loads(raw)
+                f = decode_finding(item)
+            except (ValueError, RecursionError):
+                item, f = _UNDECODABLE, None
+            self.decoded.append((item, f))
+            if f is None:
+                self.malformed += 1
+                continue
+            got = self.anchorer.add(f)
+            if got is not None and severity_rank(got.severity) <= self.floor:
+                new += suppress.apply([got], self.dismissed)
+        self._fed = len(tool_json)
+        self._tail = tool_json[-32:]
+        return new
+
+
 def finish(
     prepared: Prepared,
     settings: Settings,
@@ -91,10 +179,18 @@ def finish(
     reason: str | None,
     from_cache: bool,
     batch: bool = False,
+    streamed: Anchorer | None = None,
 ) -> ReviewResult:
+    """The result of a review: the findings anchored in the sent texts (``streamed``: the
+    anchoring done while the reply streamed, used when it holds exactly ``raw_findings``),
+    filtered, marked if dismissed, sorted and priced."""
     plan = prepared.plan
-    texts = plan.sent_texts(prepared.snapshot)
-    anchored, counts = anchor.anchor(raw_findings, texts)
+    anchorer = streamed
+    if anchorer is None or anchorer.inputs != raw_findings:
+        anchorer = Anchorer(plan.sent_texts(prepared.snapshot))
+        for f in raw_findings:
+            anchorer.add(f)
+    anchored, counts = anchorer.result(), anchorer.dropped
     dropped = DroppedCounts(
         malformed=malformed,
         unknown_path=counts.unknown_path,
@@ -138,12 +234,15 @@ def from_reply(
     cache_key: str | None,
     batch: bool = False,
     record: bool = True,
+    streamed: Streamed | None = None,
 ) -> ReviewResult:
     """The result of a whole reply, streamed or from a Message Batch: interpreted, anchored in
     the sent texts and priced (at half price when ``batch``). With ``record``, its usage goes
     to the ledger and, when complete, its findings to the result cache under ``cache_key``."""
     plan = prepared.plan
-    got = interpret(reply, bool(settings.thinkingBudget))
+    got = interpret(
+        reply, bool(settings.thinkingBudget), streamed.decoded if streamed is not None else ()
+    )
     result = finish(
         prepared,
         settings,
@@ -156,6 +255,7 @@ def from_reply(
         reason=got.reason,
         from_cache=False,
         batch=batch,
+        streamed=streamed.anchorer if streamed is not None else None,
     )
     if not record:
         return result
@@ -220,53 +320,68 @@ async def review(
         "sending",
         {"tokens": plan.input_tokens, "estimate": estimate, "files": len(plan.files)},
     )
-    seen = 0
+    streamed = Streamed(prepared, settings)
+    reply = Reply(model=plan.model)
 
     async def progress(ev: dict[str, Any]) -> None:
-        nonlocal seen
         if ev["stage"] == "started":
             cachestate.record_sent(root, plan, time.time())
             if plan.cache_base is not None:
                 cachebase.save(root, note_sent(plan.cache_base, plan.cache_generation))
+            await _maybe(on_stage, "accepted", {"request_id": reply.request_id})
             await _maybe(on_stage, "receiving", {"findings": 0})
-        elif ev["stage"] == "receiving" and on_findings is not None:
-            got, _ = recover(ev["partial"])
-            complete_items = got[:-1] if got else []  # the last may still be growing
-            if len(complete_items) > seen:
-                seen = len(complete_items)
-                await _maybe(on_stage, "receiving", {"findings": seen})
-                partial = finish(
-                    prepared,
-                    settings,
-                    complete_items,
-                    "",
-                    0,
-                    usage=None,
-                    request_id=None,
-                    complete=False,
-                    reason="in progress",
-                    from_cache=False,
-                )
-                await _maybe(on_findings, partial.findings)
+        elif ev["stage"] == "receiving" and (on_findings is not None or on_stage is not None):
+            before = streamed.count
+            new = streamed.feed(reply.tool_json)
+            if streamed.count != before:
+                await _maybe(on_stage, "receiving", {"findings": streamed.count})
+            if new and on_findings is not None:
+                await _maybe(on_findings, new)
 
-    reply = Reply(model=plan.model)
     try:
         await client.stream(plan.body, betas=plan.betas, on_progress=progress, into=reply)
     except asyncio.CancelledError:
         if reply.request_id is not None or reply.usage.total_input:
             record_interrupted(prepared, settings, reply)
         raise
-    return from_reply(prepared, settings, reply, cache_key=key)
+    except PromptTooLong as e:
+        raise prompt_too_long(e, plan, settings) from e
+    await _maybe(on_stage, "received", {"findings": streamed.count})  # before the whole read
+    return from_reply(prepared, settings, reply, cache_key=key, streamed=streamed)
+
+
+def prompt_too_long(e: PromptTooLong, plan: Plan, settings: Settings) -> PromptTooLong:
+    """What happened when the API counted more than the window: its count, the local
+    estimate, and the window that applied (without the 1M beta header, the standard one)."""
+    info, _ = Registry(settings.models).get(plan.model)
+    window = plan.window
+    if info.beta1m and not plan.betas:
+        window = info.standard_window
+        where = f"the {window:,}-token window that applies without the 1M beta header"
+    else:
+        where = f"the model's {window:,}-token window"
+    better = PromptTooLong(
+        f"the API counted more input than {where} ({e.api_text}), while BigPicture's local "
+        f"estimate was {plan.input_tokens:,} tokens: the estimate was too low for this "
+        "content; leave files out (the `exclude` setting) or review the changes only",
+        status=e.status,
+        request_id=e.request_id,
+        detail=e.detail,
+    )
+    better.api_text = e.api_text
+    return better
 
 
 def record_interrupted(prepared: Prepared, settings: Settings, reply: Reply) -> None:
     """The ledger entry of a review stopped after the API accepted it: the input the stream's
-    start reported, and the output it streamed (estimated from its length when the API had not
-    reported it yet)."""
+    start reported (the plan's expected usage when it had not arrived yet), and the output it
+    streamed (estimated from its length when more than the API had reported so far)."""
     usage = reply.usage
-    streamed = len(reply.tool_json or "") + len(reply.text)
-    if not usage.output_tokens and streamed:
-        guess = tokens.estimate((reply.tool_json or "") + reply.text, "source")
+    if not usage.total_input:
+        usage = expected_usage(prepared.plan, prepared.snapshot.root)
+    streamed = (reply.tool_json or "") + reply.text
+    guess = tokens.estimate(streamed, "source") if streamed else 0
+    if guess > usage.output_tokens:
         usage = msgspec.structs.replace(usage, output_tokens=guess)
     accounting.account(
         usage,

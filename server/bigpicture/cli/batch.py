@@ -176,8 +176,11 @@ def finish(
     return console.review_exit([o.result for o in outcomes] + _failed(outcomes), fail_on)
 
 
-def cmd_submit(args: argparse.Namespace, progress: console.Progress | None) -> int:
-    """``bigpicture review --batch PATH...``."""
+def _plan_each(
+    args: argparse.Namespace, progress: console.Progress | None
+) -> tuple[list[Planned], dict[str, str]]:
+    """Each PATH gathered and planned once; ``(planned, nothing)`` where ``nothing`` maps the
+    paths with nothing to review to why."""
     paths = list(args.path or ["."])
     if args.file and len(paths) > 1:
         raise UsageError("--file reviews one file: give one PATH with it")
@@ -207,41 +210,47 @@ def cmd_submit(args: argparse.Namespace, progress: console.Progress | None) -> i
             continue
         cid = custom_id_for(real, kind, args.diff, args.file)
         planned.append(Planned(label, settings, prepared, cid))
-    has_key = all(has_credentials(p.settings.provider) for p in planned)
-    if args.count and planned:
-        if not has_key:
-            raise UsageError("--count needs ANTHROPIC_API_KEY (counting is free, but needs a key)")
-        for p in planned:
-            p.prepared.plan = reviewing.count_exact(p.prepared, p.settings)
-    if not planned:
-        if args.format == "json":
-            reviews = {
-                label: {"version": 1, "status": "nothing-to-review", "message": why}
-                for label, why in nothing.items()
-            }
-            console.write(
-                json.dumps({"version": 1, "batch": None, "reviews": reviews}, indent=2) + "\n",
-                args.output,
-            )
-        return 0
-    if args.dry_run or not has_key:
-        if not has_key and not args.dry_run:
-            console.say("ANTHROPIC_API_KEY is not set: showing the plans only, nothing sent")
-        if args.format == "sarif":
-            raise UsageError("a plan has no SARIF form: use --format text or json")
-        if args.format == "json":
-            plans = {p.label: plan_out.to_dict(p.prepared.plan) for p in planned}
-            console.write(json.dumps(plans, indent=2) + "\n", args.output)
-        else:
-            console.write(
-                "\n".join(
-                    f"== {p.label} (batch request {p.custom_id}) ==\n"
-                    + plan_out.render_text(p.prepared.plan)
-                    for p in planned
-                ),
-                args.output,
-            )
-        return 0
+    return planned, nothing
+
+
+def _show_nothing(args: argparse.Namespace, nothing: dict[str, str]) -> int:
+    if args.format == "json":
+        reviews = {
+            label: {"version": 1, "status": "nothing-to-review", "message": why}
+            for label, why in nothing.items()
+        }
+        console.write(
+            json.dumps({"version": 1, "batch": None, "reviews": reviews}, indent=2) + "\n",
+            args.output,
+        )
+    return 0
+
+
+def _show_plans(args: argparse.Namespace, planned: list[Planned]) -> int:
+    if args.format == "sarif":
+        raise UsageError("a plan has no SARIF form: use --format text or json")
+    if args.format == "json":
+        plans = {p.label: plan_out.to_dict(p.prepared.plan) for p in planned}
+        console.write(json.dumps(plans, indent=2) + "\n", args.output)
+    else:
+        console.write(
+            "\n".join(
+                f"== {p.label} (batch request {p.custom_id}) ==\n"
+                + plan_out.render_text(p.prepared.plan)
+                for p in planned
+            ),
+            args.output,
+        )
+    return 0
+
+
+def _submit_or_resume(
+    args: argparse.Namespace,
+    planned: list[Planned],
+    nothing: dict[str, str],
+    progress: console.Progress | None,
+) -> Record:
+    """The batch of these reviews: an identical one still readable, or a new one submitted."""
     total = check_costs(planned)
     key = content_key(planned)
     record = None if args.no_cache else find_identical(key)
@@ -251,23 +260,41 @@ def cmd_submit(args: argparse.Namespace, progress: console.Progress | None) -> i
             f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(record.submitted))}: resuming it "
             "(--no-cache submits a new one)"
         )
-    else:
-        if progress:
-            tokens = sum(p.prepared.plan.input_tokens for p in planned)
-            progress(
-                f"submitting one batch of {len(planned)} reviews, {tokens:,} tokens "
-                f"(estimated ${total:.4f} at batch price)"
-            )
-        first = planned[0].settings
+        return record
+    if progress:
+        tokens = sum(p.prepared.plan.input_tokens for p in planned)
+        progress(
+            f"submitting one batch of {len(planned)} reviews, {tokens:,} tokens "
+            f"(estimated ${total:.4f} at batch price)"
+        )
+    first = planned[0].settings
 
-        async def go() -> Record:
-            client = _client(first.provider, first.baseUrl)
-            try:
-                return await submit(client, planned, nothing=nothing)
-            finally:
-                await client.aclose()
+    async def go() -> Record:
+        client = _client(first.provider, first.baseUrl)
+        try:
+            return await submit(client, planned, nothing=nothing)
+        finally:
+            await client.aclose()
 
-        record = asyncio.run(go())
+    return asyncio.run(go())
+
+
+def cmd_submit(args: argparse.Namespace, progress: console.Progress | None) -> int:
+    """``bigpicture review --batch PATH...``."""
+    planned, nothing = _plan_each(args, progress)
+    has_key = all(has_credentials(p.settings.provider) for p in planned)
+    if args.count and planned:
+        if not has_key:
+            raise UsageError("--count needs ANTHROPIC_API_KEY (counting is free, but needs a key)")
+        for p in planned:
+            p.prepared.plan = reviewing.count_exact(p.prepared, p.settings)
+    if not planned:
+        return _show_nothing(args, nothing)
+    if args.dry_run or not has_key:
+        if not has_key and not args.dry_run:
+            console.say("ANTHROPIC_API_KEY is not set: showing the plans only, nothing sent")
+        return _show_plans(args, planned)
+    record = _submit_or_resume(args, planned, nothing, progress)
     if args.no_wait:
         print(record.id)
         console.say(

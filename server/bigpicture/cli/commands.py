@@ -116,6 +116,8 @@ def run_review(
                         f"sending {info['files']} files, {info['tokens']:,} tokens "
                         f"(estimated ${info['estimate']:.4f})"
                     )
+                elif progress and name == "accepted":
+                    progress(f"the API accepted the request ({info['request_id']}); receiving")
 
             return await reviewing.review(
                 prepared, settings, client, use_cache=not args.no_cache, on_stage=stage

@@ -129,12 +129,14 @@ def _status_error(
             attempts=attempts,
         )
     if is_prompt_too_long(e):
-        return _made(
+        too_long = _made(
             errors.PromptTooLong,
             f"the API counted more input than the model's window ({msg}); the local estimate "
             "was under it: leave files out (the `exclude` setting), or review the changes only",
             e,
         )
+        too_long.api_text = msg
+        return too_long
     return _made(errors.BadRequest, f"the API refused the request ({status}): {msg}", e)
 
 

@@ -68,14 +68,22 @@ async def _call(fn: OnProgress, payload: dict[str, Any]) -> None:
 
 
 def fill_final(msg: Any, reply: Reply) -> None:
-    """The final (or non-streamed) message's stop reason, usage, tool input and text."""
+    """The final (or non-streamed) message's stop reason, usage, tool input and text.
+
+    A streamed reply keeps the raw JSON its deltas carried (``tool_json``); a whole one has
+    only the parsed ``input``, which may be a prefix of a cut call (what the API puts there
+    for one is undocumented: an object, ``{}``, or the text), so ``interpret`` checks it."""
     reply.stop_reason = msg.stop_reason
     reply.usage = usage_of(msg.usage)
     reply.model = msg.model or reply.model
     text = []
     for block in msg.content:
         if block.type == "tool_use" and block.name == TOOL_NAME:
-            reply.tool_input = block.input if isinstance(block.input, dict) else None
+            if isinstance(block.input, str):
+                # not documented, but accepted: the call's JSON as text; checked whole
+                reply.tool_json, reply.tool_input = block.input, None
+            else:
+                reply.tool_input = block.input
         elif block.type == "text":
             text.append(block.text)
     reply.text = "".join(text)

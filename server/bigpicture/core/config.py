@@ -17,6 +17,7 @@ must not be able to redirect where its own code is sent.
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -144,13 +145,15 @@ def _coerce(name: str, value: Any) -> Any:
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError("must be a number")
+        if not math.isfinite(value):  # TOML has nan and inf: a limit of nan limits nothing
+            raise ValueError("must be a finite number")
         if value < 0:
             raise ValueError("must not be negative")
         return float(value)
     if hint == str | None or hint is str:
         if value is None and hint is not str:
             return None
-        if not isinstance(value, str) or not value:
+        if not isinstance(value, str) or not value.strip():
             raise ValueError("must be a non-empty string")
         return value
     if origin is tuple:

@@ -102,7 +102,10 @@ class Overloaded(ApiError):
 
 
 class PromptTooLong(ApiError):
-    pass
+    """The API counted more input than the window; ``api_text`` is its own words
+    (``prompt is too long: N tokens > M maximum``)."""
+
+    api_text = ""
 
 
 class RequestTooLarge(ApiError):

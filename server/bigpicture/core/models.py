@@ -42,6 +42,7 @@ SkipReason = Literal[
     "generated",
     "secret-path",
     "symlink-outside",
+    "symlink-loop",
     "excluded",
     "unreadable",
 ]

@@ -13,24 +13,21 @@ from bigpicture.core import spending
 from bigpicture.core.errors import BigPictureError, NothingToReview
 from bigpicture.lsp import protocol
 from bigpicture.lsp.messages import log_msg, show
-from bigpicture.lsp.publish import publish, rel_path, uri_of
+from bigpicture.lsp.publish import clear_all, publish, rel_path
 from bigpicture.lsp.reviews import api, prepare
 from bigpicture.lsp.state import BigPictureServer, ReviewRequest
 from bigpicture.outputs import plan as plan_out
 from bigpicture.outputs import usage as usage_out
-from bigpicture.store import dismissed, ledger
+from bigpicture.store import dismissed, lastreview, ledger
 from bigpicture.store import paths as store
 
 
 def clear(ls: BigPictureServer) -> dict[str, Any]:
-    st = ls.state
-    paths = list(st.findings)
-    st.findings.clear()
-    for p in paths:
-        ls.text_document_publish_diagnostics(
-            lsp.PublishDiagnosticsParams(uri=uri_of(ls, p), diagnostics=[])
-        )
-    return {"cleared": len(paths)}
+    """Every finding off the editor, and not restored at the next start."""
+    cleared = clear_all(ls)
+    if ls.state.root is not None:
+        lastreview.forget(ls.state.root)
+    return {"cleared": cleared}
 
 
 def dismiss(ls: BigPictureServer, finding_id: str, reason: str) -> dict[str, Any]:

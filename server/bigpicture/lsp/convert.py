@@ -132,5 +132,5 @@ def inside(root: Path, path: Path) -> bool:
     """True when ``path`` resolves inside ``root`` (symlinks followed; no string prefixes)."""
     try:
         return path.resolve().is_relative_to(root.resolve())
-    except OSError:
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
         return False

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from lsprotocol import types as lsp
 
 from bigpicture.lsp.messages import spawn
-from bigpicture.lsp.publish import open_doc, publish, rel_path
+from bigpicture.lsp.publish import has_findings, open_doc, publish, rel_path
 from bigpicture.lsp.reviews import debounced
 from bigpicture.lsp.state import BigPictureServer, ReviewRequest
 from bigpicture.lsp.warm import start_keep_warm
@@ -17,7 +17,7 @@ from bigpicture.lsp.warm import start_keep_warm
 
 def on_open(ls: BigPictureServer, uri: str) -> None:
     rel = rel_path(ls, uri)
-    if rel and rel in ls.state.findings:
+    if rel and has_findings(ls, rel):
         publish(ls, rel)
 
 
@@ -25,13 +25,13 @@ def on_change(ls: BigPictureServer, uri: str) -> None:
     ls.state.last_edit = time.time()
     start_keep_warm(ls)
     rel = rel_path(ls, uri)
-    if rel and rel in ls.state.findings:
+    if rel and has_findings(ls, rel):
         publish(ls, rel)
 
 
 def on_close(ls: BigPictureServer, uri: str) -> None:
     rel = rel_path(ls, uri)
-    if rel and rel in ls.state.findings:
+    if rel and has_findings(ls, rel):
         publish(ls, rel)  # now against the file on disk, no version
 
 
@@ -44,7 +44,7 @@ def on_save(ls: BigPictureServer, uri: str) -> None:
         return
     if st.live is not None:
         st.live.file_changed(rel)
-    if rel in st.findings:
+    if has_findings(ls, rel):
         publish(ls, rel)
     mode = st.settings.reviewOnSave
     if mode == "off":
@@ -63,9 +63,10 @@ def on_watched(ls: BigPictureServer, changes: Sequence[lsp.FileEvent]) -> None:
             continue
         if ev.type == lsp.FileChangeType.Deleted:
             st.live.file_deleted(rel)
-            if st.findings.pop(rel, None) is not None:
-                publish(ls, rel)
+            st.findings.pop(rel, None)
+            if has_findings(ls, rel):
+                publish(ls, rel)  # shows nothing now
         else:
             st.live.file_changed(rel)
-            if rel in st.findings and open_doc(ls, rel) is None:
+            if has_findings(ls, rel) and open_doc(ls, rel) is None:
                 publish(ls, rel)

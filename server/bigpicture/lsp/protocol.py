@@ -47,6 +47,9 @@ COMMANDS = (
 
 REVIEW_FINISHED = "bigpicture/reviewFinished"  # params: Summary
 CACHE_WARMED = "bigpicture/cacheWarmed"  # params: {"costUsd", "usage"}
+# params: {"counts": {severity: n} (every severity, 0 when none), "total": n}; sent whenever the
+# shown findings change (a review, an edit that drops one, a fix, a dismissal, a clear)
+FINDINGS_CHANGED = "bigpicture/findingsChanged"
 
 # --------------------------------------------------------------------------- error codes
 
@@ -111,6 +114,9 @@ class Summary(msgspec.Struct, omit_defaults=False):
     error: str | None = None
     retryable: bool = False  # trying the same review again may succeed (429, 529, network)
     retryAfter: float | None = None  # seconds, when the API said
+    reviewedAt: str | None = None  # ISO 8601 (UTC): when the review finished
+    kept: int = 0  # findings still shown from earlier reviews, when this one failed
+    restored: bool = False  # the last review's findings, restored when the server started
 
 
 def encode(obj: Any) -> Any:

@@ -1,9 +1,15 @@
 """Findings on the editor's text: kept per file with the exact text their ranges refer to,
 re-anchored onto the current text (the open document, else the file on disk) whenever it
-changes, and published with the document version they were computed on."""
+changes, and published with the document version they were computed on.
+
+A file is published only when what it shows changes (its findings, or the document version
+they are on): the same diagnostics are never sent twice. Whenever the shown findings change,
+``bigpicture/findingsChanged`` carries the counts of everything shown (at most one
+notification per turn of the event loop, however many files changed in it)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 from typing import Any
@@ -16,8 +22,9 @@ from bigpicture.app import prepare as pipeline
 from bigpicture.core.errors import BigPictureError
 from bigpicture.core.gather.textio import Undecodable, decode
 from bigpicture.core.lines import split_lines
-from bigpicture.core.models import Finding, ReviewResult
+from bigpicture.core.models import SEVERITIES, Finding, ReviewResult
 from bigpicture.core.reply.follow import follow
+from bigpicture.lsp import protocol
 from bigpicture.lsp.convert import Lines, diagnostic
 from bigpicture.lsp.state import BigPictureServer, FileFindings
 
@@ -31,8 +38,13 @@ def rel_path(ls: BigPictureServer, uri: str) -> str | None:
         return None
     try:
         return Path(fs).resolve().relative_to(root).as_posix()
-    except ValueError:
+    except (ValueError, OSError):
         return None
+    except RuntimeError:  # a symlink loop (Python < 3.13): name it as given
+        try:
+            return Path(fs).relative_to(root).as_posix()
+        except ValueError:
+            return None
 
 
 def _root(ls: BigPictureServer) -> Path:
@@ -48,12 +60,20 @@ def uri_of(ls: BigPictureServer, rel: str) -> str:
 
 
 def open_doc(ls: BigPictureServer, rel: str) -> Any | None:
-    target = (_root(ls) / rel).resolve()
+    target = _resolved(_root(ls) / rel)
     for uri, doc in ls.workspace.text_documents.items():
         fs = uris.to_fs_path(uri)
-        if fs and Path(fs).resolve() == target:
+        if fs and _resolved(Path(fs)) == target:
             return doc
     return None
+
+
+def _resolved(path: Path) -> Path:
+    """``path`` with symlinks followed; as it is when they loop."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path
 
 
 def current_text(ls: BigPictureServer, rel: str) -> tuple[str | None, int | None]:
@@ -92,17 +112,56 @@ def _version_support(ls: BigPictureServer) -> bool:
     return bool(pd and pd.version_support)
 
 
-def publish(ls: BigPictureServer, rel: str, extra: list[Finding] | None = None) -> None:
-    """Publish the findings of ``rel`` (plus ``extra`` streamed ones) on its current text."""
+def has_findings(ls: BigPictureServer, rel: str) -> bool:
+    """Whether ``rel`` has findings to keep on its text: stored, streaming in, or shown."""
+    st = ls.state
+    return rel in st.findings or rel in st.published or bool(st.streamed and rel in st.streamed)
+
+
+def _streamed_on(ls: BigPictureServer, rel: str, text: str) -> list[Finding]:
+    """The running review's streamed findings of ``rel``, moved onto ``text``."""
+    streamed = ls.state.streamed
+    sf = streamed.get(rel) if streamed is not None else None
+    if sf is None:
+        return []
+    if sf.text != text:
+        sf.findings = [m for f in sf.findings if (m := follow(f, sf.text, text)) is not None]
+        sf.text = text
+    return sf.findings
+
+
+def _order(f: Finding) -> tuple[int, int, str]:
+    rng = f.range
+    return (rng.start_line, rng.start_char, f.id) if rng else (f.line - 1, 0, f.id)
+
+
+def shown(ls: BigPictureServer, rel: str) -> tuple[str | None, int | None, list[Finding]]:
+    """What ``rel`` shows on its current text: its text, version and findings in order (the
+    stored ones, then the running review's streamed ones with other ids)."""
     ff, version = sync_to_current(ls, rel)
-    findings = list(ff.findings) if ff else []
     text = ff.text if ff else None
-    if extra:
+    findings = list(ff.findings) if ff else []
+    streamed = ls.state.streamed
+    if streamed is not None and rel in streamed:
         if text is None:
             text, version = current_text(ls, rel)
-        have = {f.id for f in findings}
-        findings += [f for f in extra if f.id not in have]
+        if text is not None:
+            have = {f.id for f in findings}
+            findings += [f for f in _streamed_on(ls, rel, text) if f.id not in have]
     findings = [f for f in findings if not f.suppressed and f.range is not None]
+    findings.sort(key=_order)
+    return text, version, findings
+
+
+def publish(ls: BigPictureServer, rel: str) -> None:
+    """Publish the findings of ``rel`` on its current text, unless it already shows them."""
+    st = ls.state
+    text, version, findings = shown(ls, rel)
+    last = st.published.get(rel)
+    if (last is None and not findings) or (
+        last is not None and last[1] == findings and (last[0] == version or not findings)
+    ):
+        return
     enc = ls.workspace.position_encoding or lsp.PositionEncodingKind.Utf16
     diags: list[lsp.Diagnostic] = []
     if text is not None and findings:
@@ -125,6 +184,51 @@ def publish(ls: BigPictureServer, rel: str, extra: list[Finding] | None = None) 
             version=version if (version is not None and _version_support(ls)) else None,
         )
     )
+    if diags:
+        st.published[rel] = (version, findings)
+    else:
+        st.published.pop(rel, None)
+    if last is None or last[1] != findings:
+        _counts_changed(ls)
+
+
+def shown_counts(ls: BigPictureServer) -> dict[str, int]:
+    """Every shown finding counted by severity (every severity present, 0 when none)."""
+    counts: dict[str, int] = dict.fromkeys(SEVERITIES, 0)
+    for _, findings in ls.state.published.values():
+        for f in findings:
+            counts[f.severity] += 1
+    return counts
+
+
+def _counts_changed(ls: BigPictureServer) -> None:
+    st = ls.state
+    if st.counts_due:
+        return
+    st.counts_due = True
+    try:
+        asyncio.get_running_loop().call_soon(send_counts, ls)
+    except RuntimeError:  # no loop (not serving): at once
+        send_counts(ls)
+
+
+def send_counts(ls: BigPictureServer) -> None:
+    """``bigpicture/findingsChanged``: the counts of what is shown now."""
+    ls.state.counts_due = False
+    counts = shown_counts(ls)
+    ls.protocol.notify(protocol.FINDINGS_CHANGED, {"counts": counts, "total": sum(counts.values())})
+
+
+def clear_all(ls: BigPictureServer) -> int:
+    """Every finding taken off the editor (stored, streamed, shown); how many files had some."""
+    st = ls.state
+    paths = set(st.findings) | set(st.published)
+    st.findings.clear()
+    if st.streamed is not None:
+        st.streamed.clear()
+    for p in sorted(paths):
+        publish(ls, p)
+    return len(paths)
 
 
 def apply_result(ls: BigPictureServer, prepared: pipeline.Prepared, result: ReviewResult) -> None:

@@ -6,13 +6,18 @@ if a review is running when that period ends, the new one waits and runs once af
 later save replaces the waiting one). At most one review runs per workspace.
 
 Nothing is lost on failure: findings stay until a review of their file succeeds; a failed,
-cancelled or refused review leaves them as they were, and an incomplete one only adds the
-findings it recovered.
+cancelled or refused review leaves them as they were (its summary says how many are kept),
+and an incomplete one only adds the findings it recovered. Findings stream in as the reply
+arrives, each decoded and anchored once (``app.review.Streamed``) and published in coalesced
+flushes (``lsp.streaming``). A complete review's findings are kept on disk
+(``store.lastreview``) and shown again when the server starts (``lifecycle``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import time
 import traceback
 from typing import Any
 
@@ -23,13 +28,14 @@ from bigpicture.app import prepare as pipeline
 from bigpicture.app import review as reviewing
 from bigpicture.client.anthropic import ApiClient
 from bigpicture.core.errors import ApiError, BigPictureError, BudgetError, NothingToReview
-from bigpicture.core.models import Finding, ReviewResult
+from bigpicture.core.models import ReviewResult
 from bigpicture.core.request.plan import body_bytes
 from bigpicture.lsp import protocol
 from bigpicture.lsp.messages import log_msg, show, spawn
-from bigpicture.lsp.publish import apply_result, publish, rel_path
+from bigpicture.lsp.publish import apply_result, publish, rel_path, shown_counts
 from bigpicture.lsp.state import BigPictureServer, ReviewRequest
-from bigpicture.store import resultcache
+from bigpicture.lsp.streaming import Flusher
+from bigpicture.store import lastreview, resultcache
 
 TITLES = {
     "workspace": "BigPicture: reviewing the workspace",
@@ -44,6 +50,9 @@ def summary(
     message: str,
     result: ReviewResult | None = None,
     error: BaseException | str | None = None,
+    *,
+    kept: int = 0,
+    at: float | None = None,
 ) -> dict[str, Any]:
     """The contract's summary of a review (``protocol.Summary``) as JSON-able data."""
     by_sev: dict[str, int] = {}
@@ -71,9 +80,31 @@ def summary(
             error=code,
             retryable=isinstance(error, ApiError) and error.retryable,
             retryAfter=error.retry_after if isinstance(error, ApiError) else None,
+            reviewedAt=iso_time(time.time() if at is None else at),
+            kept=kept,
         )
     )
     return encoded
+
+
+def iso_time(at: float) -> str:
+    return (
+        dt.datetime.fromtimestamp(at, dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    )
+
+
+def kept_note(n: int) -> str:
+    """What a review that brought nothing new says about the findings still shown."""
+    if n == 0:
+        return ""
+    return f"the {n} from the previous review {'is' if n == 1 else 'are'} kept"
+
+
+def shown_total(ls: BigPictureServer, besides: set[str] | None = None) -> int:
+    """The findings shown now (not counting those with an id in ``besides``)."""
+    if not besides:
+        return sum(shown_counts(ls).values())
+    return sum(1 for _, fs in ls.state.published.values() for f in fs if f.id not in besides)
 
 
 def api(ls: BigPictureServer) -> ApiClient:
@@ -163,7 +194,8 @@ def _over_budget_on_save(
     return summary(req.kind, "over-budget", msg, error="over-budget")
 
 
-def _result_message(result: ReviewResult) -> tuple[protocol.Status, str]:
+def _result_message(ls: BigPictureServer, result: ReviewResult) -> tuple[protocol.Status, str, int]:
+    """Status, message and the number of earlier findings kept (when incomplete)."""
     n = sum(1 for f in result.findings if not f.suppressed)
     cost = f"${result.cost.usd:.4f}" if result.cost else "$0 (cached result)"
     share = (
@@ -172,10 +204,14 @@ def _result_message(result: ReviewResult) -> tuple[protocol.Status, str]:
         else ""
     )
     if result.complete:
-        return "ok", f"{n} findings, {cost}{share}"
-    return "incomplete", (
-        f"INCOMPLETE review ({result.incomplete_reason}); {n} findings recovered, {cost}"
-    )
+        return "ok", f"{n} findings, {cost}{share}", 0
+    kept = shown_total(ls, besides={f.id for f in result.findings})
+    note = kept_note(kept)
+    if n == 0:
+        got = f"no new findings; {note}" if note else "no findings recovered"
+    else:
+        got = f"{n} findings recovered" + (f"; {note}" if note else "")
+    return "incomplete", f"INCOMPLETE review ({result.incomplete_reason}): {got}, {cost}", kept
 
 
 async def _run(ls: BigPictureServer, req: ReviewRequest, progress: Progress) -> dict[str, Any]:
@@ -185,41 +221,51 @@ async def _run(ls: BigPictureServer, req: ReviewRequest, progress: Progress) -> 
     progress.report(f"gathered {len(plan.files)} files, {plan.input_tokens:,} tokens")
     if req.trigger == "save" and (skipped := _over_budget_on_save(ls, req, prepared)):
         return skipped
-    previous = set(st.findings)
-
-    async def on_findings(partial: list[Finding]) -> None:
-        by_path: dict[str, list[Finding]] = {}
-        for f in partial:
-            by_path.setdefault(f.path, []).append(f)
-        for path, fs in by_path.items():
-            publish(ls, path, extra=fs)
+    texts = plan.sent_texts(prepared.snapshot)
+    flusher = Flusher(
+        ls, texts, on_flush=lambda n: progress.report(f"receiving: {n} findings so far")
+    )
 
     async def on_stage(name: str, info: dict[str, Any]) -> None:
         if name == "sending":
             progress.report(
                 f"sending {info['tokens']:,} tokens (estimated ${info['estimate']:.4f})"
             )
-        elif name == "receiving":
-            progress.report(f"receiving: {info['findings']} findings so far")
+        elif name == "receiving" and info["findings"] == 0:
+            progress.report("receiving: 0 findings so far")
+        elif name == "received":
+            flusher.flush()  # the last streamed findings, before the whole reply is read
 
     cached = resultcache.get(str(st.root), resultcache.key(body_bytes(plan))) is not None
     client = None if cached else api(ls)
     try:
         result = await reviewing.review(
-            prepared, st.settings, client, on_findings=on_findings, on_stage=on_stage
+            prepared, st.settings, client, on_findings=flusher.add, on_stage=on_stage
         )
-    except asyncio.CancelledError:
-        for path in previous | {f.path for f in plan.files if f.path in st.findings}:
-            publish(ls, path)  # take back the streamed findings
+    except BaseException:
+        flusher.take_back()
         raise
+    streamed = flusher.close()
     st.last_prepared = prepared
     apply_result(ls, prepared, result)
-    status, msg = _result_message(result)
+    for path in sorted(streamed):
+        publish(ls, path)  # a file the result did not cover: without its streamed findings
+    at = time.time()
+    if result.complete and st.root is not None:
+        lastreview.record(
+            st.root,
+            kind=req.kind,
+            summary=result.summary,
+            covered=texts,
+            findings=result.findings,
+            at=at,
+        )
+    status, msg, kept = _result_message(ls, result)
     if status == "ok":
         show(ls, f"review done: {msg}")
-        return summary(req.kind, status, msg, result)
+        return summary(req.kind, status, msg, result, at=at)
     show(ls, msg, lsp.MessageType.Warning)
-    return summary(req.kind, status, msg, result, error="incomplete")
+    return summary(req.kind, status, msg, result, error="incomplete", kept=kept, at=at)
 
 
 async def run_review(ls: BigPictureServer, req: ReviewRequest) -> dict[str, Any]:
@@ -230,7 +276,7 @@ async def run_review(ls: BigPictureServer, req: ReviewRequest) -> dict[str, Any]
     try:
         result = await _run(ls, req, progress)
     except asyncio.CancelledError:
-        result = summary(req.kind, "cancelled", "review cancelled")
+        result = _not_done(ls, req, "cancelled", "review cancelled")
         progress.end("cancelled")
         finished(ls, result)
         raise
@@ -238,19 +284,34 @@ async def run_review(ls: BigPictureServer, req: ReviewRequest) -> dict[str, Any]
         result = summary(req.kind, "nothing-to-review", e.message)
         show(ls, e.message)
     except BudgetError as e:
-        result = summary(req.kind, "over-budget", e.message, error=e)
+        result = _not_done(ls, req, "over-budget", e.message, e)
         show(ls, e.message, lsp.MessageType.Error)
     except BigPictureError as e:
-        result = summary(req.kind, "failed", e.message, error=e)
+        result = _not_done(ls, req, "failed", e.message, e)
         show(ls, e.message, lsp.MessageType.Error)
         log_msg(ls, f"{type(e).__name__}: {e.message}\n{e.detail or ''}", lsp.MessageType.Error)
     except Exception as e:
-        result = summary(req.kind, "failed", f"internal error: {e}", error="internal")
+        result = _not_done(ls, req, "failed", f"internal error: {e}", "internal")
         show(ls, f"internal error: {e} (details in the log)", lsp.MessageType.Error)
         log_msg(ls, traceback.format_exc(), lsp.MessageType.Error)
     progress.end(result["message"])
     finished(ls, result)
     return result
+
+
+def _not_done(
+    ls: BigPictureServer,
+    req: ReviewRequest,
+    status: protocol.Status,
+    message: str,
+    error: BaseException | str | None = None,
+) -> dict[str, Any]:
+    """The summary of a review that brought nothing: what is still shown is kept, and said."""
+    kept = shown_total(ls)
+    note = kept_note(kept)
+    if note:
+        message = f"{message}; no new findings; {note}"
+    return summary(req.kind, status, message, error=error, kept=kept)
 
 
 def finished(ls: BigPictureServer, result: dict[str, Any]) -> None:

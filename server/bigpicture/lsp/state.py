@@ -46,6 +46,11 @@ class State:
     root: Path | None = None
     live: LiveWorkspace | None = None
     findings: dict[str, FileFindings] = field(default_factory=dict)
+    # the running review's streamed findings per file, on the text they were anchored on
+    streamed: dict[str, FileFindings] | None = None
+    # what each file's diagnostics show now: (document version, findings), by path
+    published: dict[str, tuple[int | None, list[Finding]]] = field(default_factory=dict)
+    counts_due: bool = False  # a findingsChanged notification is scheduled
     running: asyncio.Task[Any] | None = None
     running_request: ReviewRequest | None = None
     queued: ReviewRequest | None = None

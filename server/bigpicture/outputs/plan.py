@@ -18,6 +18,7 @@ JSON shape (``bigpicture review --dry-run --format json``), version 1::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -60,6 +61,51 @@ def _usd(x: float) -> str:
     return f"${x:,.4f}" if x < 1 else f"${x:,.2f}"
 
 
+def _listing(add: Callable[[str], None], title: str, lines: list[str], max_list: int) -> None:
+    """A titled list of at most ``max_list`` lines, saying how many more JSON holds."""
+    if not lines:
+        return
+    add(title)
+    for line in lines[:max_list]:
+        add(f"  {line}")
+    if len(lines) > max_list:
+        add(f"  ... and {len(lines) - max_list} more (--format json lists all)")
+    add("")
+
+
+def _sent_lines(plan: Plan, max_list: int) -> list[str]:
+    """What leaves the machine: each file with its tokens, or, when there are more than
+    ``max_list``, one line per folder (as deep as keeps the list within ``max_list``) with
+    its files and tokens. JSON always lists every file."""
+    if len(plan.files) <= max_list:
+        width = max((len(f.path) for f in plan.files), default=0)
+        return [f"{f.path:<{width}}  {_n(f.tokens):>9} tokens" for f in plan.files]
+    groups: dict[str, list[int]] = {}  # folder -> [files, tokens]
+    depth = 3
+    for depth in (3, 2, 1):
+        groups = {}
+        for f in plan.files:
+            parts = f.path.split("/")[:-1]
+            folder = "/".join(parts[:depth]) + "/" if parts else "./"
+            row = groups.setdefault(folder, [0, 0])
+            row[0] += 1
+            row[1] += f.tokens
+        if len(groups) <= max_list:
+            break
+    ordered = sorted(groups.items(), key=lambda kv: (-kv[1][1], kv[0]))
+    width = max(len(k) for k in groups)
+    lines = [
+        f"{folder:<{width}}  {_n(n):>6} {'file ' if n == 1 else 'files'} {_n(t):>11} tokens"
+        for folder, (n, t) in ordered
+    ]
+    if len(lines) > max_list:
+        rest = ordered[max_list:]
+        more = f"... and {len(rest)} more folders ({_n(sum(n for _, (n, _t) in rest))} files)"
+        lines = [*lines[:max_list], more]
+    deeper = "its subfolders" if depth == 1 else f"subfolders below {depth} levels"
+    return [*lines, f"(by folder, counting {deeper} in it; --format json lists every file)"]
+
+
 def render_text(plan: Plan, *, max_list: int = 50) -> str:
     out: list[str] = []
     add = out.append
@@ -85,6 +131,9 @@ def render_text(plan: Plan, *, max_list: int = 50) -> str:
         add("")
     file_tokens = sum(f.tokens for f in plan.files)
     add(f"Files sent: {_n(len(plan.files))} ({_n(file_tokens)} tokens, estimated)")
+    for line in _sent_lines(plan, max_list):
+        add(f"  {line}")
+    add("")
     tok = f"Input: {_n(plan.input_tokens)} tokens estimated"
     if plan.exact_input_tokens is not None:
         tok += f", {_n(plan.exact_input_tokens)} counted by the API"
@@ -95,20 +144,18 @@ def render_text(plan: Plan, *, max_list: int = 50) -> str:
         + (f"; beta {', '.join(plan.betas)}" if plan.betas else "")
     )
     add("")
-    if plan.left_out:
-        add(f"Left out to fit the window ({len(plan.left_out)}):")
-        for lo in plan.left_out[:max_list]:
-            add(f"  {lo.path} ({_n(lo.tokens)} tokens) {lo.reason}")
-        if len(plan.left_out) > max_list:
-            add(f"  ... and {len(plan.left_out) - max_list} more (--format json lists all)")
-        add("")
-    if plan.skipped:
-        add(f"Never sent ({len(plan.skipped)}):")
-        for s in plan.skipped[:max_list]:
-            add(f"  {s.path:<40} {s.reason:<16} {s.detail}")
-        if len(plan.skipped) > max_list:
-            add(f"  ... and {len(plan.skipped) - max_list} more (--format json lists all)")
-        add("")
+    _listing(
+        add,
+        f"Left out to fit the window ({len(plan.left_out)}):",
+        [f"{lo.path} ({_n(lo.tokens)} tokens) {lo.reason}" for lo in plan.left_out],
+        max_list,
+    )
+    _listing(
+        add,
+        f"Never sent ({len(plan.skipped)}):",
+        [f"{s.path:<40} {s.reason:<16} {s.detail}" for s in plan.skipped],
+        max_list,
+    )
     if plan.redactions:
         add(f"Secrets redacted before sending ({len(plan.redactions)}; values never shown):")
         for r in plan.redactions[:max_list]:

@@ -5,8 +5,8 @@ The pipeline, one small step each (repomix's packager is the model):
 1. list candidate paths: git's view of the work tree, or a walk applying .gitignore files;
 2. filter by name: ``.bigpictureignore``, configured include/exclude, secret paths, lock and
    generated files (``core.pathrules``);
-3. read each file: symlinks out of the workspace, oversized, binary and undecodable files are
-   refused;
+3. read each file: symlinks out of the workspace or in a loop, oversized, binary and
+   undecodable files are refused;
 4. decode once and redact secrets from exactly that text (``core.secrets``).
 
 Every refusal is kept as a ``Skipped`` with its reason, so the plan can show it.
@@ -14,6 +14,7 @@ Every refusal is kept as a ``Skipped`` with its reason, so the plan can show it.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import stat
@@ -58,8 +59,11 @@ def _read_ignore_file(path: Path) -> list[str]:
         return []
 
 
-def walk_with_gitignore(root: Path, start: str = "") -> list[str]:
-    """Files under ``root/start`` (outside git) that .gitignore files at every level allow."""
+def walk_with_gitignore(
+    root: Path, start: str = "", skipped: list[Skipped] | None = None
+) -> list[str]:
+    """Files under ``root/start`` (outside git) that .gitignore files at every level allow.
+    A directory that cannot be listed is added to ``skipped`` (unreadable, with the reason)."""
     out: list[str] = []
     # (directory prefix relative to root, spec) from the root down to the current directory
     stack: list[tuple[str, pathspec.GitIgnoreSpec]] = []
@@ -85,8 +89,12 @@ def walk_with_gitignore(root: Path, start: str = "") -> list[str]:
                 stack.append((rel_dir + "/" if rel_dir else "", spec))
                 pushed = True
         try:
-            entries = sorted(os.scandir(full), key=lambda e: e.name)
-        except OSError:
+            with os.scandir(full) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as err:
+            if skipped is not None and rel_dir:
+                why = err.strerror or str(err)
+                skipped.append(Skipped(rel_dir + "/", "unreadable", f"directory: {why}"))
             entries = []
         for e in entries:
             rel = f"{rel_dir}/{e.name}" if rel_dir else e.name
@@ -114,8 +122,9 @@ def list_candidates(root: Path) -> Listing:
     repo = gitrepo.open_repo(root)
     skipped: list[Skipped] = []
     if repo is None:
-        return Listing(walk_with_gitignore(root), None, skipped)
-    files, nested = gitrepo.list_files(repo)
+        return Listing(walk_with_gitignore(root, "", skipped), None, skipped)
+    files, nested, unlisted = gitrepo.list_files(repo)
+    skipped.extend(Skipped(d, "unreadable", f"directory: {why}") for d, why in unlisted)
     for sub in sorted(set(nested)):
         if any(part in pathrules.EXCLUDED_DIRS for part in sub.split("/")):
             continue
@@ -123,13 +132,17 @@ def list_candidates(root: Path) -> Listing:
         inner = gitrepo.open_repo(sub_root)
         if inner is not None and inner.toplevel == sub_root.resolve():
             try:
-                inner_files, _ = gitrepo.list_files(inner)
+                inner_files, _, inner_unlisted = gitrepo.list_files(inner)
             except GatherError as e:
                 skipped.append(Skipped(sub, "unreadable", f"nested repository: {e}"))
                 continue
             files.extend(f"{sub}/{f}" for f in inner_files)
+            skipped.extend(
+                Skipped(f"{sub}/{d}", "unreadable", f"directory: {why}")
+                for d, why in inner_unlisted
+            )
         else:
-            files.extend(walk_with_gitignore(root, sub))
+            files.extend(walk_with_gitignore(root, sub, skipped))
     return Listing(sorted(set(files)), repo, skipped)
 
 
@@ -158,6 +171,23 @@ def digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
+LOOP_DETAIL = "the link leads back to itself (a symlink loop)"
+
+
+def resolve_link(path: Path) -> Path | None:
+    """Where the symlink ``path`` leads (followed to the end, missing targets allowed), or
+    None when it never ends: a loop (``a -> b -> a``, ``self -> self``). Python before 3.13
+    raises RuntimeError for a loop, later versions OSError(ELOOP)."""
+    try:
+        return path.resolve()
+    except RuntimeError:
+        return None
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            return None
+        raise
+
+
 @dataclass
 class Loaded:
     file: SourceFile | None
@@ -180,7 +210,9 @@ def load_file(
     try:
         st = full.lstat()
         if stat.S_ISLNK(st.st_mode):
-            target = full.resolve()
+            target = resolve_link(full)
+            if target is None:
+                return Loaded(None, Skipped(path, "symlink-loop", LOOP_DETAIL), [])
             if not target.is_relative_to(real_root):
                 return Loaded(None, Skipped(path, "symlink-outside", "link points outside"), [])
             st = target.stat()

@@ -1,7 +1,10 @@
 """Which paths are never sent, whatever .gitignore says, and what kind of file a path is.
 
-Rules are matched on the workspace-relative POSIX path. Each refusal has a reason that the
-plan shows (``secret-path``, ``lockfile``, ``generated``, ``excluded``).
+Rules are matched on the workspace-relative POSIX path. Secret names are matched whatever
+their case (``.ENV``, ``ID_RSA``, ``Credentials.JSON``, ``.AWS/Credentials``): on the
+case-insensitive file systems of macOS and Windows those are the same files. Each refusal
+has a reason that the plan shows (``secret-path``, ``lockfile``, ``generated``,
+``excluded``).
 """
 
 from __future__ import annotations
@@ -157,8 +160,8 @@ def refusal(path: str) -> tuple[str, str] | None:
     if _glob_re(SECRET_PATH_PATTERNS).match(name) and not _glob_re(SECRET_PATH_ALLOW).match(name):
         return "secret-path", "credential or key file"
     for dirname, pattern in SECRET_DIR_FILES:
-        if len(parts) >= 2 and parts[-2] == dirname and fnmatch.fnmatch(name, pattern):
-            return "secret-path", f"credential store {dirname}/{name}"
+        if len(parts) >= 2 and parts[-2].lower() == dirname and _glob_re((pattern,)).match(name):
+            return "secret-path", f"credential store {parts[-2]}/{name}"
     if name in LOCKFILES:
         return "lockfile", "dependency lock file"
     if _glob_re(GENERATED_PATTERNS).match(name):

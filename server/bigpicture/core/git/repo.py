@@ -8,6 +8,7 @@ uncommitted, and the facts a changes review needs (HEAD, merge-bases, diffs).
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,12 +30,19 @@ class Repo:
     g: git.Git
 
     def run(self, *args: str) -> str:
+        return self.run_with_warnings(*args)[0]
+
+    def run_with_warnings(self, *args: str) -> tuple[str, str]:
+        """``(stdout, stderr)`` of a git command that succeeded (stderr holds its warnings)."""
         try:
-            return self.g.execute(["git", *args], strip_newline_in_stdout=False)
+            _, out, err = self.g.execute(
+                ["git", *args], strip_newline_in_stdout=False, with_extended_output=True
+            )
         except GitCommandError as e:
             raise GatherError(
                 f"git {args[0]} failed: {(e.stderr or str(e)).strip().splitlines()[-1]}"
             ) from e
+        return str(out), str(err)
 
 
 def open_repo(root: Path) -> Repo | None:
@@ -53,10 +61,32 @@ def open_repo(root: Path) -> Repo | None:
     return Repo(root=root.resolve(), toplevel=top, prefix=prefix, g=git.Git(str(root.resolve())))
 
 
-def list_files(repo: Repo) -> tuple[list[str], list[str]]:
-    """``(files, nested)``: paths relative to the workspace root that git would show, and the
-    directories holding submodules or nested repositories (to be listed on their own)."""
-    out = repo.run(
+# git's warning for a directory it cannot list (dir.c), e.g. on a permission error; the path
+# is relative to the top level and ends in "/".
+_UNLISTED = re.compile(r"^warning: could not open directory '(?P<path>.*)': (?P<why>.*)$")
+
+
+def unlisted_dirs(stderr: str, prefix: str = "") -> list[tuple[str, str]]:
+    """``(directory, reason)`` for each directory git said it could not open, relative to the
+    workspace root (``prefix``: the root relative to the top level)."""
+    out: list[tuple[str, str]] = []
+    for line in stderr.splitlines():
+        m = _UNLISTED.match(line.strip())
+        if m is None:
+            continue
+        path = m["path"]
+        if prefix and path.startswith(prefix):
+            path = path[len(prefix) :]
+        out.append((path.rstrip("/") + "/", m["why"]))
+    return out
+
+
+def list_files(repo: Repo) -> tuple[list[str], list[str], list[tuple[str, str]]]:
+    """``(files, nested, unlisted)``: paths relative to the workspace root that git would
+    show; the directories holding submodules or nested repositories (to be listed on their
+    own); the directories git could not open, with the reason (their untracked files are
+    unknown, so they are reported, never silently missing)."""
+    out, warnings = repo.run_with_warnings(
         "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--full-name", "--", "."
     )
     files: list[str] = []
@@ -83,7 +113,7 @@ def list_files(repo: Repo) -> tuple[list[str], list[str]]:
             links.add(full[plen:] if plen and full.startswith(repo.prefix) else full)
     nested.extend(sorted(links))
     real_files = [f for f in files if f not in links]
-    return real_files, nested
+    return real_files, nested, unlisted_dirs(warnings, repo.prefix)
 
 
 def head(repo: Repo) -> str | None:

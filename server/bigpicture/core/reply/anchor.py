@@ -217,6 +217,67 @@ def _anchor_related(
     return out
 
 
+class Anchorer:
+    """Anchors findings one at a time in the texts that were sent, each text's line table built
+    once: a streamed reply anchors each finding as it completes, a whole one all of them
+    (``anchor``), with the same code and so the same result.
+
+    ``add`` gives the finding anchored (``id``, ``range``, ``approximate`` set), or None when it
+    is dropped (counted in ``dropped``) or repeats one already added at the same place.
+    ``result`` gives every finding added so far with ids made unique (``_unique_ids``): the
+    same id at two places is numbered by position, which a later finding can change."""
+
+    def __init__(self, sent_texts: dict[str, str]) -> None:
+        self.sent = sent_texts
+        self.inputs: list[models.Finding] = []  # every finding given to ``add``, in order
+        self.dropped = models.DroppedCounts()
+        self._docs = _Docs(sent_texts)
+        self._anchored: list[models.Finding] = []
+        self._places: dict[str, list[tuple[int, int]]] = {}
+
+    def add(self, f: models.Finding) -> models.Finding | None:
+        self.inputs.append(f)
+        path = _resolve_path(f.path, self.sent)
+        if path is None:
+            self.dropped.unknown_path += 1
+            return None
+        got = _anchor_one(self._docs[path], f.quote, f.line, f.end_line)
+        if got is None:
+            self.dropped.out_of_range += 1
+            return None
+        fix = f.fix
+        if fix is not None:
+            if got.approximate:
+                fix = None
+            else:
+                strip = _EOL_CHARS if got.exact else _WS_CHARS
+                fix = models.Fix(_fit_replacement(fix.replacement, f.quote, strip))
+        out = msgspec.structs.replace(
+            f,
+            path=path,
+            line=got.range.start_line + 1,
+            end_line=last_line(got.range),
+            range=got.range,
+            approximate=got.approximate,
+            fix=fix,
+            related=_anchor_related(f.related, self.sent, self._docs),
+            id=finding_id(path, f.category, f.quote, f.title),
+        )
+        self._anchored.append(out)
+        places = self._places.setdefault(out.id, [])
+        where = (got.range.start_line, got.range.start_char)
+        if where in places:
+            return None  # the same finding again
+        places.append(where)
+        if len(places) > 1:  # provisional: ``result`` numbers them by position
+            derived = hashlib.sha256(f"{out.id}#{len(places) - 1}".encode()).hexdigest()[:16]
+            out = msgspec.structs.replace(out, id=derived)
+        return out
+
+    def result(self) -> list[models.Finding]:
+        return _unique_ids(self._anchored)
+
+
 def anchor(
     findings: list[models.Finding], sent_texts: dict[str, str]
 ) -> tuple[list[models.Finding], models.DroppedCounts]:
@@ -226,39 +287,10 @@ def anchor(
     the same id kept once) and the counts of those dropped (``unknown_path``,
     ``out_of_range``).
     """
-    dropped = models.DroppedCounts()
-    out: list[models.Finding] = []
-    docs = _Docs(sent_texts)
+    anchorer = Anchorer(sent_texts)
     for f in findings:
-        path = _resolve_path(f.path, sent_texts)
-        if path is None:
-            dropped.unknown_path += 1
-            continue
-        got = _anchor_one(docs[path], f.quote, f.line, f.end_line)
-        if got is None:
-            dropped.out_of_range += 1
-            continue
-        fix = f.fix
-        if fix is not None:
-            if got.approximate:
-                fix = None
-            else:
-                strip = _EOL_CHARS if got.exact else _WS_CHARS
-                fix = models.Fix(_fit_replacement(fix.replacement, f.quote, strip))
-        out.append(
-            msgspec.structs.replace(
-                f,
-                path=path,
-                line=got.range.start_line + 1,
-                end_line=last_line(got.range),
-                range=got.range,
-                approximate=got.approximate,
-                fix=fix,
-                related=_anchor_related(f.related, sent_texts, docs),
-                id=finding_id(path, f.category, f.quote, f.title),
-            )
-        )
-    return _unique_ids(out), dropped
+        anchorer.add(f)
+    return anchorer.result(), anchorer.dropped
 
 
 def _unique_ids(findings: list[models.Finding]) -> list[models.Finding]:

@@ -23,7 +23,7 @@ import json
 import math
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Annotated, Any
 
 import msgspec
@@ -209,6 +209,19 @@ def _keep(ch: str) -> bool:
     return unicodedata.category(ch) not in ("Cc", "Cf", "Cs")
 
 
+# Characters ``_keep`` may drop: ASCII controls and anything beyond ASCII. Only these are looked
+# at one by one, so mostly-ASCII text is filtered at the speed of one regex scan.
+_SUSPECT = re.compile(r"[\x00-\x1f\x7f-\U0010ffff]")
+
+
+def _drop_unsafe(text: str, keep_newline: bool) -> str:
+    def one(m: re.Match[str]) -> str:
+        ch = m.group()
+        return ch if (keep_newline and ch == "\n") or _keep(ch) else ""
+
+    return _SUSPECT.sub(one, text)
+
+
 def _cap(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
@@ -219,7 +232,7 @@ def sanitize_inline(text: str, limit: int | None = TITLE_MAX) -> str:
     """Model or file text for one line of display: no escapes, no controls, no line breaks."""
     text = _ANSI.sub("", text)
     text = _LINE_BREAKS.sub(" ", text).replace("\t", " ")
-    text = "".join(ch for ch in text if _keep(ch))
+    text = _drop_unsafe(text, keep_newline=False)
     text = re.sub(r" {2,}", " ", text).strip()
     return _cap(text, limit) if limit else text
 
@@ -228,7 +241,7 @@ def sanitize_block(text: str, limit: int | None = MESSAGE_MAX) -> str:
     """Model text for a multi-line message: like ``sanitize_inline`` but keeps ``\\n``."""
     text = _ANSI.sub("", text)
     text = _LINE_BREAKS.sub("\n", text).replace("\t", "    ")
-    text = "".join(ch for ch in text if ch == "\n" or _keep(ch))
+    text = _drop_unsafe(text, keep_newline=True)
     text = "\n".join(line.rstrip() for line in text.split("\n"))
     text = re.sub(r"\n{3,}", "\n\n", text).strip()
     return _cap(text, limit) if limit else text
@@ -357,11 +370,37 @@ def decode_finding(value: Any) -> models.Finding | None:
     )
 
 
-def decode_tool_input(raw: dict[str, Any] | str | bytes) -> tuple[list[models.Finding], str, int]:
+Known = tuple[Any, models.Finding | None]  # a findings item and what it decoded to
+
+
+def decode_items(items: list[Any], known: Sequence[Known] = ()) -> tuple[list[models.Finding], int]:
+    """Each item decoded (see ``decode_tool_input`` for ``known``); the malformed count."""
+    findings: list[models.Finding] = []
+    malformed = 0
+    for i, item in enumerate(items):
+        try:
+            if i < len(known) and known[i][0] == item:
+                finding = known[i][1]
+            else:
+                finding = decode_finding(item)
+        except RecursionError:  # absurdly nested values: malformed, like any other
+            finding = None
+        if finding is None:
+            malformed += 1
+        else:
+            findings.append(finding)
+    return findings, malformed
+
+
+def decode_tool_input(
+    raw: dict[str, Any] | str | bytes, known: Sequence[Known] = ()
+) -> tuple[list[models.Finding], str, int]:
     """The tool input → (findings, summary, malformed count).
 
     Raises :class:`ReplyFormatError` when the input is not a JSON object or has no
-    ``findings`` list; an empty list is a valid "no findings" reply.
+    ``findings`` list; an empty list is a valid "no findings" reply. ``known``: items already
+    decoded (while the reply streamed), each ``(item, finding or None)`` in list order; an
+    item equal to its known one is not decoded again.
     """
     if isinstance(raw, str | bytes | bytearray):
         try:
@@ -379,17 +418,7 @@ def decode_tool_input(raw: dict[str, Any] | str | bytes) -> tuple[list[models.Fi
             items = None
     if not isinstance(items, list):
         raise ReplyFormatError("The model's reply has no findings list")
-    findings: list[models.Finding] = []
-    malformed = 0
-    for item in items:
-        try:
-            finding = decode_finding(item)
-        except RecursionError:  # absurdly nested values: malformed, like any other
-            finding = None
-        if finding is None:
-            malformed += 1
-        else:
-            findings.append(finding)
+    findings, malformed = decode_items(items, known)
     summary = raw.get("summary")
     summary = sanitize_block(summary, SUMMARY_MAX) if isinstance(summary, str) else ""
     return findings, summary, malformed

@@ -13,6 +13,8 @@ keeps every line), its columns clamped to the real line.
 
 from __future__ import annotations
 
+import re
+
 import msgspec
 
 from bigpicture.core import models
@@ -88,12 +90,39 @@ def _whole_line(text: str, line0: int) -> models.Range:
     return models.Range(line0, 0, line0, len(lines[line0]))
 
 
-def _redacted_line(f: models.Finding, new: str) -> models.Finding | None:
-    """A finding quoting a redaction placeholder (the sent text had the secret replaced; the
-    newer text has the value): redaction keeps lines, so the lines are right; columns on the
-    line may not be, so they are clamped to it and the finding is approximate."""
-    if "redacted" not in f.quote or f.range is None:
+_PLACEHOLDER = re.compile(r"<redacted:[a-z0-9-]+>")
+
+
+def _redacted_line(f: models.Finding, old: str, new: str) -> models.Finding | None:
+    """A finding on code that held a redacted secret (the sent text had the secret replaced by
+    a placeholder; the newer text has a value): the code it covered is searched for with each
+    placeholder standing for any text on the line, nearest where the edit moved its line; a
+    range that is only placeholders keeps its lines (redaction keeps every line), its columns
+    clamped. Approximate, either way: the secret's span is not known exactly."""
+    if f.range is None or not _PLACEHOLDER.search(f.quote):
         return None
+    old_doc, new_doc = edit(old, new)
+    start = old_doc.offset(f.range.start_line, f.range.start_char)
+    end = old_doc.offset(f.range.end_line, f.range.end_char)
+    parts = _PLACEHOLDER.split(old_doc.text[start:end])
+    if any(p.strip() for p in parts):
+        pattern = re.compile(r"[^\r\n]*?".join(map(re.escape, parts)))
+        _, suffix = edit_span(old, new)
+        line0 = f.range.start_line
+        if start >= len(old) - suffix:  # after the edit: moved by the lines it added
+            line0 += new_doc.line_count - old_doc.line_count
+        best: re.Match[str] | None = None
+        for m in pattern.finditer(new):
+            if best is None or abs(new_doc.line_of(m.start()) - line0) < abs(
+                new_doc.line_of(best.start()) - line0
+            ):
+                best = m
+        if best is None:
+            return None
+        rng = new_doc.range(best.start(), best.end())
+        return msgspec.structs.replace(
+            f, approximate=True, range=rng, line=rng.start_line + 1, end_line=last_line(rng)
+        )
     lines = split_lines(new)
     if f.range.end_line >= len(lines):
         return None
@@ -116,7 +145,7 @@ def follow(
         if not keep_lost:
             return None
         return msgspec.structs.replace(f, range=None, approximate=True, fix=None)
-    moved = reanchor(f, old, new) or _redacted_line(f, new)
+    moved = reanchor(f, old, new) or _redacted_line(f, old, new)
     if moved is not None or not keep_lost:
         return moved
     line0 = f.range.start_line if f.range is not None else f.line - 1

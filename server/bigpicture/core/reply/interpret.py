@@ -16,12 +16,14 @@ missing or malformed call: each is incomplete, with the findings that were recov
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from bigpicture.core import errors
 from bigpicture.core.models import Finding, Usage
 from bigpicture.core.reply import findings as findings_mod
+from bigpicture.core.reply.findings import Known
 
 
 @dataclass
@@ -52,20 +54,12 @@ class Interpretation:
 _REQUIRED = ("path", "line", "quote", "severity", "category", "title")
 
 
-def recover(partial: Any) -> tuple[list[Finding], int]:
+def recover(partial: Any, known: Sequence[Known] = ()) -> tuple[list[Finding], int]:
     """The findings that decode from a partial or broken tool input, and the malformed count
     (a last finding that was still being written counts as malformed)."""
     if not isinstance(partial, dict) or not isinstance(partial.get("findings"), list):
         return [], 0
-    good: list[Finding] = []
-    bad = 0
-    for item in partial["findings"]:
-        f = findings_mod.decode_finding(item)
-        if f is None:
-            bad += 1
-        else:
-            good.append(f)
-    return good, bad
+    return findings_mod.decode_items(partial["findings"], known)
 
 
 def cut_short(tool_input: Any, tool_json: str | None) -> str | None:
@@ -92,31 +86,35 @@ def cut_short(tool_input: Any, tool_json: str | None) -> str | None:
     return None
 
 
-def _incomplete(reply: Reply, reason: str) -> Interpretation:
-    got, bad = recover(reply.tool_input or reply.partial_tool_input)
+def _incomplete(reply: Reply, reason: str, known: Sequence[Known]) -> Interpretation:
+    got, bad = recover(reply.tool_input or reply.partial_tool_input, known)
     return Interpretation(got, "", bad, False, reason)
 
 
-def interpret(reply: Reply, thinking: bool) -> Interpretation:
-    """The review a reply gives (see the module docstring for what is complete)."""
+def interpret(reply: Reply, thinking: bool, known: Sequence[Known] = ()) -> Interpretation:
+    """The review a reply gives (see the module docstring for what is complete).
+
+    ``known``: the findings items already decoded while the reply streamed
+    (``findings.decode_tool_input``), not decoded again."""
     if reply.interrupted:
-        return _incomplete(reply, "the review was interrupted")
+        return _incomplete(reply, "the review was interrupted", known)
     if reply.error is not None:
-        return _incomplete(reply, reply.error.message)
+        return _incomplete(reply, reply.error.message, known)
     if reply.stop_reason == "refusal":
-        return _incomplete(reply, "the model refused to complete the review")
+        return _incomplete(reply, "the model refused to complete the review", known)
     if reply.stop_reason in ("max_tokens", "model_context_window_exceeded"):
         return _incomplete(
             reply,
             "the reply was cut off at the output limit (raise maxOutputTokens, or review less)",
+            known,
         )
     if reply.tool_input is not None or reply.tool_json is not None:
         why = cut_short(reply.tool_input, reply.tool_json)
         if why is not None:
-            return _incomplete(reply, f"{why}: the review is incomplete")
+            return _incomplete(reply, f"{why}: the review is incomplete", known)
         raw = json.loads(reply.tool_json) if reply.tool_json else reply.tool_input
         try:
-            got, summary, bad = findings_mod.decode_tool_input(raw)
+            got, summary, bad = findings_mod.decode_tool_input(raw, known)
         except errors.IncompleteReview as e:
             return Interpretation([], "", 0, False, f"malformed report_findings call: {e.message}")
         return Interpretation(got, summary, bad, True)

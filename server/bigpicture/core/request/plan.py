@@ -330,6 +330,14 @@ def build(
     missing_focus = [lo.path for lo in left_out if lo.path in set(snapshot.focus)]
     if missing_focus and kind == "file":
         raise BudgetError(f"{missing_focus[0]} alone does not fit the context window")
+    if not chosen and snapshot.diff is None:
+        smallest = min(left_out, key=lambda lo: lo.tokens)
+        raise BudgetError(
+            f"no file fits the {info.context_window:,}-token window of {info.id}: the smallest, "
+            f"{smallest.path}, needs about {smallest.tokens:,} tokens and there is room for "
+            f"{room:,}; choose a model with a larger window (the `model` setting) or leave "
+            "large files out (the `exclude` setting)"
+        )
     groups, new_base, generation, deleted = _groups(
         layout,
         chosen,

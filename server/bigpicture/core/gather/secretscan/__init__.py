@@ -1,0 +1,1 @@
+"""The secret scan's rules and engine; ``core.gather.secrets`` is its front (``redact``, ``scan``)."""

@@ -1,0 +1,1 @@
+e.ProgressType=e.ProgressToken=void 0,e.MessageStrategy=e.CancellationStrategy=void 0;var t={maxTokens:1e3,strategy:"after",tokenBudget:r.tokenBudget/3};u.password=!!n.password,u.ignoreFocusOut=!0;this.STORAGE_KEY="workbench.scm.quickDiffProviders.hidden";

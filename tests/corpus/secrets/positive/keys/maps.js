@@ -1,0 +1,1 @@
+const loader = new Loader({ apiKey: "⟦gcp-key⟧", version: "weekly" });
