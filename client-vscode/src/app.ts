@@ -6,6 +6,7 @@ import { Interpreter } from './interpreter';
 import { SaveReviews } from './onSave';
 import { FindingsPanel } from './panel';
 import {
+  ContractCommand,
   FINDINGS_CHANGED,
   isFindingsChanged,
   isReviewSummary,
@@ -258,14 +259,19 @@ export class App {
     }
     const id = r.dismissed;
     const why = reason === 'wont-fix' ? "won't fix" : 'false positive';
+    const message = `BigPicture: dismissed "${titleOf(r.title)}" (${why}).`;
+    if (!this.server.supports(ContractCommand.restoreFinding)) {
+      void this.host.info(message); // (an older server cannot undo it)
+      return;
+    }
     void this.host
-      .info(`BigPicture: dismissed "${titleOf(r.title)}" (${why}).`, 'Undo')
+      .info(message, 'Undo')
       .then(async (choice) => {
         if (choice !== 'Undo') {
           return;
         }
         try {
-          await this.server.executeCommand(ServerCommand.restoreFinding, [id]);
+          await this.server.executeCommand(ContractCommand.restoreFinding, [id]);
           await this.panel.refresh();
         } catch (err) {
           void this.host.error(`BigPicture: could not restore the finding: ${errorText(err)}`);

@@ -64,7 +64,6 @@ const OUTCOME: Record<string, string> = {
   cancelled: 'cancelled',
   'nothing-to-review': 'nothing to review',
   'over-budget': 'over the cost limit',
-  skipped: 'skipped',
 };
 
 /** One line for messages after a review: findings, cost and what the cache did. */

@@ -102,6 +102,8 @@ export interface ClientSpec {
 
 /** A started language client. */
 export interface ClientHandle {
+  /** The commands the server said it executes (its executeCommandProvider). */
+  readonly commands: readonly string[];
   executeCommand(command: string, args: unknown[], cancel?: CancelSignal): Promise<unknown>;
   pushSettings(settings: Record<string, unknown>): Promise<void>;
   stop(): Promise<void>;

@@ -5,9 +5,13 @@
 import { buildTree, categoriesOf, type Filters, isFiltered, NO_FILTERS, SEVERITIES, type ViewNode } from './findingsView';
 import { plural } from './format';
 import type { Host } from './host';
-import { type FindingsList, ServerCommand } from './protocol';
+import { ContractCommand, type FindingsList } from './protocol';
 import { errorText, type ServerController } from './server';
 import type { StatusModel } from './status';
+
+/** Said in the view when the server cannot list its findings (an older server). */
+export const NO_LISTING =
+  'This BigPicture server cannot list its findings (it is older than the extension): they are in the Problems panel. Update the bigpicture package to see them here.';
 
 export class FindingsPanel {
   private list: FindingsList | null = null;
@@ -47,8 +51,18 @@ export class FindingsPanel {
       this.render();
       return;
     }
+    if (!this.server.supports(ContractCommand.findings)) {
+      // (The diagnostics still show every finding; nothing to retry until the server changes.)
+      if (this.problem !== NO_LISTING) {
+        this.host.log.info('The server has no bigpicture.findings: the view lists nothing.');
+      }
+      this.list = null;
+      this.problem = NO_LISTING;
+      this.render();
+      return;
+    }
     try {
-      const result = await this.server.executeCommand(ServerCommand.findings, []);
+      const result = await this.server.executeCommand(ContractCommand.findings, []);
       if (!isFindingsList(result)) {
         throw new Error(`unexpected answer ${JSON.stringify(result).slice(0, 200)}`);
       }
@@ -58,7 +72,6 @@ export class FindingsPanel {
         this.titles.set(f.id, f.title);
       }
     } catch (err) {
-      // (An older server without bigpicture.findings: the diagnostics still show everything.)
       this.problem = `Could not list the findings: ${errorText(err)}. They are in the Problems panel.`;
       this.host.log.warn(this.problem);
     }
@@ -143,8 +156,14 @@ export class FindingsPanel {
     if (!id) {
       return;
     }
+    if (!this.server.supports(ContractCommand.restoreFinding)) {
+      void this.host.warn(
+        'BigPicture: this server cannot restore dismissed findings (it is older than the extension). Remove the entry from .bigpicture/dismissed.json instead.',
+      );
+      return;
+    }
     try {
-      await this.server.executeCommand(ServerCommand.restoreFinding, [id]);
+      await this.server.executeCommand(ContractCommand.restoreFinding, [id]);
     } catch (err) {
       void this.host.error(`BigPicture: could not restore the finding: ${errorText(err)}`);
       return;

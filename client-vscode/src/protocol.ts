@@ -8,9 +8,7 @@ export type ReviewStatus =
   | 'failed'
   | 'cancelled'
   | 'nothing-to-review'
-  | 'over-budget'
-  /** A review on save not sent: its estimate is over confirmAbove (or maxCostPerReview). */
-  | 'skipped';
+  | 'over-budget';
 
 /** The API's usage fields of a review's request (snake_case, as the API names them). */
 export interface Usage {
@@ -51,8 +49,6 @@ export interface ReviewSummary {
   restored?: boolean;
   /** The review this one cancelled to start. */
   replaced?: { kind: string; trigger: string } | null;
-  /** The estimate of a review on save that was skipped. */
-  estimateUsd?: number;
 }
 
 /** What a review command answers with `ifRunning: "ask"` while another review runs. */
@@ -146,6 +142,14 @@ export const ServerCommand = {
   dismissFinding: 'bigpicture.dismissFinding',
   explainFinding: 'bigpicture.explainFinding',
   usage: 'bigpicture.usage',
+} as const;
+
+/**
+ * Commands of LSP_CONTRACT.md item 3 that older servers lack. The extension sends them only
+ * when the server lists them in its `executeCommandProvider` (ServerController.supports);
+ * without them the view says the findings are in the Problems panel.
+ */
+export const ContractCommand = {
   findings: 'bigpicture.findings',
   restoreFinding: 'bigpicture.restoreFinding',
 } as const;

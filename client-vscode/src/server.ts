@@ -44,6 +44,11 @@ export class ServerController {
     return this.client !== undefined;
   }
 
+  /** The running server executes `command` (a newer part of the contract may be missing). */
+  supports(command: string): boolean {
+    return this.client?.commands.includes(command) ?? false;
+  }
+
   /** The started client, starting the server first if needed (after any pending restart). */
   ensureStarted(): Promise<ClientHandle> {
     return this.serialize(async () => this.client ?? this.start());

@@ -22,14 +22,12 @@ const ICON: Record<string, string> = {
   cancelled: '$(circle-slash)',
   'nothing-to-review': '$(pass)',
   'over-budget': '$(warning)',
-  skipped: '$(debug-pause)',
 };
 
 const WORD: Record<string, string> = {
   failed: 'failed',
   cancelled: 'cancelled',
   'over-budget': 'over limit',
-  skipped: 'skipped',
   incomplete: 'incomplete',
 };
 

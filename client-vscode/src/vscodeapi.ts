@@ -273,6 +273,7 @@ async function startClient(
     }
   });
   return {
+    commands: client.initializeResult?.capabilities.executeCommandProvider?.commands ?? [],
     executeCommand: (command, args, cancel) => {
       if (!cancel) {
         return client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args });

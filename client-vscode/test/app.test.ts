@@ -121,7 +121,7 @@ test('without a key a review explains how to set one and offers the plan instead
   assert.deepEqual(warning.actions, ['Set API Key', 'Show Plan and Cost']);
   assert.deepEqual(host.sent.sort(), ['bigpicture.estimate', 'bigpicture.showPlan']);
   // The plan's text opens as a read-only document (not the server's editable plan.md file).
-  assert.deepEqual(host.client.commands.find((c) => c.command === 'bigpicture.showPlan')!.args, [
+  assert.deepEqual(host.client.sentCommands.find((c) => c.command === 'bigpicture.showPlan')!.args, [
     'changes',
     { open: false },
   ]);
@@ -137,7 +137,7 @@ test('without a key, setting one from the warning goes on with the review', asyn
   const outcome = await app.handlers['bigpicture.review.workspace']();
   assert.equal((outcome as { ran: boolean }).ran, true);
   assert.equal(host.client.spec.env.ANTHROPIC_API_KEY, KEY);
-  assert.deepEqual(host.client.commands.map((c) => c.command), ['bigpicture.estimate', 'bigpicture.reviewWorkspace']);
+  assert.deepEqual(host.client.sentCommands.map((c) => c.command), ['bigpicture.estimate', 'bigpicture.reviewWorkspace']);
 });
 
 test('without a key, dismissing the key box stops there', async () => {
@@ -161,12 +161,12 @@ test('a review under confirmAbove runs without asking and lands in the status ba
   const outcome = await app.handlers['bigpicture.review.workspace']();
   assert.deepEqual(outcome, { ran: true, summary: summary() });
   assert.deepEqual(host.sent, ['bigpicture.estimate', 'bigpicture.reviewWorkspace']);
-  assert.deepEqual(host.client.commands[0].args, ['workspace']);
+  assert.deepEqual(host.client.sentCommands[0].args, ['workspace']);
   assert.equal(host.confirms.length, 0);
   assert.equal(host.statusText, '$(warning) 2 · $0.031');
   assert.match(host.statusTooltip, /Findings: 2 \(1 critical, 1 medium\)\nCost: \$0\.031 · 90% read from cache/);
   // The server shows the outcome; the extension adds no second message.
-  assert.deepEqual(host.client.commands[1].args, [{ ifRunning: 'ask' }]);
+  assert.deepEqual(host.client.sentCommands[1].args, [{ ifRunning: 'ask' }]);
   assert.deepEqual(host.shown, []);
 });
 
@@ -245,11 +245,11 @@ test('Review Current File sends the active file, or asks for one', async () => {
   assert.deepEqual(await app.handlers['bigpicture.review.file'](), { ran: false, why: 'no-file' });
   host.activeFile = 'file:///ws/app/db.py';
   await app.handlers['bigpicture.review.file']();
-  const file = host.client.commands.filter((c) => c.command !== 'bigpicture.estimate');
+  const file = host.client.sentCommands.filter((c) => c.command !== 'bigpicture.estimate');
   assert.deepEqual(file.map((c) => [c.command, c.args]), [
     ['bigpicture.reviewFile', ['file:///ws/app/db.py', { ifRunning: 'ask' }]],
   ]);
-  assert.deepEqual(host.client.commands[0].args, ['file', 'file:///ws/app/db.py']);
+  assert.deepEqual(host.client.sentCommands[0].args, ['file', 'file:///ws/app/db.py']);
 });
 
 test("the server's progress shows in the status bar, also for a review started by a save", async () => {
@@ -505,7 +505,7 @@ test('Explain shows progress, then the answer rendered as Markdown titled with t
   }));
   await host.client.spec.interceptCommand('bigpicture.explainFinding', ['f1'], forward);
   assert.deepEqual(forwarded, [], 'sent by the extension, with a cancellation signal');
-  const sent = host.client.commands.find((c) => c.command === 'bigpicture.explainFinding')!;
+  const sent = host.client.sentCommands.find((c) => c.command === 'bigpicture.explainFinding')!;
   assert.deepEqual(sent.args, ['f1']);
   assert.ok(sent.cancel, 'cancellable');
   assert.equal(host.progress.length, 1);
@@ -541,7 +541,7 @@ test('reviews from code actions go through the review path', async () => {
   const result = await host.client.spec.interceptCommand('bigpicture.reviewFile', ['file:///ws/a.py'], forward);
   assert.deepEqual(forwarded.length, 0, 'not forwarded directly');
   assert.deepEqual((result as ReviewSummary).kind, 'file');
-  assert.ok(host.client.commands.some((c) => c.command === 'bigpicture.reviewFile' && c.args[0] === 'file:///ws/a.py'));
+  assert.ok(host.client.sentCommands.some((c) => c.command === 'bigpicture.reviewFile' && c.args[0] === 'file:///ws/a.py'));
 });
 
 test('Dismiss says what it dismissed, with Undo, which restores the finding', async () => {
@@ -557,7 +557,7 @@ test('Dismiss says what it dismissed, with Undo, which restores the finding', as
   await settle();
   assert.equal(host.shown[0].message, 'BigPicture: dismissed "Debug mode left on" (won\'t fix).');
   assert.deepEqual(host.shown[0].actions, ['Undo']);
-  assert.deepEqual(host.client.commands.map((c) => [c.command, c.args]), [['bigpicture.restoreFinding', ['f1']]]);
+  assert.deepEqual(host.client.sentCommands.map((c) => [c.command, c.args]), [['bigpicture.restoreFinding', ['f1']]]);
   // Nothing dismissed (the server said why): no toast.
   await host.client.spec.interceptCommand('bigpicture.dismissFinding', ['gone'], async () => ({ dismissed: null, error: 'not-found' }));
   await settle();
@@ -592,7 +592,7 @@ test('Show Plan and Cost asks which review when not told', async () => {
   assert.deepEqual(host.sent, []);
   host.pickAnswer = 'workspace';
   await app.handlers['bigpicture.plan']();
-  assert.deepEqual(host.client.commands.map((c) => c.args), [['workspace', { open: false }], ['workspace']]);
+  assert.deepEqual(host.client.sentCommands.map((c) => c.args), [['workspace', { open: false }], ['workspace']]);
 });
 
 test("the server's showDocument of its plan file is taken over while a plan is asked for", async () => {
@@ -637,7 +637,7 @@ test('a review on save under confirmAbove runs after the running review (ifRunni
   assert.deepEqual(host.runTimers(), [1500], 'the default quiet period');
   await settle();
   assert.deepEqual(host.sent, ['bigpicture.estimate', 'bigpicture.reviewFile']);
-  assert.deepEqual(host.client.commands[1].args, ['file:///ws/app/db.py', { ifRunning: 'wait' }]);
+  assert.deepEqual(host.client.sentCommands[1].args, ['file:///ws/app/db.py', { ifRunning: 'wait' }]);
   assert.equal(host.confirms.length, 0);
   assert.match(host.statusTooltip, /File review on save: ok/);
 });
@@ -674,7 +674,7 @@ test('a review started while one runs asks: cancel it and start, or wait', async
   assert.deepEqual(host.asked[0].actions, ['Cancel It and Start', 'Wait, Then Start']);
   assert.match(host.asked[0].detail, /billed/);
   assert.deepEqual(
-    host.client.commands.map((c) => c.args),
+    host.client.sentCommands.map((c) => c.args),
     [[{ ifRunning: 'ask' }], [{ ifRunning: 'cancel' }]],
   );
   // Wait, Then Start sends ifRunning: wait; dismissing the question sends nothing more.
@@ -682,12 +682,12 @@ test('a review started while one runs asks: cancel it and start, or wait', async
   host.askAnswers.push('Wait, Then Start');
   await app.handlers['bigpicture.review.workspace']();
   assert.equal(host.asked[1].message, 'A review on save (changes) is running.');
-  assert.deepEqual(host.client.commands.at(-1)!.args, [{ ifRunning: 'wait' }]);
+  assert.deepEqual(host.client.sentCommands.at(-1)!.args, [{ ifRunning: 'wait' }]);
   answers.push({ status: 'busy', running: { kind: 'changes', trigger: 'save' } });
-  const count = host.client.commands.length;
+  const count = host.client.sentCommands.length;
   const dismissed = await app.handlers['bigpicture.review.workspace']();
   assert.deepEqual(dismissed, { ran: false, why: 'busy' });
-  assert.equal(host.client.commands.length, count + 1);
+  assert.equal(host.client.sentCommands.length, count + 1);
 });
 
 test('a rate-limited review says what happened with Retry, which runs it again', async () => {

@@ -21,13 +21,18 @@ export interface Shown {
 type Answer = string | undefined;
 
 export class FakeClient implements ClientHandle {
-  readonly commands: { command: string; args: unknown[]; cancel?: CancelSignal }[] = [];
+  readonly sentCommands: { command: string; args: unknown[]; cancel?: CancelSignal }[] = [];
   readonly pushed: Record<string, unknown>[] = [];
   stopped = false;
   constructor(
     readonly spec: ClientSpec,
     private readonly answers: Map<string, (args: unknown[]) => unknown>,
   ) {}
+
+  /** The server's executeCommandProvider: the commands it has answers for. */
+  get commands(): string[] {
+    return [...this.answers.keys()];
+  }
 
   /** How often the view read the findings (bigpicture.findings, left out of `commands`). */
   findingsReads = 0;
@@ -36,7 +41,7 @@ export class FakeClient implements ClientHandle {
     if (command === 'bigpicture.findings') {
       this.findingsReads += 1;
     } else {
-      this.commands.push({ command, args, cancel });
+      this.sentCommands.push({ command, args, cancel });
     }
     const answer = this.answers.get(command);
     if (!answer) {
@@ -307,7 +312,7 @@ export class FakeHost implements Host {
 
   /** Every server command sent, across restarts, but the view's reads (bigpicture.findings). */
   get sent(): string[] {
-    return this.clients.flatMap((c) => c.commands.map((x) => x.command));
+    return this.clients.flatMap((c) => c.sentCommands.map((x) => x.command));
   }
 
   /** How often the view read the findings, across restarts. */

@@ -225,7 +225,7 @@ test('Show dismissed, then Restore on a dismissed finding brings it back', async
   assert.equal(group.id, 'dismissed');
   await host.commandsRegistered.get('bigpicture.view.restore')!(group.children![0]);
   await settle();
-  const restoreCall = host.client.commands.find((c) => c.command === 'bigpicture.restoreFinding');
+  const restoreCall = host.client.sentCommands.find((c) => c.command === 'bigpicture.restoreFinding');
   assert.deepEqual(restoreCall?.args, ['z']);
   assert.deepEqual(labels([host.view.nodes.at(-1)!]), ['Dismissed (0)']);
   assert.ok(labels(host.view.nodes).includes('Medium (1)'));
@@ -235,6 +235,25 @@ test('Show dismissed, then Restore on a dismissed finding brings it back', async
 
 test('a server without bigpicture.findings: the view says so and points to the Problems panel', async () => {
   host.serverAnswers.delete('bigpicture.findings');
+  host.serverAnswers.delete('bigpicture.restoreFinding');
   await started();
-  assert.match(host.view.message ?? '', /Could not list the findings: .*Problems panel/);
+  // Never asked (no error in the server's log), one clear line, no toast.
+  assert.equal(host.findingsReads, 0);
+  assert.match(host.view.message ?? '', /cannot list its findings .*older than the extension.*Problems panel/);
+  assert.deepEqual(host.shown, []);
+  // A review's summary still tops the view.
+  host.client.spec.onReviewFinished(summary);
+  await settle();
+  assert.equal(host.view.nodes[0].id, 'summary');
+  assert.equal(host.findingsReads, 0);
+  assert.deepEqual(host.shown, []);
+});
+
+test('a failing bigpicture.findings: the view says why, no toast', async () => {
+  host.serverAnswers.set('bigpicture.findings', () => {
+    throw new Error('boom');
+  });
+  await started();
+  assert.match(host.view.message ?? '', /Could not list the findings: boom\. They are in the Problems panel/);
+  assert.deepEqual(host.shown, []);
 });

@@ -52,7 +52,6 @@ test('summaryLine shows findings, cost and what the cache did', () => {
   assert.equal(summaryLine({ ...ok, status: 'failed', error: 'rate-limited' }), 'failed (rate-limited)');
   assert.equal(summaryLine({ ...ok, status: 'over-budget' }), 'over the cost limit');
   assert.equal(summaryLine({ ...ok, status: 'cancelled' }), 'cancelled');
-  assert.equal(summaryLine({ ...ok, status: 'skipped' }), 'skipped');
 });
 
 test('a first review reads "cache written", not "0% cached"', () => {
@@ -127,7 +126,10 @@ test('the status bar is short (icon, count, cost); the detail is in the tooltip'
   assert.match(done.tooltip, /^BigPicture: Workspace review: ok\nFindings: 3 \(1 critical, 2 medium\)\nCost: \$0\.042 · 87% read from cache/);
   assert.equal(render({ kind: 'finished', summary: { ...ok, findings: 0, bySeverity: {} } }).text, '$(pass) BigPicture · $0.042');
   assert.equal(render({ kind: 'finished', summary: { ...ok, status: 'failed', error: 'no-api-key' } }).text, '$(error) BigPicture · failed');
-  assert.equal(render({ kind: 'finished', summary: { ...ok, status: 'skipped' } }).text, '$(debug-pause) BigPicture · skipped');
+  // A review on save not sent is the extension's own state, not a review status.
+  const skipped = render({ kind: 'skipped', why: 'review on save skipped: over bigpicture.confirmAbove ($0.00)', last: ok }, 3);
+  assert.equal(skipped.text, '$(debug-pause) 3 · save review skipped');
+  assert.match(skipped.tooltip, /^BigPicture: review on save skipped: over bigpicture\.confirmAbove \(\$0\.00\)\n\nLast review:\nWorkspace review: ok/);
   assert.equal(render({ kind: 'stopped', reason: 'it exited' }).text, '$(debug-disconnect) BigPicture: server not running');
   assert.match(render({ kind: 'stopped', reason: 'it exited' }).tooltip, /not running \(it exited\)/);
 });

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from bigpicture.lsp import protocol
 from conftest import commit, git, write
 
 REPO = Path(__file__).resolve().parents[2]
@@ -227,6 +228,11 @@ def on_save_reply() -> dict:
 
 
 EXPLANATION = "## Why this matters\n\nThe shell parses the string, so a caller picks the command."
+
+
+# The server of this checkout has the listing of the view (LSP_CONTRACT.md item 3) or not.
+SERVER_LISTS_FINDINGS = "bigpicture.findings" in protocol.COMMANDS
+VIEW_ROWS = ["Critical", "SQL injection in find_user", "High", "Command injection in ping"]
 
 
 def position(text: str, quote: str) -> tuple[int, int]:
@@ -525,6 +531,9 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
             "problemText": "TLS verification turned off",
         },
         "saveSkipped": {"file": "README.md", "typed": NOTES_LINE, "raiseTo": 5},
+        "userSettings": str(server.data / "User" / "settings.json"),
+        # A server with bigpicture.findings lists them in the view; an older one says so.
+        "view": {"listed": VIEW_ROWS} if SERVER_LISTS_FINDINGS else {},
         "onSave": {
             "file": "app/db.py",
             "typed": DEBUG_LINE,
@@ -607,6 +616,25 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
         arias = [p["aria"] for p in results["problems"]]
         assert any(a.startswith("Error: SQL injection") for a in arias), arias
 
+        # The BigPicture view: the review's summary on top (the kind of review, its findings,
+        # cost); then, from a server that lists them, the findings by severity and file; from
+        # an older one a message saying where they are, and no error toast either way.
+        view = results["view"]
+        view_rows = [r["text"] for r in view["rows"]]
+        assert view_rows[0].startswith("Workspace review"), view_rows
+        assert any(re.match(r"Cost \$\d+\.\d+ · cache written", r) for r in view_rows), view_rows
+        assert not [t for t in view["toasts"] if re.search(r"list the findings|error", t, re.I)]
+        if SERVER_LISTS_FINDINGS:
+            assert any("Two injection flaws" in r for r in view_rows), view_rows
+            assert [r for r in view_rows if r.startswith(("Critical", "High"))] == [
+                "Critical 1",
+                "High 1",
+            ], view_rows
+            assert view_rows.index("Critical 1") < view_rows.index("High 1"), view_rows
+        else:
+            assert any("older than the extension" in m for m in view["message"]), view
+            assert any("Problems panel" in m for m in view["message"]), view
+
         # The quick fix changed the text in the editor, and the saved file (which has the line
         # typed for the review on save after it; the fix alone is in the diff checked below).
         assert SQL_FIX in results["editorLine"]
@@ -629,10 +657,12 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
         assert 'data-resource-name="BigPicture plan (workspace review).md"' in plan_tab["html"]
 
         # The status bar: short (icon, count, cost); the detail in its tooltip, where the first
-        # review's cache share reads "cache written", not "0% cached".
-        assert re.fullmatch(r"2 · \$\d+\.\d+", results["statusBar"]), results["statusBar"]
+        # review's cache share reads "cache written", not "0% cached". The count is the
+        # findings shown now: the quick fix removed the SQL injection (bigpicture/findingsChanged).
+        assert re.fullmatch(r"1 · \$\d+\.\d+", results["statusBar"]), results["statusBar"]
         tooltip = results["statusTooltip"]
         assert "Findings: 2 (1 critical, 1 high)" in tooltip, tooltip
+        assert "Shown now: 1 finding" in tooltip, tooltip
         assert "cache written" in tooltip and "0%" not in tooltip, tooltip
 
         # "Review Changes" after editing and saving app/web.py: the request's last content block

@@ -11,7 +11,7 @@
 // The config (written by tests/e2e/test_vscode.py) names the code-server URL, the workspace, the
 // output folder and what to look for. Results go to <out>/results.json, one screenshot per step to
 // <out>/NN-step.png. Every wait is on UI state, never a fixed sleep. Exit code 0 when every step passed.
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdirSync, watch } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
@@ -38,6 +38,7 @@ const results = {
   changes: null,
   reviewOnSave: null,
   saveSkipped: null,
+  view: null,
 };
 const save = () => writeFileSync(join(out, 'results.json'), JSON.stringify(results, null, 2));
 
@@ -207,6 +208,36 @@ async function appendLineAndSave(text) {
   await page.locator('.tab.active.dirty').waitFor({ state: 'visible' });
   await page.keyboard.press('Control+S');
   await page.locator('.tab.active.dirty').waitFor({ state: 'detached' });
+}
+
+/**
+ * Waits until VS Code has written `key: value` to the User settings file (the Settings editor
+ * debounces typed values). Checked each time the file changes, or at most every 250 ms.
+ */
+async function settingWritten(key, value) {
+  const file = config.userSettings;
+  const deadline = Date.now() + TIMEOUT;
+  const read = () => {
+    try {
+      return JSON.parse(readFileSync(file, 'utf8'))[key];
+    } catch {
+      return undefined; // (being rewritten)
+    }
+  };
+  while (read() !== value) {
+    if (Date.now() > deadline) {
+      throw new Error(`${key} is ${JSON.stringify(read())} in ${file}, not ${JSON.stringify(value)}`);
+    }
+    await new Promise((resolve) => {
+      const watcher = watch(file, () => done());
+      const timer = setTimeout(() => done(), 250);
+      function done() {
+        watcher.close();
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  }
 }
 
 /** Blocks on the fake API's control endpoint (server-side wait); throws unless it happened. */
@@ -426,6 +457,31 @@ try {
     return { problems: results.problems.length };
   });
 
+  await step('view', async () => {
+    // The BigPicture view in the activity bar: the review's summary on top, then the findings
+    // by severity and file (a server without bigpicture.findings: a message saying where they are).
+    await runCommand('View: Show BigPicture');
+    const sidebar = page.locator('.part.sidebar');
+    const rows = sidebar.locator('.monaco-list-row');
+    await rows.filter({ hasText: 'Workspace review' }).first().waitFor({ state: 'visible' });
+    const want = config.view;
+    if (want.listed) {
+      for (const text of want.listed) {
+        await rows.filter({ hasText: text }).first().waitFor({ state: 'visible' });
+      }
+    } else {
+      await sidebar.locator('.message').filter({ hasText: 'cannot list its findings' }).first().waitFor({ state: 'visible' });
+    }
+    const rowTexts = await rows.evaluateAll((els) =>
+      els.map((el) => ({ text: el.innerText.replace(/\s+/g, ' ').trim(), aria: el.getAttribute('aria-label') ?? '' })),
+    );
+    const message = (await sidebar.locator('.message').allInnerTexts()).map((t) => t.trim()).filter(Boolean);
+    const toasts = await toastTexts();
+    await crop('view', [sidebar], 0);
+    results.view = { rows: rowTexts, message, toasts };
+    return { rows: rowTexts.length, message };
+  });
+
   await step('quick-fix', async () => {
     const fix = config.quickFix;
     // Toasts from the review would cover the editor in the pictures.
@@ -566,15 +622,12 @@ try {
     const item = editor.locator('.monaco-list-row').filter({ hasText: 'Confirm Above' }).first();
     await item.waitFor({ state: 'visible' });
     await item.locator('input').first().fill(String(want.raiseTo));
+    // The Settings editor writes a typed value after a pause, and drops it when closed first:
+    // close it once the User settings file holds the value.
+    await settingWritten('bigpicture.confirmAbove', want.raiseTo);
+    mark('confirmAbove raised');
     await page.keyboard.press('Escape');
     await editor.waitFor({ state: 'hidden' });
-    await runCommand('Preferences: Open User Settings (JSON)');
-    await page
-      .locator('.editor-instance .monaco-editor .view-lines')
-      .filter({ hasText: `"bigpicture.confirmAbove": ${want.raiseTo}` })
-      .first()
-      .waitFor({ state: 'visible' });
-    mark('confirmAbove raised');
     return results.saveSkipped;
   });
 
