@@ -232,6 +232,7 @@ EXPLANATION = "## Why this matters\n\nThe shell parses the string, so a caller p
 
 # The server of this checkout has the listing of the view (LSP_CONTRACT.md item 3) or not.
 SERVER_LISTS_FINDINGS = "bigpicture.findings" in protocol.COMMANDS
+SERVER_ASKS_IF_RUNNING = hasattr(protocol, "Busy")
 VIEW_ROWS = ["Critical", "SQL injection in find_user", "High", "Command injection in ping"]
 
 
@@ -522,6 +523,15 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
             "tab": "Command injection in ping",
             "expect": "parses the string",
         },
+        "dismiss": {
+            "problemText": "Command injection in ping",
+            "line": shell_line,
+            "column": shell_col + 2,
+            "title": "Dismiss finding (false positive)",
+            "before": "check_output",
+        }
+        if SERVER_LISTS_FINDINGS
+        else None,
         "usage": {"tab": "BigPicture usage.txt", "expect": "claude-sonnet-4-6"},
         "plan": {"tab": "BigPicture plan (workspace review).md", "expect": "Files sent"},
         "changes": {
@@ -534,6 +544,8 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
         "userSettings": str(server.data / "User" / "settings.json"),
         # A server with bigpicture.findings lists them in the view; an older one says so.
         "view": {"listed": VIEW_ROWS} if SERVER_LISTS_FINDINGS else {},
+        # A server with ifRunning (LSP_CONTRACT.md item 1) answers a second review "busy".
+        "busy": SERVER_ASKS_IF_RUNNING,
         "onSave": {
             "file": "app/db.py",
             "typed": DEBUG_LINE,
@@ -595,6 +607,14 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
         assert len(reviewing["progressToasts"]) == 1, reviewing
         assert reviewing["progressItems"] == ["BigPicture: reviewing workspace"], reviewing
         assert held.finished.is_set()
+        # A second review asked for while it ran: "A workspace review is running", cancel it and
+        # start, or wait; dismissed here, so the running one went on and nothing else was sent.
+        if SERVER_ASKS_IF_RUNNING:
+            busy = reviewing["busy"]
+            assert "A workspace review is running." in busy["text"], busy
+            assert "may be billed" in busy["text"], busy
+            assert sorted(busy["buttons"]) == ["Cancel", "Cancel It and Start", "Wait, Then Start"]
+            assert busy["status"] == "BigPicture: reviewing workspace", busy
 
         # Only the reviews and the explanation reached the API (nothing without a key), with the
         # key typed into the masked box.
@@ -624,6 +644,9 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
         assert view_rows[0].startswith("Workspace review"), view_rows
         assert any(re.match(r"Cost \$\d+\.\d+ · cache written", r) for r in view_rows), view_rows
         assert not [t for t in view["toasts"] if re.search(r"list the findings|error", t, re.I)]
+        # The server's message after the first review says it wrote the cache, not "0%".
+        done = [t for t in view["toasts"] if "review done: 2 findings" in t]
+        assert len(done) == 1 and "cache written" in done[0] and "0%" not in done[0], view
         if SERVER_LISTS_FINDINGS:
             assert any("Two injection flaws" in r for r in view_rows), view_rows
             assert [r for r in view_rows if r.startswith(("Critical", "High"))] == [
@@ -648,6 +671,28 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
         assert explanation["h1"] == "Command injection in ping", explanation
         assert explanation["h2"] == ["Why this matters"], explanation
         assert "parses the string" in explanation["text"] and "##" not in explanation["text"]
+        # Dismissed from the light bulb: a toast with Undo; gone from the view, listed under
+        # Show Dismissed, restored from there: back in the view and the Problems panel.
+        if SERVER_LISTS_FINDINGS:
+            dismiss = results["dismiss"]
+            assert (
+                'dismissed "Command injection in ping" (false positive)'
+                in dismiss["dismissed"]["text"]
+            ), dismiss
+            assert dismiss["dismissed"]["buttons"] == ["Undo"], dismiss
+            assert not any("Command injection" in r for r in dismiss["before"]), dismiss
+            shown = dismiss["shown"]
+            dismissed_at = [i for i, r in enumerate(shown) if r.startswith("Dismissed")]
+            assert dismissed_at and "Command injection in ping" in " ".join(
+                shown[dismissed_at[0] :]
+            ), dismiss
+            assert "High 1" in dismiss["after"], dismiss
+            assert any("Command injection in ping" in r for r in dismiss["problems"]), dismiss
+            assert not (workspace / ".bigpicture" / "dismissed.json").exists() or (
+                "Command injection"
+                not in (workspace / ".bigpicture" / "dismissed.json").read_text()
+            )
+
         # The usage and the plan opened in editor tabs; the plan read-only, not a file.
         assert "claude-sonnet-4-6" in results["usage"]
         assert "BigPicture plan" in results["plan"] and "claude-sonnet-4-6" in results["plan"]

@@ -39,6 +39,7 @@ const results = {
   reviewOnSave: null,
   saveSkipped: null,
   view: null,
+  dismiss: null,
 };
 const save = () => writeFileSync(join(out, 'results.json'), JSON.stringify(results, null, 2));
 
@@ -429,8 +430,28 @@ try {
     const progressItems = await page
       .locator('.statusbar-item')
       .evaluateAll((els) => els.map((el) => el.textContent.trim()).filter((t) => /reviewing|BigPicture/i.test(t)));
+    // Another review asked for meanwhile: a server with ifRunning answers "busy" and the
+    // extension asks what to do with the running one; dismissing it sends nothing.
+    let busy = null;
+    if (config.busy) {
+      await runCommand('BigPicture: Review Workspace');
+      const confirm = page.locator('.monaco-dialog-box').filter({ hasText: 'Review workspace for about' });
+      await confirm.waitFor({ state: 'visible' });
+      await confirm.getByRole('button', { name: 'Review', exact: true }).click();
+      const question = page.locator('.monaco-dialog-box').filter({ hasText: 'is running' });
+      await question.waitFor({ state: 'visible' });
+      busy = {
+        text: (await question.innerText()).trim(),
+        buttons: await question.locator('.monaco-button').allInnerTexts(),
+      };
+      await crop('busy', [question], 24);
+      await question.getByRole('button', { name: 'Cancel', exact: true }).click();
+      await question.waitFor({ state: 'hidden' });
+      busy.status = (await statusItem().innerText()).trim();
+      mark('busy question answered');
+    }
     await fakeRelease(config.holdName);
-    results.reviewing = { status, toast, tooltip, progressToasts, progressItems };
+    results.reviewing = { status, toast, tooltip, progressToasts, progressItems, busy };
     return results.reviewing;
   });
 
@@ -511,6 +532,44 @@ try {
     results.explanation = { progress, tab: (await tab.innerText()).trim(), ...preview };
     return { tab: results.explanation.tab };
   });
+
+  if (config.dismiss) {
+    await step('dismiss-restore', async () => {
+      // Dismiss a finding from the light bulb (a toast with Undo), see it under "Show
+      // Dismissed" in the view, and restore it from there: it is back in Problems and the view.
+      const want = config.dismiss;
+      await runCommand('Notifications: Clear All Notifications');
+      const { action } = await codeActions(want);
+      await action.click();
+      const toast = page.locator('.notification-toast').filter({ hasText: 'dismissed' }).first();
+      await toast.waitFor({ state: 'visible' });
+      const dismissed = {
+        text: (await toast.innerText()).trim(),
+        buttons: await toast.locator('.monaco-button').allInnerTexts(),
+      };
+      await runCommand('Notifications: Clear All Notifications');
+      await runCommand('View: Show BigPicture');
+      const sidebar = page.locator('.part.sidebar');
+      const rows = sidebar.locator('.monaco-list-row');
+      await rows.filter({ hasText: 'Workspace review' }).first().waitFor({ state: 'visible' });
+      await rows.filter({ hasText: want.problemText }).waitFor({ state: 'detached' });
+      const before = await rows.evaluateAll((els) => els.map((el) => el.innerText.replace(/\s+/g, ' ').trim()));
+      await sidebar.locator('.action-label[aria-label="Show Dismissed"]').first().click();
+      const row = rows.filter({ hasText: want.problemText }).first();
+      await row.waitFor({ state: 'visible' });
+      const shown = await rows.evaluateAll((els) => els.map((el) => el.innerText.replace(/\s+/g, ' ').trim()));
+      await crop('dismissed', [sidebar], 0);
+      await row.hover();
+      await row.locator('.action-label[aria-label="Restore Finding"]').click();
+      // Back among the findings (its severity group) and in the Problems panel.
+      await rows.filter({ hasText: 'High' }).first().waitFor({ state: 'visible' });
+      const after = await rows.evaluateAll((els) => els.map((el) => el.innerText.replace(/\s+/g, ' ').trim()));
+      await sidebar.locator('.action-label[aria-label="Hide Dismissed"]').first().click();
+      const problems = await problemRows(want.problemText);
+      results.dismiss = { dismissed, before, shown, after, problems };
+      return { dismissed };
+    });
+  }
 
   await step('usage', async () => {
     await runCommand('BigPicture: Show Usage');
