@@ -2,7 +2,17 @@
 import { ApiKeyStore } from './apiKey';
 import { plural, summaryDetail, summaryLine, usd } from './format';
 import type { Disposable, Host } from './host';
-import { isReviewSummary, type ReviewKind, ServerCommand } from './protocol';
+import { Interpreter } from './interpreter';
+import { SaveReviews } from './onSave';
+import { FindingsPanel } from './panel';
+import {
+  ContractCommand,
+  FINDINGS_CHANGED,
+  isFindingsChanged,
+  isReviewSummary,
+  type ReviewKind,
+  ServerCommand,
+} from './protocol';
 import { Reviewer } from './review';
 import { errorText, ServerController } from './server';
 import { reactionTo } from './settings';
@@ -21,6 +31,16 @@ export const COMMANDS = {
   'bigpicture.restartServer': 'Restart Server',
   'bigpicture.showLog': 'Show Log',
   'bigpicture.showLastSummary': 'Show Last Review Summary',
+  'bigpicture.selectInterpreter': 'Select Python Interpreter',
+  // The BigPicture view's title bar and item menus.
+  'bigpicture.view.filterSeverity': 'Filter by Severity...',
+  'bigpicture.view.filterCategory': 'Filter by Category...',
+  'bigpicture.view.clearFilters': 'Clear Filters',
+  'bigpicture.view.showDismissed': 'Show Dismissed',
+  'bigpicture.view.hideDismissed': 'Hide Dismissed',
+  'bigpicture.view.restore': 'Restore Finding',
+  'bigpicture.view.explain': 'Explain This Finding',
+  'bigpicture.view.refresh': 'Refresh Findings',
 } as const;
 
 export type CommandId = keyof typeof COMMANDS;
@@ -33,6 +53,8 @@ export class App {
   readonly keys: ApiKeyStore;
   readonly server: ServerController;
   readonly reviewer: Reviewer;
+  readonly interpreter: Interpreter;
+  readonly panel: FindingsPanel;
 
   constructor(private readonly host: Host) {
     this.status = new StatusModel(host.status);
@@ -41,8 +63,15 @@ export class App {
       onReviewFinished: (s) => this.onReviewFinished(s),
       onProgress: (update) => this.status.serverProgress(update),
       interceptCommand: (command, args, forward) => this.intercept(command, args, forward),
+      interceptShowDocument: (uri) => this.reviewer.interceptShowDocument(uri),
+      onShowMessage: (level, message) => this.reviewer.holdServerMessage({ level, message }),
+      onNotification: (method, params) => this.onNotification(method, params),
+      onStartFailed: (tried, reason) => this.interpreter.startFailed(tried, reason),
+      onRunning: (running) => (running ? void this.panel.refresh() : this.panel.serverStopped()),
     });
+    this.panel = new FindingsPanel(host, this.server, this.status);
     this.reviewer = new Reviewer(host, this.server, this.keys, this.status, () => this.setApiKey());
+    this.interpreter = new Interpreter(host, this.server);
   }
 
   /** The handler of each palette command. */
@@ -59,6 +88,18 @@ export class App {
     'bigpicture.restartServer': () => this.restartServer(),
     'bigpicture.showLog': async () => this.host.log.show(),
     'bigpicture.showLastSummary': () => this.showLastSummary(),
+    'bigpicture.selectInterpreter': () => this.interpreter.select(),
+    'bigpicture.view.filterSeverity': () => this.panel.filterSeverity(),
+    'bigpicture.view.filterCategory': () => this.panel.filterCategory(),
+    'bigpicture.view.clearFilters': async () => this.panel.clearFilters(),
+    'bigpicture.view.showDismissed': async () => this.panel.showDismissed(true),
+    'bigpicture.view.hideDismissed': async () => this.panel.showDismissed(false),
+    'bigpicture.view.restore': (node?: unknown) => this.panel.restore(node),
+    'bigpicture.view.explain': (node?: unknown) => {
+      const id = typeof node === 'string' ? node : (node as { findingId?: string } | undefined)?.findingId;
+      return id ? this.explain(id) : Promise.resolve(undefined);
+    },
+    'bigpicture.view.refresh': () => this.panel.refresh(),
   };
 
   /** Registers the commands and listeners and starts the server (without waiting for it). */
@@ -82,6 +123,16 @@ export class App {
         this.server.restartIfKeyChanged().catch(() => undefined);
       }),
     );
+    const python = this.host.python();
+    if (python) {
+      disposables.push(
+        python.onDidChange(() => {
+          this.server.restartIfLaunchChanged().catch(() => undefined);
+        }),
+      );
+    }
+    disposables.push(new SaveReviews(this.host, (kind, uri) => this.reviewer.reviewOnSave(kind, uri)));
+    this.panel.render();
     this.server.ensureStarted().catch(() => undefined);
     return disposables;
   }
@@ -123,6 +174,7 @@ export class App {
         cleared?: number;
       } | null;
       void this.host.info(`BigPicture: cleared ${plural(result?.cleared ?? 0, 'finding')}.`);
+      void this.panel.refresh();
     } catch (err) {
       void this.host.error(`BigPicture: could not clear the findings: ${errorText(err)}`);
     }
@@ -144,10 +196,13 @@ export class App {
     if (state.kind === 'stopped') {
       const choice = await this.host.warn(
         'BigPicture: the language server is not running.',
+        'Select Interpreter',
         'Restart Server',
         'Show Log',
       );
-      if (choice === 'Restart Server') {
+      if (choice === 'Select Interpreter') {
+        await this.interpreter.select();
+      } else if (choice === 'Restart Server') {
         await this.restartServer();
       } else if (choice === 'Show Log') {
         this.host.log.show();
@@ -169,7 +224,7 @@ export class App {
       return;
     }
     const choice = await this.host.info(
-      `BigPicture: ${summaryLine(last)}. ${summaryDetail(last).split('\n').slice(1).join(' · ')}`,
+      `BigPicture: ${summaryLine(last)}. ${summaryDetail(last, this.status.shownFindings).split('\n').slice(1).join(' · ')}`,
       'Show Problems',
       'Show Log',
     );
@@ -180,12 +235,76 @@ export class App {
     }
   }
 
+  private onNotification(method: string, params: unknown): void {
+    if (method === FINDINGS_CHANGED && isFindingsChanged(params)) {
+      this.status.findingsChanged(params);
+      void this.panel.refresh();
+    }
+  }
+
   private onReviewFinished(summary: unknown): void {
     if (isReviewSummary(summary)) {
       this.status.finished(summary, false);
+      void this.panel.refresh();
     } else {
       this.host.log.warn(`Ignored a malformed bigpicture/reviewFinished: ${JSON.stringify(summary)}`);
     }
+  }
+
+  /** A dismissal done: say so, with Undo (bigpicture.restoreFinding). */
+  private offerUndo(result: unknown, reason: string): void {
+    const r = result as { dismissed?: string | null; title?: string } | null;
+    if (!r || typeof r.dismissed !== 'string') {
+      return; // the server said why not
+    }
+    const id = r.dismissed;
+    const why = reason === 'wont-fix' ? "won't fix" : 'false positive';
+    const message = `BigPicture: dismissed "${titleOf(r.title)}" (${why}).`;
+    if (!this.server.supports(ContractCommand.restoreFinding)) {
+      void this.host.info(message); // (an older server cannot undo it)
+      return;
+    }
+    void this.host
+      .info(message, 'Undo')
+      .then(async (choice) => {
+        if (choice !== 'Undo') {
+          return;
+        }
+        try {
+          await this.server.executeCommand(ContractCommand.restoreFinding, [id]);
+          await this.panel.refresh();
+        } catch (err) {
+          void this.host.error(`BigPicture: could not restore the finding: ${errorText(err)}`);
+        }
+      });
+  }
+
+  /** "Explain this finding": progress while the model answers, then the answer rendered. */
+  private async explain(id: string): Promise<unknown> {
+    // Sent here rather than forwarded, with the cancellation of the progress notification.
+    const title = titleOf(this.panel.titles.get(id), 'this finding');
+    const result = await this.host.withProgress(`BigPicture: explaining "${title}"`, async (report, cancel) => {
+      report('asking the model (the repository is read from the prompt cache)');
+      try {
+        return await this.server.executeCommand(ServerCommand.explainFinding, [id], cancel);
+      } catch (err) {
+        if (!cancel.cancelled) {
+          void this.host.error(`BigPicture: could not explain the finding: ${errorText(err)}`, 'Retry').then(
+            (choice) => choice === 'Retry' && this.explain(id),
+          );
+        }
+        return null;
+      }
+    });
+    const r = result as { answer?: string | null; costUsd?: number; title?: string } | null;
+    if (r && typeof r.answer === 'string' && r.answer) {
+      const heading = titleOf(r.title ?? this.panel.titles.get(id), 'Finding');
+      await this.host.showMarkdown(
+        heading,
+        `# ${heading}\n\n${r.answer}\n\n---\n*Cost of this answer: ${usd(r.costUsd)}*\n`,
+      );
+    }
+    return result;
   }
 
   /** Server commands run from the editor (code actions) go through here. */
@@ -204,18 +323,27 @@ export class App {
       const outcome = await this.reviewer.review(review[command], uriArgument(args[0]));
       return outcome.ran ? outcome.summary : null;
     }
-    const result = await forward(args);
     if (command === ServerCommand.explainFinding) {
-      const r = result as { answer?: string; costUsd?: number } | null;
-      if (r && typeof r.answer === 'string') {
-        await this.host.showText(
-          'BigPicture explanation.md',
-          `${r.answer}\n\n---\n*Cost of this answer: ${usd(r.costUsd)}*\n`,
-        );
-      }
+      return this.explain(String(args[0] ?? ''));
+    }
+    const result = await forward(args);
+    if (command === ServerCommand.dismissFinding) {
+      this.offerUndo(result, String(args[1] ?? 'false-positive'));
+    }
+    if (command === ServerCommand.dismissFinding || command === ServerCommand.clearFindings) {
+      void this.panel.refresh(); // (a newer server also says so with bigpicture/findingsChanged)
     }
     return result;
   }
+}
+
+/** A finding's title for messages and tab titles (the server's text, kept to one short line). */
+export function titleOf(title: unknown, fallback = 'finding'): string {
+  const t = typeof title === 'string' ? title.replace(/\s+/g, ' ').trim() : '';
+  if (!t) {
+    return fallback;
+  }
+  return t.length > 80 ? `${t.slice(0, 79)}…` : t;
 }
 
 /** A URI argument as a string (VS Code passes a Uri from explorer menus; the server a string). */

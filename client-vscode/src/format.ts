@@ -40,7 +40,33 @@ export function severities(bySeverity: Record<string, number> | undefined): stri
   return [...known, ...other].map((s) => `${bySeverity[s]} ${s}`).join(', ');
 }
 
-/** One line for the status bar after a review: findings, cost and cache-read share. */
+/** What the prompt cache did for a review: "90% read from cache", or "cache written" on a first one. */
+export function cacheText(s: ReviewSummary): string {
+  if (s.fromCache) {
+    return 'answered from the local result cache (nothing sent)';
+  }
+  const share = s.cacheReadShare;
+  if (share === null || share === undefined || !Number.isFinite(share)) {
+    return 'cache: —';
+  }
+  if (Math.round(share * 100) === 0) {
+    const written = s.usage?.cache_creation_input_tokens ?? 0;
+    return written > 0
+      ? `cache written (${written.toLocaleString('en-US')} tokens; later reviews read it)`
+      : 'nothing read from cache';
+  }
+  return `${percent(share)} read from cache`;
+}
+
+/** A word for an outcome that is not a list of findings. */
+const OUTCOME: Record<string, string> = {
+  failed: 'failed',
+  cancelled: 'cancelled',
+  'nothing-to-review': 'nothing to review',
+  'over-budget': 'over the cost limit',
+};
+
+/** One line for messages after a review: findings, cost and what the cache did. */
 export function summaryLine(s: ReviewSummary): string {
   switch (s.status) {
     case 'ok':
@@ -50,7 +76,7 @@ export function summaryLine(s: ReviewSummary): string {
         parts.push(usd(s.costUsd));
       }
       if (s.cacheReadShare !== null && s.cacheReadShare !== undefined) {
-        parts.push(`${percent(s.cacheReadShare)} cached`);
+        parts.push(cacheText(s));
       }
       if (s.status === 'incomplete') {
         parts.push('incomplete');
@@ -59,30 +85,71 @@ export function summaryLine(s: ReviewSummary): string {
     }
     case 'failed':
       return `failed${s.error ? ` (${s.error})` : ''}`;
-    case 'cancelled':
-      return 'cancelled';
-    case 'nothing-to-review':
-      return 'nothing to review';
-    case 'over-budget':
-      return 'over budget';
     default:
-      return String(s.status);
+      return OUTCOME[s.status] ?? String(s.status);
   }
 }
 
-/** A multi-line description of a review for tooltips and the "last summary" message. */
-export function summaryDetail(s: ReviewSummary): string {
-  const lines = [`${capitalize(String(s.kind))} review: ${s.status}`];
-  if (s.message) {
-    lines.push(s.message);
-  }
+/**
+ * What the findings count means after a review: a failed or incomplete one keeps the earlier
+ * findings, and says so instead of "Findings: 0".
+ */
+export function findingsText(s: ReviewSummary, shown?: number): string {
   const sev = severities(s.bySeverity);
-  lines.push(`Findings: ${s.findings}${sev ? ` (${sev})` : ''}`);
-  lines.push(`Cost: ${usd(s.costUsd)} · read from cache: ${percent(s.cacheReadShare)}`);
+  const kept = s.kept ?? 0;
+  if (s.status === 'ok') {
+    return `Findings: ${s.findings}${sev ? ` (${sev})` : ''}`;
+  }
+  if (s.status === 'incomplete') {
+    return (
+      `Findings recovered: ${s.findings}${sev ? ` (${sev})` : ''}` +
+      (kept > 0 ? `; the ${kept} from the previous review are kept` : '')
+    );
+  }
+  const earlier = kept || shown || 0;
+  return earlier > 0
+    ? `No new findings; the ${plural(earlier, 'finding')} from the previous review ${earlier === 1 ? 'is' : 'are'} kept`
+    : 'No new findings';
+}
+
+/** A multi-line description of a review for tooltips and the "last summary" message. */
+export function summaryDetail(s: ReviewSummary, shown?: number): string {
+  const lines = [`${capitalize(String(s.kind))} review${s.trigger === 'save' ? ' on save' : ''}: ${s.status}`];
+  if (s.reviewedAt) {
+    lines[0] += ` · ${when(s.reviewedAt)}`;
+  }
+  if (s.summaryText) {
+    lines.push(s.summaryText);
+  }
+  if (s.message && s.status !== 'ok') {
+    lines.push(s.message); // (an ok review's message repeats the lines below)
+  }
+  lines.push(findingsText(s, shown));
+  if (s.status === 'ok' || s.status === 'incomplete') {
+    lines.push(`Cost: ${usd(s.costUsd)} · ${cacheText(s)}`);
+  }
+  if (typeof s.filesSent === 'number') {
+    lines.push(
+      `Files sent: ${s.filesSent}` + (s.filesLeftOut ? ` · left out: ${s.filesLeftOut} (see the plan)` : ''),
+    );
+  }
   if (s.requestId) {
     lines.push(`Request: ${s.requestId}`);
   }
   return lines.join('\n');
+}
+
+/** An ISO time as the local time of day (or date and time when not today). */
+export function when(iso: string, now: Date = new Date()): string {
+  const t = new Date(iso);
+  if (Number.isNaN(t.getTime())) {
+    return iso;
+  }
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const time = `${pad(t.getHours())}:${pad(t.getMinutes())}`;
+  return t.toDateString() === now.toDateString()
+    ? time
+    : `${t.getFullYear()}-${pad(t.getMonth() + 1)}-${pad(t.getDate())} ${time}`;
 }
 
 /** The estimate in words: files, tokens, model and what it would cost now, cold and cached. */

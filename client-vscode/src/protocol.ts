@@ -10,6 +10,14 @@ export type ReviewStatus =
   | 'nothing-to-review'
   | 'over-budget';
 
+/** The API's usage fields of a review's request (snake_case, as the API names them). */
+export interface Usage {
+  input_tokens?: number;
+  output_tokens?: number;
+  cache_read_input_tokens?: number;
+  cache_creation_input_tokens?: number;
+}
+
 export interface ReviewSummary {
   status: ReviewStatus;
   kind: ReviewKind | string;
@@ -20,6 +28,82 @@ export interface ReviewSummary {
   requestId: string | null;
   message: string;
   error: string | null;
+  // The rest are newer parts of the contract (LSP_CONTRACT.md); older servers leave them out.
+  usage?: Usage | null;
+  fromCache?: boolean;
+  /** What started it: a command, or a save. */
+  trigger?: string;
+  reviewedAt?: string;
+  /** The model's own summary of the review. */
+  summaryText?: string | null;
+  filesSent?: number;
+  filesLeftOut?: number;
+  /** Findings kept from earlier reviews because this one failed or was incomplete. */
+  kept?: number;
+  /** Seconds to wait before trying again (rate-limited). */
+  retryAfter?: number | null;
+  /** Attempts made (the first and the retries). */
+  attempts?: number;
+  retryable?: boolean;
+  /** This summary describes the last review, restored at server start. */
+  restored?: boolean;
+  /** The review this one cancelled to start. */
+  replaced?: { kind: string; trigger: string } | null;
+}
+
+/** What a review command answers with `ifRunning: "ask"` while another review runs. */
+export interface Busy {
+  status: 'busy';
+  running: { kind: string; trigger: string; startedAt?: string };
+}
+
+export type IfRunning = 'cancel' | 'wait' | 'ask';
+
+/** The server's findings as `bigpicture.findings` returns them (LSP_CONTRACT.md, item 3). */
+export interface Position {
+  line: number;
+  character: number;
+}
+export interface Range {
+  start: Position;
+  end: Position;
+}
+export interface Related {
+  uri: string;
+  range: Range;
+  message: string;
+}
+export interface Finding {
+  id: string;
+  path: string;
+  uri: string;
+  range: Range;
+  severity: string;
+  category: string;
+  confidence?: number | null;
+  title: string;
+  message: string;
+  cwe?: string | null;
+  fix?: { replacement: string } | null;
+  related?: Related[];
+  approximate?: boolean;
+}
+export interface Dismissed {
+  id: string;
+  path: string;
+  title: string;
+  category?: string;
+  reason: string;
+  dismissedAt?: string;
+}
+export interface FindingsList {
+  summary: ReviewSummary | null;
+  findings: Finding[];
+  dismissed: Dismissed[];
+}
+export interface FindingsChanged {
+  counts: Record<string, number>;
+  total: number;
 }
 
 export interface Estimate {
@@ -30,6 +114,8 @@ export interface Estimate {
   inputTokens: number;
   files: number;
   model: string;
+  /** The server's effective maxCostPerReview (it may come from pyproject.toml). */
+  maxCostUsd?: number;
 }
 
 export interface Plan {
@@ -58,6 +144,16 @@ export const ServerCommand = {
   usage: 'bigpicture.usage',
 } as const;
 
+/**
+ * Commands of LSP_CONTRACT.md item 3 that older servers lack. The extension sends them only
+ * when the server lists them in its `executeCommandProvider` (ServerController.supports);
+ * without them the view says the findings are in the Problems panel.
+ */
+export const ContractCommand = {
+  findings: 'bigpicture.findings',
+  restoreFinding: 'bigpicture.restoreFinding',
+} as const;
+
 /** The server command that runs a review of each kind. */
 export const REVIEW_COMMAND: Record<ReviewKind, string> = {
   workspace: ServerCommand.reviewWorkspace,
@@ -68,14 +164,39 @@ export const REVIEW_COMMAND: Record<ReviewKind, string> = {
 /** Server → client notification carrying a ReviewSummary after every review. */
 export const REVIEW_FINISHED = 'bigpicture/reviewFinished';
 
+/** Server → client notification: the shown findings changed (FindingsChanged). */
+export const FINDINGS_CHANGED = 'bigpicture/findingsChanged';
+
 /** Arguments of estimate/showPlan for a review of this kind. */
 export function planArguments(kind: ReviewKind, uri?: string): unknown[] {
   return kind === 'file' && uri ? [kind, uri] : [kind];
 }
 
-/** Arguments of the review command itself. */
-export function reviewArguments(kind: ReviewKind, uri?: string): unknown[] {
-  return kind === 'file' && uri ? [uri] : [];
+/** Arguments of the review command itself (the options object last). */
+export function reviewArguments(kind: ReviewKind, uri?: string, ifRunning?: IfRunning): unknown[] {
+  const args: unknown[] = kind === 'file' && uri ? [uri] : [];
+  if (ifRunning) {
+    args.push({ ifRunning });
+  }
+  return args;
+}
+
+export function isBusy(value: unknown): value is Busy {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as Record<string, unknown>).status === 'busy' &&
+    typeof (value as Record<string, unknown>).running === 'object'
+  );
+}
+
+export function isFindingsChanged(value: unknown): value is FindingsChanged {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Record<string, unknown>).total === 'number' &&
+    typeof (value as Record<string, unknown>).counts === 'object'
+  );
 }
 
 /** Checks that a value received from the server looks like a ReviewSummary. */

@@ -5,14 +5,19 @@
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import {
+  CancellationTokenSource,
   type ClientCapabilities,
+  CloseAction,
   DidChangeConfigurationNotification,
+  ErrorAction,
+  type ErrorHandler,
   ExecuteCommandRequest,
   type FeatureState,
   LanguageClient,
   type LanguageClientOptions,
   type ProgressToken,
   type ServerOptions,
+  ShowMessageNotification,
   State,
   type StaticFeature,
   TransportKind,
@@ -20,11 +25,24 @@ import {
   WorkDoneProgressCancelNotification,
   WorkDoneProgressCreateRequest,
 } from 'vscode-languageclient/node';
-import type { ClientHandle, ClientSpec, Host, PickItem } from './host';
-import { REVIEW_FINISHED } from './protocol';
+import manifest from '../package.json';
+import type { ViewNode } from './findingsView';
+import type {
+  CancelSignal,
+  ClientHandle,
+  ClientSpec,
+  FindingsView,
+  Host,
+  PickItem,
+  PickManyItem,
+  PythonInterpreters,
+} from './host';
+import { FINDINGS_CHANGED, REVIEW_FINISHED } from './protocol';
 import { SECTION } from './settings';
 
 const VIEW_SCHEME = 'bigpicture-view';
+const PLAN_SCHEME = 'bigpicture-plan';
+const PROPERTIES = manifest.contributes.configuration.properties as Record<string, { scope?: string }>;
 
 export function createHost(context: vscode.ExtensionContext, statusCommand: string): Host {
   const log = vscode.window.createOutputChannel('BigPicture', { log: true });
@@ -33,12 +51,18 @@ export function createHost(context: vscode.ExtensionContext, statusCommand: stri
   status.name = 'BigPicture';
   status.command = statusCommand;
   status.show();
-  const views = new ReadOnlyViews();
+  const views = new ReadOnlyViews(VIEW_SCHEME);
+  const plans = new ReadOnlyViews(PLAN_SCHEME);
+  const python = new PythonExtension();
+  const findings = new FindingsTree();
   context.subscriptions.push(
+    findings,
     log,
     trace,
     status,
+    python,
     vscode.workspace.registerTextDocumentContentProvider(VIEW_SCHEME, views),
+    vscode.workspace.registerTextDocumentContentProvider(PLAN_SCHEME, plans),
   );
 
   const message =
@@ -53,6 +77,7 @@ export function createHost(context: vscode.ExtensionContext, statusCommand: stri
     error: message(vscode.window.showErrorMessage),
     confirm: async (text, detail, action) =>
       (await vscode.window.showWarningMessage(text, { modal: true, detail }, action)) === action,
+    ask: async (text, detail, actions) => vscode.window.showWarningMessage(text, { modal: true, detail }, ...actions),
     askSecret: async (prompt, placeHolder, validate) =>
       vscode.window.showInputBox({
         title: 'BigPicture: Set API Key',
@@ -64,9 +89,61 @@ export function createHost(context: vscode.ExtensionContext, statusCommand: stri
       }),
     pick: async <T>(items: PickItem<T>[], placeHolder: string) =>
       (await vscode.window.showQuickPick(items, { placeHolder }))?.value,
+    pickMany: async <T>(items: PickManyItem<T>[], placeHolder: string) =>
+      (await vscode.window.showQuickPick(items, { placeHolder, canPickMany: true }))?.map((i) => i.value),
+    setContext: (key, value) => {
+      void vscode.commands.executeCommand('setContext', key, value);
+    },
+    findingsView: findings,
     setting: (key) => vscode.workspace.getConfiguration(SECTION).get(key),
+    settingIsSet: (key) => {
+      const i = vscode.workspace.getConfiguration(SECTION).inspect(key);
+      return [i?.globalValue, i?.workspaceValue, i?.workspaceFolderValue].some((v) => v !== undefined);
+    },
+    // (VS Code writes a machine setting with target Global to the remote machine's settings in a
+    // remote window.)
+    updateSetting: async (key, value) => {
+      await vscode.workspace.getConfiguration(SECTION).update(key, value, vscode.ConfigurationTarget.Global);
+    },
+    openSettings: async (key) => {
+      // A machine setting takes effect in a remote window only in the Remote settings (the User
+      // tab there does not even show it).
+      const machine = (PROPERTIES[`${SECTION}.${key}`]?.scope ?? '').startsWith('machine');
+      const command =
+        vscode.env.remoteName && machine ? 'workbench.action.openRemoteSettings' : 'workbench.action.openSettings';
+      await vscode.commands.executeCommand(command, { query: `${SECTION}.${key}` });
+    },
+    python: () => python.get(),
+    pickFile: async (title, openLabel) => {
+      const picked = await vscode.window.showOpenDialog({
+        title,
+        openLabel,
+        canSelectFiles: true,
+        canSelectFolders: false,
+        canSelectMany: false,
+        defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
+      });
+      return picked?.[0]?.fsPath;
+    },
+    withProgress: (title, task) =>
+      Promise.resolve(
+        vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title, cancellable: true },
+          (progress, token) => task((message) => progress.report({ message }), signalOf(token)),
+        ),
+      ),
     onSettingsChanged: (listener) =>
       vscode.workspace.onDidChangeConfiguration((e) => listener((s) => e.affectsConfiguration(s))),
+    onFileSaved: (listener) =>
+      vscode.workspace.onDidSaveTextDocument((doc) => {
+        if (doc.uri.scheme === 'file' && vscode.workspace.getWorkspaceFolder(doc.uri)) {
+          listener(doc.uri.toString());
+        }
+      }),
+    setTimer: (ms, fn) => {
+      const handle = setTimeout(fn, ms);
+      return { dispose: () => clearTimeout(handle) };
+    },
     secrets: {
       get: async (key) => context.secrets.get(key),
       store: async (key, value) => context.secrets.store(key, value),
@@ -87,6 +164,13 @@ export function createHost(context: vscode.ExtensionContext, statusCommand: stri
       }
     },
     showText: (title, text) => showView(views, title, text),
+    showPlan: (title, text) => showView(plans, title, text),
+    showMarkdown: async (title, markdown) => {
+      const uri = views.set(title.replace(/[\\/]/g, '-'), markdown);
+      const doc = await vscode.workspace.openTextDocument(uri);
+      await vscode.languages.setTextDocumentLanguage(doc, 'markdown');
+      await vscode.commands.executeCommand('markdown.showPreview', uri);
+    },
     showProblems: async () => {
       await vscode.commands.executeCommand('workbench.actions.view.problems');
     },
@@ -135,9 +219,14 @@ async function startClient(
     outputChannel: log,
     traceOutputChannel: trace,
     initializationOptions: spec.initializationOptions,
-    // A server that fails to initialize is reported once, not retried.
+    // A server that fails to initialize is reported once (by the extension), not retried.
     initializationFailedHandler: () => false,
+    errorHandler: new CrashPolicy(),
     middleware: {
+      window: {
+        showDocument: async (params, token, next) =>
+          spec.interceptShowDocument(params.uri) ? { success: true } : next(params, token),
+      },
       executeCommand: (command, args, next) =>
         spec.interceptCommand(command, args, (forwarded) => Promise.resolve(next(command, forwarded))),
       workspace: {
@@ -154,8 +243,9 @@ async function startClient(
     },
   };
   // The id 'bigpicture' makes vscode-languageclient read bigpicture.trace.server.
-  const client = new LanguageClient('bigpicture', 'BigPicture', serverOptions, clientOptions);
+  const client = new QuietClient('bigpicture', 'BigPicture', serverOptions, clientOptions);
   client.onNotification(REVIEW_FINISHED, (params) => spec.onReviewFinished(params));
+  client.onNotification(FINDINGS_CHANGED, (params) => spec.onNotification(FINDINGS_CHANGED, params));
   client.registerFeature(new ProgressFeature(client, spec.onProgress));
   client.onDidChangeState((e) => {
     if (e.newState === State.Stopped) {
@@ -168,9 +258,32 @@ async function startClient(
     await client.dispose().catch(() => undefined);
     throw err;
   }
+  // Replaces the client's own window/showMessage handler (set in start()), so the extension
+  // can fold a review's error into its own message with the action it needs.
+  client.onNotification(ShowMessageNotification.type, (params) => {
+    const level = params.type === 1 ? 'error' : params.type === 2 ? 'warn' : 'info';
+    if (!spec.onShowMessage(level, params.message)) {
+      const show =
+        level === 'error'
+          ? vscode.window.showErrorMessage
+          : level === 'warn'
+            ? vscode.window.showWarningMessage
+            : vscode.window.showInformationMessage;
+      void show(params.message);
+    }
+  });
   return {
-    executeCommand: (command, args) =>
-      client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args }),
+    commands: client.initializeResult?.capabilities.executeCommandProvider?.commands ?? [],
+    executeCommand: (command, args, cancel) => {
+      if (!cancel) {
+        return client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args });
+      }
+      const source = new CancellationTokenSource();
+      cancel.onCancel(() => source.cancel());
+      return client
+        .sendRequest(ExecuteCommandRequest.type, { command, arguments: args }, source.token)
+        .finally(() => source.dispose());
+    },
     pushSettings: (settings) =>
       client.sendNotification(DidChangeConfigurationNotification.type, {
         settings: { [SECTION]: settings },
@@ -249,6 +362,174 @@ class ProgressFeature implements StaticFeature {
   }
 }
 
+function signalOf(token: vscode.CancellationToken): CancelSignal {
+  return {
+    get cancelled() {
+      return token.isCancellationRequested;
+    },
+    onCancel: (listener) => {
+      token.onCancellationRequested(listener);
+    },
+  };
+}
+
+/**
+ * vscode-languageclient shows its own error notifications, some of them forced (a failed start
+ * as "couldn't create connection", with a stack); the extension reports every outcome itself,
+ * with what to do, so here they only go to the log.
+ */
+class QuietClient extends LanguageClient {
+  override error(message: string, data?: unknown, showNotification?: boolean | 'force'): void {
+    void showNotification;
+    super.error(message, data, false);
+  }
+}
+
+/**
+ * A server that never started is not restarted (the extension says why, once); one that
+ * crashes after starting is restarted up to 3 times in 3 minutes, then left stopped (the
+ * status bar says so).
+ */
+class CrashPolicy implements ErrorHandler {
+  private readonly crashes: number[] = [];
+
+  error(_error: Error, _message: unknown, count: number | undefined) {
+    return { action: (count ?? 0) <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown, handled: true };
+  }
+
+  closed() {
+    const now = Date.now();
+    this.crashes.push(now);
+    while (this.crashes.length && now - this.crashes[0] > 3 * 60_000) {
+      this.crashes.shift();
+    }
+    return { action: this.crashes.length <= 3 ? CloseAction.Restart : CloseAction.DoNotRestart, handled: true };
+  }
+}
+
+/**
+ * The Python extension (ms-python.python), through its public API: the selected environment
+ * (`environments.getActiveEnvironmentPath` / `resolveEnvironment`) and its change event, and
+ * its "Python: Select Interpreter" command — the way the Ruff and Black extensions use it.
+ */
+class PythonExtension implements vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  private subscription: vscode.Disposable | undefined;
+
+  get(): PythonInterpreters | undefined {
+    const ext = vscode.extensions.getExtension<PythonApi>('ms-python.python');
+    if (!ext) {
+      return undefined;
+    }
+    const api = async () => {
+      const exports = ext.isActive ? ext.exports : await ext.activate();
+      if (exports?.environments && !this.subscription) {
+        this.subscription = exports.environments.onDidChangeActiveEnvironmentPath(() => this.changed.fire());
+      }
+      return exports;
+    };
+    return {
+      selected: async () => {
+        const environments = (await api())?.environments;
+        if (!environments) {
+          return undefined;
+        }
+        const active = environments.getActiveEnvironmentPath(vscode.workspace.workspaceFolders?.[0]?.uri);
+        const resolved = await environments.resolveEnvironment(active);
+        return resolved?.executable.uri?.fsPath ?? active.path;
+      },
+      select: async () => {
+        await api();
+        await vscode.commands.executeCommand('python.setInterpreter');
+      },
+      onDidChange: (listener) => {
+        void api().catch(() => undefined);
+        return this.changed.event(listener);
+      },
+    };
+  }
+
+  dispose(): void {
+    this.subscription?.dispose();
+    this.changed.dispose();
+  }
+}
+
+/** The part of the Python extension's API used here (its documented `environments` API). */
+interface PythonApi {
+  environments?: {
+    getActiveEnvironmentPath(resource?: vscode.Uri): { id: string; path: string };
+    resolveEnvironment(
+      env: { id: string; path: string } | string,
+    ): Promise<{ executable: { uri: vscode.Uri | undefined } } | undefined>;
+    onDidChangeActiveEnvironmentPath: vscode.Event<unknown>;
+  };
+}
+
+/**
+ * The BigPicture view: renders the nodes `findingsView.ts` builds. Clicking a finding or a
+ * related place opens it with its range selected; the view's badge counts the findings.
+ */
+class FindingsTree implements vscode.TreeDataProvider<ViewNode>, FindingsView, vscode.Disposable {
+  private roots: ViewNode[] = [];
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly view = vscode.window.createTreeView('bigpicture.findings', {
+    treeDataProvider: this,
+    showCollapseAll: true,
+  });
+
+  show(nodes: ViewNode[], info: { badge: number; badgeTooltip: string; message?: string }): void {
+    this.roots = nodes;
+    this.view.badge = info.badge > 0 ? { value: info.badge, tooltip: info.badgeTooltip } : undefined;
+    this.view.message = info.message;
+    this.changed.fire();
+  }
+
+  getChildren(node?: ViewNode): ViewNode[] {
+    return node ? (node.children ?? []) : this.roots;
+  }
+
+  getTreeItem(node: ViewNode): vscode.TreeItem {
+    const state =
+      node.state === 'expanded'
+        ? vscode.TreeItemCollapsibleState.Expanded
+        : node.state === 'collapsed'
+          ? vscode.TreeItemCollapsibleState.Collapsed
+          : vscode.TreeItemCollapsibleState.None;
+    const item = new vscode.TreeItem(node.label, state);
+    item.id = node.id;
+    item.description = node.description;
+    item.contextValue = node.contextValue;
+    if (node.tooltip) {
+      item.tooltip = new vscode.MarkdownString(node.tooltip);
+    }
+    if (node.icon) {
+      item.iconPath = new vscode.ThemeIcon(node.icon.id, node.icon.color ? new vscode.ThemeColor(node.icon.color) : undefined);
+    }
+    if (node.open) {
+      const { start, end } = node.open.range;
+      const selection = new vscode.Range(start.line, start.character, end.line, end.character);
+      item.command = {
+        command: 'vscode.open',
+        title: 'Open',
+        arguments: [vscode.Uri.parse(node.open.uri, true), { selection, preserveFocus: false }],
+      };
+      if (!node.icon) {
+        item.resourceUri = vscode.Uri.parse(node.open.uri, true);
+      }
+    } else if (node.command) {
+      item.command = { command: node.command.id, title: node.command.title, arguments: node.command.args };
+    }
+    return item;
+  }
+
+  dispose(): void {
+    this.view.dispose();
+    this.changed.dispose();
+  }
+}
+
 async function showView(views: ReadOnlyViews, title: string, text: string): Promise<void> {
   const uri = views.set(title, text);
   const doc = await vscode.workspace.openTextDocument(uri);
@@ -261,8 +542,10 @@ class ReadOnlyViews implements vscode.TextDocumentContentProvider {
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.changed.event;
 
+  constructor(private readonly scheme: string) {}
+
   set(title: string, text: string): vscode.Uri {
-    const uri = vscode.Uri.from({ scheme: VIEW_SCHEME, path: `/${title}` });
+    const uri = vscode.Uri.from({ scheme: this.scheme, path: `/${title}` });
     this.texts.set(uri.toString(), text);
     this.changed.fire(uri);
     return uri;

@@ -2,9 +2,9 @@
 import assert from 'node:assert/strict';
 import { beforeEach, test } from 'node:test';
 import { SECRET_NAME, validateKey } from '../src/apiKey';
-import { App } from '../src/app';
+import { App, COMMANDS } from '../src/app';
 import type { ReviewSummary } from '../src/protocol';
-import { FakeHost, settle } from './fakeHost';
+import { FakeHost, FakePython, settle } from './fakeHost';
 
 const KEY = 'sk-ant-api03-abcdefghijklmnopqrstuvwxyz';
 
@@ -47,7 +47,7 @@ async function activate() {
 
 test('activation registers every palette command and starts the server once', async () => {
   await activate();
-  assert.equal(host.commandsRegistered.size, 11);
+  assert.equal(host.commandsRegistered.size, Object.keys(COMMANDS).length);
   assert.equal(host.clients.length, 1);
   assert.equal(host.statusText, '$(eye) BigPicture');
   assert.equal(host.client.spec.launch.command, 'python3');
@@ -58,8 +58,9 @@ test('the server gets its settings as initializationOptions, never the key', asy
   host.settings = { model: 'claude-opus-4-1', confirmAbove: 1, serverCommand: ['bp', 'serve'] };
   await host.secrets.store(SECRET_NAME, KEY);
   await activate();
-  assert.deepEqual(host.client.spec.initializationOptions, { model: 'claude-opus-4-1' });
-  assert.deepEqual(host.client.spec.serverSettings(), { model: 'claude-opus-4-1' });
+  const sent = { model: 'claude-opus-4-1', reviewOnSave: 'off' };
+  assert.deepEqual(host.client.spec.initializationOptions, sent);
+  assert.deepEqual(host.client.spec.serverSettings(), sent);
   assert.equal(host.client.spec.env.ANTHROPIC_API_KEY, KEY);
   assert.deepEqual([host.client.spec.launch.command, ...host.client.spec.launch.args], ['bp', 'serve']);
 });
@@ -119,8 +120,13 @@ test('without a key a review explains how to set one and offers the plan instead
   assert.match(warning.message, /Set API Key/);
   assert.deepEqual(warning.actions, ['Set API Key', 'Show Plan and Cost']);
   assert.deepEqual(host.sent.sort(), ['bigpicture.estimate', 'bigpicture.showPlan']);
-  assert.deepEqual(host.client.commands.find((c) => c.command === 'bigpicture.showPlan')!.args, ['changes']);
-  assert.deepEqual(host.opened, [{ uri: 'file:///tmp/plan.md', title: 'BigPicture plan.md' }]);
+  // The plan's text opens as a read-only document (not the server's editable plan.md file).
+  assert.deepEqual(host.client.sentCommands.find((c) => c.command === 'bigpicture.showPlan')!.args, [
+    'changes',
+    { open: false },
+  ]);
+  assert.deepEqual(host.opened, []);
+  assert.deepEqual(host.plans, [{ title: 'BigPicture plan (changes review).md', text: '# plan' }]);
   assert.match(host.shown.at(-1)!.message, /would send 12 files \(~20,000 tokens\)/);
 });
 
@@ -131,7 +137,7 @@ test('without a key, setting one from the warning goes on with the review', asyn
   const outcome = await app.handlers['bigpicture.review.workspace']();
   assert.equal((outcome as { ran: boolean }).ran, true);
   assert.equal(host.client.spec.env.ANTHROPIC_API_KEY, KEY);
-  assert.deepEqual(host.client.commands.map((c) => c.command), ['bigpicture.estimate', 'bigpicture.reviewWorkspace']);
+  assert.deepEqual(host.client.sentCommands.map((c) => c.command), ['bigpicture.estimate', 'bigpicture.reviewWorkspace']);
 });
 
 test('without a key, dismissing the key box stops there', async () => {
@@ -155,11 +161,12 @@ test('a review under confirmAbove runs without asking and lands in the status ba
   const outcome = await app.handlers['bigpicture.review.workspace']();
   assert.deepEqual(outcome, { ran: true, summary: summary() });
   assert.deepEqual(host.sent, ['bigpicture.estimate', 'bigpicture.reviewWorkspace']);
-  assert.deepEqual(host.client.commands[0].args, ['workspace']);
-  assert.deepEqual(host.client.commands[1].args, []);
+  assert.deepEqual(host.client.sentCommands[0].args, ['workspace']);
   assert.equal(host.confirms.length, 0);
-  assert.equal(host.statusText, '$(warning) BigPicture: 2 findings · $0.031 · 90% cached');
+  assert.equal(host.statusText, '$(warning) 2 · $0.031');
+  assert.match(host.statusTooltip, /Findings: 2 \(1 critical, 1 medium\)\nCost: \$0\.031 · 90% read from cache/);
   // The server shows the outcome; the extension adds no second message.
+  assert.deepEqual(host.client.sentCommands[1].args, [{ ifRunning: 'ask' }]);
   assert.deepEqual(host.shown, []);
 });
 
@@ -220,7 +227,8 @@ test('when no plan can be made the review runs and the server reports why', asyn
   await app.handlers['bigpicture.review.changes']();
   assert.equal(host.confirms.length, 0);
   assert.deepEqual(host.sent, ['bigpicture.estimate', 'bigpicture.reviewChanges']);
-  assert.equal(host.statusText, '$(pass) BigPicture: nothing to review');
+  assert.equal(host.statusText, '$(pass) BigPicture');
+  assert.match(host.statusTooltip, /Changes review: nothing-to-review/);
 });
 
 test('a negative confirmAbove never estimates', async () => {
@@ -237,9 +245,11 @@ test('Review Current File sends the active file, or asks for one', async () => {
   assert.deepEqual(await app.handlers['bigpicture.review.file'](), { ran: false, why: 'no-file' });
   host.activeFile = 'file:///ws/app/db.py';
   await app.handlers['bigpicture.review.file']();
-  const file = host.client.commands.filter((c) => c.command !== 'bigpicture.estimate');
-  assert.deepEqual(file, [{ command: 'bigpicture.reviewFile', args: ['file:///ws/app/db.py'] }]);
-  assert.deepEqual(host.client.commands[0].args, ['file', 'file:///ws/app/db.py']);
+  const file = host.client.sentCommands.filter((c) => c.command !== 'bigpicture.estimate');
+  assert.deepEqual(file.map((c) => [c.command, c.args]), [
+    ['bigpicture.reviewFile', ['file:///ws/app/db.py', { ifRunning: 'ask' }]],
+  ]);
+  assert.deepEqual(host.client.sentCommands[0].args, ['file', 'file:///ws/app/db.py']);
 });
 
 test("the server's progress shows in the status bar, also for a review started by a save", async () => {
@@ -249,21 +259,23 @@ test("the server's progress shows in the status bar, also for a review started b
   host.serverAnswers.set('bigpicture.reviewWorkspace', () => new Promise((r) => (release = r)));
   const review = app.handlers['bigpicture.review.workspace']();
   await settle();
-  assert.equal(host.statusText, '$(sync~spin) BigPicture: reviewing workspace…');
+  assert.equal(host.statusText, '$(sync~spin) BigPicture: reviewing workspace');
   const progress = host.client.spec.onProgress;
+  // The stage is in the progress notification and the tooltip; the item itself stays short.
   progress({ token: 't1', kind: 'begin', title: 'BigPicture: reviewing the workspace', message: 'gathering' });
-  assert.equal(host.statusText, '$(sync~spin) BigPicture: reviewing workspace: gathering');
+  assert.equal(host.statusText, '$(sync~spin) BigPicture: reviewing workspace');
+  assert.match(host.statusTooltip, /^BigPicture: reviewing workspace: gathering\n/);
   progress({ token: 't1', kind: 'report', message: 'receiving: 1 findings so far' });
-  assert.equal(host.statusText, '$(sync~spin) BigPicture: reviewing workspace: receiving: 1 findings so far');
+  assert.match(host.statusTooltip, /^BigPicture: reviewing workspace: receiving: 1 findings so far/);
   progress({ token: 't1', kind: 'end', message: '2 findings' });
   release(summary());
   await review;
-  assert.equal(host.statusText, '$(warning) BigPicture: 2 findings · $0.031 · 90% cached');
+  assert.equal(host.statusText, '$(warning) 2 · $0.031');
 
   progress({ token: 't2', kind: 'begin', title: 'BigPicture: reviewing the changes', message: 'gathering' });
-  assert.equal(host.statusText, '$(sync~spin) BigPicture: reviewing changes: gathering');
-  host.client.spec.onReviewFinished(summary({ kind: 'changes', findings: 0 }));
-  assert.equal(host.statusText, '$(pass) BigPicture: no findings · $0.031 · 90% cached');
+  assert.equal(host.statusText, '$(sync~spin) BigPicture: reviewing changes');
+  host.client.spec.onReviewFinished(summary({ kind: 'changes', findings: 0, bySeverity: {} }));
+  assert.equal(host.statusText, '$(pass) BigPicture · $0.031');
 });
 
 test('Cancel Review asks the server, and says so when nothing runs', async () => {
@@ -298,16 +310,19 @@ test('a refused key offers to set a new one', async () => {
   await settle();
   const offer = host.shown.find((s) => s.actions.includes('Set API Key'));
   assert.ok(offer);
-  assert.equal(host.statusText, '$(error) BigPicture: failed (bad-api-key)');
+  assert.equal(host.statusText, '$(error) BigPicture · failed');
 });
 
 test('bigpicture/reviewFinished (e.g. after a save) updates the status bar', async () => {
   await activate();
-  host.client.spec.onReviewFinished(summary({ kind: 'changes', findings: 0, costUsd: 0.002, cacheReadShare: 0.97 }));
-  assert.equal(host.statusText, '$(pass) BigPicture: no findings · $0.0020 · 97% cached');
+  host.client.spec.onReviewFinished(
+    summary({ kind: 'changes', findings: 0, bySeverity: {}, costUsd: 0.002, cacheReadShare: 0.97 }),
+  );
+  assert.equal(host.statusText, '$(pass) BigPicture · $0.0020');
+  assert.match(host.statusTooltip, /97% read from cache/);
   host.client.spec.onReviewFinished({ nonsense: true });
   assert.match(host.logLines.at(-1)!, /malformed/);
-  assert.equal(host.statusText, '$(pass) BigPicture: no findings · $0.0020 · 97% cached');
+  assert.equal(host.statusText, '$(pass) BigPicture · $0.0020');
 });
 
 test('clicking the status bar shows the last summary', async () => {
@@ -317,7 +332,7 @@ test('clicking the status bar shows the last summary', async () => {
   host.client.spec.onReviewFinished(summary());
   host.answers.info.push('Show Problems');
   await app.handlers['bigpicture.showLastSummary']();
-  assert.match(host.shown.at(-1)!.message, /2 findings · \$0\.031 · 90% cached/);
+  assert.match(host.shown.at(-1)!.message, /2 findings · \$0\.031 · 90% read from cache/);
   assert.equal(host.problemsShown, 1);
 });
 
@@ -325,7 +340,7 @@ test('changing a start setting restarts the server; a server setting is pushed',
   await activate();
   host.changeSettings({ minSeverity: 'high' });
   await settle();
-  assert.deepEqual(host.client.pushed, [{ minSeverity: 'high' }]);
+  assert.deepEqual(host.client.pushed, [{ minSeverity: 'high', reviewOnSave: 'off' }]);
   assert.equal(host.clients.length, 1);
   host.changeSettings({ pythonPath: '/venv/bin/python' });
   await settle();
@@ -343,18 +358,117 @@ test('changing a start setting restarts the server; a server setting is pushed',
   assert.deepEqual(host.client.pushed, []);
 });
 
-test('a server that does not start is reported once per attempt, with the log on offer', async () => {
-  host.failStart = new Error('spawn python3 ENOENT');
+test('a server that does not start: one message with what to do, and "server not running"', async () => {
+  host.failStart = new Error('spawn python3 ENOENT\n    at ChildProcess._handle.onexit (node:internal/child_process:286:19)');
   await assert.rejects(app.server.ensureStarted());
   await settle();
   const errors = host.shown.filter((s) => s.level === 'error');
   assert.equal(errors.length, 1);
-  assert.match(errors[0].message, /did not start \(python3 -m bigpicture serve\)/);
-  assert.deepEqual(errors[0].actions, ['Show Log']);
-  assert.match(host.statusText, /debug-disconnect/);
+  assert.match(errors[0].message, /did not start \("python3 -m bigpicture serve": spawn python3 ENOENT\)/);
+  assert.doesNotMatch(errors[0].message, /onexit|child_process/, 'no stack in the toast');
+  assert.match(errors[0].message, /bigpicture\.pythonPath/);
+  assert.deepEqual(errors[0].actions, ['Select Interpreter', 'Open Settings', 'Show Log']);
+  assert.equal(host.statusText, '$(debug-disconnect) BigPicture: server not running');
   host.failStart = undefined;
   await app.handlers['bigpicture.restartServer']();
   assert.equal(host.statusText, '$(eye) BigPicture');
+});
+
+test('Open Settings from the failure opens the setting that chose the command line', async () => {
+  host.failStart = new Error('spawn ENOENT');
+  host.answers.error.push('Open Settings');
+  await assert.rejects(app.server.ensureStarted());
+  await settle();
+  assert.deepEqual(host.settingsOpened, ['pythonPath']);
+  host.settings.serverCommand = ['/opt/bp/bin/bigpicture', 'serve'];
+  host.answers.error.push('Open Settings');
+  await assert.rejects(app.server.restart());
+  await settle();
+  const last = host.shown.filter((s) => s.level === 'error').at(-1)!;
+  assert.deepEqual(last.actions, ['Open Settings', 'Show Log']);
+  assert.match(last.message, /Check bigpicture\.serverCommand/);
+  assert.deepEqual(host.settingsOpened, ['pythonPath', 'serverCommand']);
+});
+
+test('after a failed start, changing pythonPath or serverCommand starts the server', async () => {
+  host.failStart = (launch) => (launch.command === '/good/python' ? undefined : new Error('spawn ENOENT'));
+  app.activate();
+  await settle();
+  await assert.rejects(app.server.ensureStarted());
+  assert.equal(host.clients.length, 0);
+  host.changeSettings({ pythonPath: '/good/python' });
+  await settle();
+  await app.server.ensureStarted();
+  assert.equal(host.clients.length, 1);
+  assert.deepEqual([host.client.spec.launch.command, ...host.client.spec.launch.args], ['/good/python', '-m', 'bigpicture', 'serve']);
+  assert.equal(host.statusText, '$(eye) BigPicture');
+  // The same value written again (a settings file rewritten) restarts nothing.
+  host.changeSettings({ pythonPath: '/good/python' });
+  await settle();
+  await app.server.ensureStarted();
+  assert.equal(host.clients.length, 1);
+});
+
+test('Select Interpreter without the Python extension: a file picker writes bigpicture.pythonPath', async () => {
+  host.failStart = (launch) => (launch.command === '/venv/bin/python' ? undefined : new Error('spawn ENOENT'));
+  host.answers.error.push('Select Interpreter');
+  host.fileAnswer = '/venv/bin/python';
+  app.activate(); // starts, fails, shows the message, whose answer is Select Interpreter
+  for (let i = 0; i < 5; i++) {
+    await settle();
+  }
+  await app.server.ensureStarted();
+  assert.equal(host.shown.filter((s) => s.level === 'error').length, 1);
+  assert.equal(host.settings.pythonPath, '/venv/bin/python');
+  assert.equal(host.clients.length, 1);
+  assert.equal(host.client.spec.launch.origin, 'bigpicture.pythonPath');
+  // Dismissing the picker changes nothing.
+  host.fileAnswer = undefined;
+  await app.handlers['bigpicture.selectInterpreter']();
+  assert.equal(host.settings.pythonPath, '/venv/bin/python');
+});
+
+test("the Python extension's selected interpreter runs the server, and selecting another restarts it", async () => {
+  const python = new FakePython();
+  python.interpreter = '/proj/.venv/bin/python';
+  host.pythonExtension = python;
+  await activate();
+  assert.deepEqual(
+    [host.client.spec.launch.command, ...host.client.spec.launch.args, host.client.spec.launch.origin],
+    ['/proj/.venv/bin/python', '-m', 'bigpicture', 'serve', 'Python extension'],
+  );
+  python.picks = '/other/bin/python';
+  await app.handlers['bigpicture.selectInterpreter']();
+  await settle();
+  await app.server.ensureStarted();
+  assert.equal(python.selects, 1);
+  assert.equal(host.clients.length, 2);
+  assert.ok(host.clients[0].stopped);
+  assert.equal(host.client.spec.launch.command, '/other/bin/python');
+  assert.equal(host.settings.pythonPath, undefined, 'no setting written');
+});
+
+test('an interpreter without bigpicture falls back to the console script on PATH', async () => {
+  const python = new FakePython();
+  python.interpreter = '/proj/.venv/bin/python';
+  host.pythonExtension = python;
+  host.executables = ['/usr/bin/bigpicture'];
+  host.failStart = (launch) => (launch.origin === 'Python extension' ? new Error('No module named bigpicture') : undefined);
+  await activate();
+  assert.deepEqual(host.starts.map((l) => l.origin), ['Python extension', 'PATH']);
+  assert.equal(host.client.spec.launch.command, '/usr/bin/bigpicture');
+  assert.deepEqual(host.shown, [], 'no failure shown');
+});
+
+test('an explicit pythonPath wins over the Python extension and does not fall back', async () => {
+  const python = new FakePython();
+  python.interpreter = '/proj/.venv/bin/python';
+  host.pythonExtension = python;
+  host.executables = ['/usr/bin/bigpicture'];
+  host.settings.pythonPath = '/broken/python';
+  host.failStart = new Error('spawn ENOENT');
+  await assert.rejects(app.server.ensureStarted());
+  assert.deepEqual(host.starts.map((l) => l.command), ['/broken/python']);
 });
 
 test('concurrent callers share one start; a crashed server is started again on demand', async () => {
@@ -376,24 +490,78 @@ test('a restart while a review waits for the server does not start two servers',
   assert.equal(host.clients.filter((c) => !c.stopped).length, 1);
 });
 
-test('explanations from the light bulb open as a document; reviews go through the review path', async () => {
+test('Explain shows progress, then the answer rendered as Markdown titled with the finding', async () => {
   await host.secrets.store(SECRET_NAME, KEY);
   await activate();
   const forwarded: unknown[][] = [];
   const forward = async (args: unknown[]) => {
     forwarded.push(args);
-    return { answer: '## Why\nUser input reaches the query.', costUsd: 0.004 };
+    return null;
   };
+  host.serverAnswers.set('bigpicture.explainFinding', () => ({
+    answer: '## Why\nUser input reaches the query.',
+    costUsd: 0.004,
+    title: 'SQL injection in find_user',
+  }));
   await host.client.spec.interceptCommand('bigpicture.explainFinding', ['f1'], forward);
-  assert.deepEqual(forwarded, [['f1']]);
-  assert.equal(host.texts.length, 1);
-  assert.match(host.texts[0].text, /User input reaches the query[\s\S]*\$0\.0040/);
+  assert.deepEqual(forwarded, [], 'sent by the extension, with a cancellation signal');
+  const sent = host.client.sentCommands.find((c) => c.command === 'bigpicture.explainFinding')!;
+  assert.deepEqual(sent.args, ['f1']);
+  assert.ok(sent.cancel, 'cancellable');
+  assert.equal(host.progress.length, 1);
+  assert.match(host.progress[0].title, /explaining/);
+  assert.equal(host.markdown.length, 1);
+  assert.equal(host.markdown[0].title, 'SQL injection in find_user');
+  assert.match(host.markdown[0].markdown, /^# SQL injection in find_user\n\n## Why\nUser input reaches the query[\s\S]*\$0\.0040/);
+  assert.deepEqual(host.texts, []);
+});
+
+test('Explain cancelled from its progress shows nothing; a failure offers Retry', async () => {
+  await activate();
+  host.cancelProgress = true;
+  host.serverAnswers.set('bigpicture.explainFinding', () => {
+    throw new Error('cancelled');
+  });
+  await host.client.spec.interceptCommand('bigpicture.explainFinding', ['f1'], async () => null);
+  assert.equal(host.shown.length, 0);
+  assert.equal(host.markdown.length, 0);
+  host.cancelProgress = false;
+  await host.client.spec.interceptCommand('bigpicture.explainFinding', ['f1'], async () => null);
+  assert.deepEqual(host.shown.at(-1)!.actions, ['Retry']);
+});
+
+test('reviews from code actions go through the review path', async () => {
+  await host.secrets.store(SECRET_NAME, KEY);
+  await activate();
+  const forwarded: unknown[][] = [];
+  const forward = async (args: unknown[]) => {
+    forwarded.push(args);
+    return null;
+  };
   const result = await host.client.spec.interceptCommand('bigpicture.reviewFile', ['file:///ws/a.py'], forward);
-  assert.deepEqual(forwarded.length, 1, 'not forwarded directly');
+  assert.deepEqual(forwarded.length, 0, 'not forwarded directly');
   assert.deepEqual((result as ReviewSummary).kind, 'file');
-  assert.ok(host.client.commands.some((c) => c.command === 'bigpicture.reviewFile' && c.args[0] === 'file:///ws/a.py'));
-  const dismissed = await host.client.spec.interceptCommand('bigpicture.dismissFinding', ['f1', 'wont-fix'], async (a) => ({ dismissed: a[0] }));
-  assert.deepEqual(dismissed, { dismissed: 'f1' });
+  assert.ok(host.client.sentCommands.some((c) => c.command === 'bigpicture.reviewFile' && c.args[0] === 'file:///ws/a.py'));
+});
+
+test('Dismiss says what it dismissed, with Undo, which restores the finding', async () => {
+  await activate();
+  host.serverAnswers.set('bigpicture.restoreFinding', (args) => ({ restored: args[0] }));
+  host.answers.info.push('Undo');
+  const dismissed = await host.client.spec.interceptCommand('bigpicture.dismissFinding', ['f1', 'wont-fix'], async (a) => ({
+    dismissed: a[0],
+    reason: a[1],
+    title: 'Debug mode left on',
+  }));
+  assert.deepEqual(dismissed, { dismissed: 'f1', reason: 'wont-fix', title: 'Debug mode left on' });
+  await settle();
+  assert.equal(host.shown[0].message, 'BigPicture: dismissed "Debug mode left on" (won\'t fix).');
+  assert.deepEqual(host.shown[0].actions, ['Undo']);
+  assert.deepEqual(host.client.sentCommands.map((c) => [c.command, c.args]), [['bigpicture.restoreFinding', ['f1']]]);
+  // Nothing dismissed (the server said why): no toast.
+  await host.client.spec.interceptCommand('bigpicture.dismissFinding', ['gone'], async () => ({ dismissed: null, error: 'not-found' }));
+  await settle();
+  assert.equal(host.shown.length, 1);
 });
 
 test('Show Usage and Clear Findings show what the server answers', async () => {
@@ -424,5 +592,123 @@ test('Show Plan and Cost asks which review when not told', async () => {
   assert.deepEqual(host.sent, []);
   host.pickAnswer = 'workspace';
   await app.handlers['bigpicture.plan']();
-  assert.deepEqual(host.client.commands.map((c) => c.args), [['workspace'], ['workspace']]);
+  assert.deepEqual(host.client.sentCommands.map((c) => c.args), [['workspace', { open: false }], ['workspace']]);
+});
+
+test("the server's showDocument of its plan file is taken over while a plan is asked for", async () => {
+  await activate();
+  let showDocument: boolean | undefined;
+  host.serverAnswers.set('bigpicture.showPlan', () => {
+    showDocument = host.client.spec.interceptShowDocument('file:///home/u/.local/share/bigpicture/ws/plan.md');
+    return { uri: 'file:///home/u/.local/share/bigpicture/ws/plan.md', text: '# BigPicture plan' };
+  });
+  await app.handlers['bigpicture.plan']('workspace');
+  assert.equal(showDocument, true);
+  assert.equal(host.client.spec.interceptShowDocument('file:///home/u/.local/share/bigpicture/ws/plan.md'), false);
+  assert.equal(host.client.spec.interceptShowDocument('file:///ws/app/db.py'), false);
+  assert.deepEqual(host.plans, [{ title: 'BigPicture plan (workspace review).md', text: '# BigPicture plan' }]);
+});
+
+// --------------------------------------------------------------------------- review on save
+
+test('a review on save over confirmAbove is skipped with a status message, never a dialog', async () => {
+  await host.secrets.store(SECRET_NAME, KEY);
+  host.settings = { ...host.settings, reviewOnSave: 'changes', confirmAbove: 0.05, debounceMs: 300 };
+  await activate();
+  host.save('file:///ws/app/db.py');
+  host.save('file:///ws/app/db.py');
+  assert.deepEqual(host.runTimers(), [300], 'one quiet period for both saves');
+  await settle();
+  assert.deepEqual(host.sent, ['bigpicture.estimate'], 'estimated, not sent');
+  assert.equal(host.confirms.length + host.asked.length + host.shown.length, 0, 'no dialog, no toast');
+  assert.match(host.statusText, /save review skipped/);
+  assert.match(
+    host.statusTooltip,
+    /review on save skipped: reviewing the changes would cost about \$0\.100, over bigpicture\.confirmAbove \(\$0\.050\)\. Run "BigPicture: Review Changes"/,
+  );
+  assert.doesNotMatch(host.statusTooltip, /--/);
+});
+
+test('a review on save under confirmAbove runs after the running review (ifRunning: wait)', async () => {
+  await host.secrets.store(SECRET_NAME, KEY);
+  host.settings = { ...host.settings, reviewOnSave: 'file', confirmAbove: 1 };
+  await activate();
+  host.save('file:///ws/app/db.py');
+  assert.deepEqual(host.runTimers(), [1500], 'the default quiet period');
+  await settle();
+  assert.deepEqual(host.sent, ['bigpicture.estimate', 'bigpicture.reviewFile']);
+  assert.deepEqual(host.client.sentCommands[1].args, ['file:///ws/app/db.py', { ifRunning: 'wait' }]);
+  assert.equal(host.confirms.length, 0);
+  assert.match(host.statusTooltip, /File review on save: ok/);
+});
+
+test('with reviewOnSave off a save does nothing; without a key a save review is skipped', async () => {
+  await activate();
+  host.save('file:///ws/app/db.py');
+  assert.deepEqual(host.runTimers(), []);
+  host.changeSettings({ reviewOnSave: 'changes' });
+  host.save('file:///ws/app/db.py');
+  host.runTimers();
+  await settle();
+  assert.deepEqual(host.sent, []);
+  assert.match(host.statusTooltip, /review on save skipped: no API key/);
+  assert.equal(host.shown.length, 0);
+});
+
+// --------------------------------------------------------------------------- a running review
+
+test('a review started while one runs asks: cancel it and start, or wait', async () => {
+  await host.secrets.store(SECRET_NAME, KEY);
+  host.settings.confirmAbove = -1;
+  const answers: unknown[] = [
+    { status: 'busy', running: { kind: 'workspace', trigger: 'command', startedAt: '2026-12-07T14:00:00Z' } },
+    summary({ replaced: { kind: 'workspace', trigger: 'command' } }),
+  ];
+  host.serverAnswers.set('bigpicture.reviewWorkspace', () => answers.shift());
+  host.askAnswers.push('Cancel It and Start');
+  await activate();
+  const outcome = await app.handlers['bigpicture.review.workspace']();
+  assert.equal((outcome as { ran: boolean }).ran, true);
+  assert.equal(host.asked.length, 1);
+  assert.equal(host.asked[0].message, 'A workspace review is running.');
+  assert.deepEqual(host.asked[0].actions, ['Cancel It and Start', 'Wait, Then Start']);
+  assert.match(host.asked[0].detail, /billed/);
+  assert.deepEqual(
+    host.client.sentCommands.map((c) => c.args),
+    [[{ ifRunning: 'ask' }], [{ ifRunning: 'cancel' }]],
+  );
+  // Wait, Then Start sends ifRunning: wait; dismissing the question sends nothing more.
+  answers.push({ status: 'busy', running: { kind: 'changes', trigger: 'save' } }, summary());
+  host.askAnswers.push('Wait, Then Start');
+  await app.handlers['bigpicture.review.workspace']();
+  assert.equal(host.asked[1].message, 'A review on save (changes) is running.');
+  assert.deepEqual(host.client.sentCommands.at(-1)!.args, [{ ifRunning: 'wait' }]);
+  answers.push({ status: 'busy', running: { kind: 'changes', trigger: 'save' } });
+  const count = host.client.sentCommands.length;
+  const dismissed = await app.handlers['bigpicture.review.workspace']();
+  assert.deepEqual(dismissed, { ran: false, why: 'busy' });
+  assert.equal(host.client.sentCommands.length, count + 1);
+});
+
+test('a rate-limited review says what happened with Retry, which runs it again', async () => {
+  await host.secrets.store(SECRET_NAME, KEY);
+  host.settings.confirmAbove = -1;
+  const answers: unknown[] = [
+    summary({ status: 'failed', error: 'rate-limited', findings: 0, costUsd: null, attempts: 3, retryAfter: 41.2, retryable: true, kept: 2, message: 'rate limited' }),
+    summary(),
+  ];
+  host.serverAnswers.set('bigpicture.reviewWorkspace', () => answers.shift());
+  host.answers.error.push('Retry');
+  await activate();
+  await app.handlers['bigpicture.review.workspace']();
+  await settle();
+  const message = host.shown.find((s) => s.level === 'error')!;
+  assert.equal(
+    message.message,
+    'BigPicture: the API rate-limited the review after 3 attempts; try again in 42 s. Earlier findings are kept.',
+  );
+  assert.deepEqual(message.actions, ['Retry', 'Show Log']);
+  assert.doesNotMatch(message.message, /--/);
+  assert.equal(host.sent.filter((c) => c === 'bigpicture.reviewWorkspace').length, 2, 'Retry ran it again');
+  assert.equal(host.statusText, '$(warning) 2 · $0.031');
 });

@@ -1,20 +1,49 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { describeLaunch, resolveServerLaunch } from '../src/serverCommand';
-import { confirmAbove, reactionTo, serverSettings, startSettings } from '../src/settings';
+import {
+  confirmAbove,
+  NULLABLE_KEYS,
+  reactionTo,
+  SERVER_KEYS,
+  serverSettings,
+  startSettings,
+} from '../src/settings';
 
-test('the server receives only its own keys', () => {
+test('the server receives only its own keys, and only those the user set', () => {
   const values: Record<string, unknown> = {
     model: 'claude-opus-4-1',
     minSeverity: 'high',
-    baseBranch: null,
     serverCommand: ['x'],
     pythonPath: '/p',
     confirmAbove: 2,
     'trace.server': 'verbose',
+    reviewOnSave: 'changes',
   };
-  const s = serverSettings((k) => values[k]);
-  assert.deepEqual(s, { model: 'claude-opus-4-1', minSeverity: 'high', baseBranch: null });
+  // VS Code reads a default for every key; only set ones are sent, so that the workspace's
+  // [tool.bigpicture] or the server's default applies to the rest.
+  const read = (k: string) => values[k] ?? (k === 'maxCostPerReview' ? 1 : undefined);
+  const s = serverSettings(read, (k) => k in values);
+  // reviewOnSave is always "off" for the server: the extension reviews on save (onSave.ts).
+  assert.deepEqual(s, { model: 'claude-opus-4-1', minSeverity: 'high', reviewOnSave: 'off' });
+});
+
+test('nullable settings: their empty value in the Settings editor is sent as null', () => {
+  assert.deepEqual([...NULLABLE_KEYS].sort(), ['baseBranch', 'baseUrl', 'thinkingBudget']);
+  const values: Record<string, unknown> = { baseBranch: '', thinkingBudget: 0, baseUrl: 'http://x', debounceMs: 0 };
+  assert.deepEqual(
+    serverSettings((k) => values[k], (k) => k in values),
+    { baseBranch: null, thinkingBudget: null, baseUrl: 'http://x', debounceMs: 0, reviewOnSave: 'off' },
+  );
+});
+
+test('every server setting of package.json is sent, start and client settings are not', () => {
+  for (const key of ['model', 'provider', 'baseUrl', 'maxFileSize', 'maxOutputTokens', 'models', 'keepWarm']) {
+    assert.ok(SERVER_KEYS.includes(key), key);
+  }
+  for (const key of ['serverCommand', 'pythonPath', 'trace.server']) {
+    assert.ok(!SERVER_KEYS.includes(key), key);
+  }
 });
 
 test('start settings are read defensively', () => {

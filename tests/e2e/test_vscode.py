@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from bigpicture.lsp import protocol
 from conftest import commit, git, write
 
 REPO = Path(__file__).resolve().parents[2]
@@ -44,7 +45,8 @@ CODE_SERVER_VERSION = "4.139.1"
 NODE_VERSION = "24.19.0"
 CHROMIUM = Path("/usr/bin/chromium")
 API_KEY = "sk-ant-e2e-0123456789abcdefghijklmnop"  # typed into the UI; the fake accepts any key
-DRIVE_TIMEOUT_S = 150
+DRIVE_TIMEOUT_S = 200
+MISSING_PYTHON = "/nonexistent/venv/bin/python3"
 
 
 # --------------------------------------------------------------------------- the tools
@@ -174,10 +176,17 @@ def ping(host: str) -> bytes:
 '''
 
 
+DESIGN_MD = "# Design\n\n" + "".join(
+    f"{n}. The service keeps user records in SQLite and answers lookups by name; handler {n} "
+    "validates its input, logs the request id and returns JSON.\n"
+    for n in range(1, 120)
+)
+
 # Typed into the editor after the workspace review: a line for "Review Changes" (app/web.py),
 # then one for the review on save (app/db.py). Each reply names the line the model saw.
 TLS_LINE = "VERIFY_TLS = False"
 DEBUG_LINE = "DEBUG = True"
+NOTES_LINE = "Run it with make serve."  # typed into README.md: its review on save is skipped
 WEB_PY_EDITED = WEB_PY + "\n" + TLS_LINE + "\n"
 DB_PY_EDITED = DB_PY.replace(SQL_QUOTE, SQL_FIX) + "\n" + DEBUG_LINE + "\n"
 
@@ -219,6 +228,12 @@ def on_save_reply() -> dict:
 
 
 EXPLANATION = "## Why this matters\n\nThe shell parses the string, so a caller picks the command."
+
+
+# The server of this checkout has the listing of the view (LSP_CONTRACT.md item 3) or not.
+SERVER_LISTS_FINDINGS = "bigpicture.findings" in protocol.COMMANDS
+SERVER_ASKS_IF_RUNNING = hasattr(protocol, "Busy")
+VIEW_ROWS = ["Critical", "SQL injection in find_user", "High", "Command injection in ping"]
 
 
 def position(text: str, quote: str) -> tuple[int, int]:
@@ -271,6 +286,9 @@ def workspace(tmp_path: Path) -> Path:
     write(root, "app/db.py", DB_PY)
     write(root, "app/web.py", WEB_PY)
     write(root, "README.md", "# demo service\n")
+    # Enough text for the repository prefix to reach the minimum cacheable length, so that the
+    # first review writes the prompt cache (and the status says "cache written").
+    write(root, "docs/design.md", DESIGN_MD)
     commit(root, "planted defects")
     return root
 
@@ -439,8 +457,10 @@ def user_settings(workspace_trust: bool = False) -> dict:
 
 def machine_settings() -> dict:
     """code-server is a remote window: machine-scoped settings such as the server's command
-    line belong in its Machine ("Remote") settings; VS Code ignores them in User settings there."""
-    return {"bigpicture.serverCommand": [sys.executable, "-m", "bigpicture", "serve"]}
+    line belong in its Machine ("Remote") settings; VS Code ignores them in User settings there.
+    The first start names an interpreter that does not exist; the driver then selects this one
+    with "Select Python Interpreter"."""
+    return {"bigpicture.pythonPath": MISSING_PYTHON}
 
 
 @pytest.fixture
@@ -480,7 +500,8 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
         "apiKey": API_KEY,
         "fakeUrl": fake.url,
         "holdName": "review",
-        "expectStatus": r"BigPicture: 2 findings",
+        "expectStatus": r"^\s*2 · \$",
+        "interpreter": sys.executable,
         "expectProblems": [
             {"text": "SQL injection in find_user"},
             {"text": "Command injection in ping"},
@@ -499,22 +520,37 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
             "column": shell_col + 2,
             "title": "Explain this finding",
             "before": "check_output",
-            "tab": "BigPicture explanation.md",
+            "tab": "Command injection in ping",
             "expect": "parses the string",
         },
+        "dismiss": {
+            "problemText": "Command injection in ping",
+            "line": shell_line,
+            "column": shell_col + 2,
+            "title": "Dismiss finding (false positive)",
+            "before": "check_output",
+        }
+        if SERVER_LISTS_FINDINGS
+        else None,
         "usage": {"tab": "BigPicture usage.txt", "expect": "claude-sonnet-4-6"},
-        "plan": {"tab": "plan.md", "expect": "Files sent"},
+        "plan": {"tab": "BigPicture plan (workspace review).md", "expect": "Files sent"},
         "changes": {
             "file": "app/web.py",
             "typed": TLS_LINE,
-            "expectStatus": r"BigPicture: 1 finding ·",
+            "expectStatus": r"^\s*\d+ · \$",
             "problemText": "TLS verification turned off",
         },
+        "saveSkipped": {"file": "README.md", "typed": NOTES_LINE, "raiseTo": 5},
+        "userSettings": str(server.data / "User" / "settings.json"),
+        # A server with bigpicture.findings lists them in the view; an older one says so.
+        "view": {"listed": VIEW_ROWS} if SERVER_LISTS_FINDINGS else {},
+        # A server with ifRunning (LSP_CONTRACT.md item 1) answers a second review "busy".
+        "busy": SERVER_ASKS_IF_RUNNING,
         "onSave": {
             "file": "app/db.py",
             "typed": DEBUG_LINE,
             "holdName": "save",
-            "expectStatus": r"BigPicture: 1 finding ·",
+            "expectStatus": r"\d+ · \$",
             "problemText": "Debug mode left on",
         },
     }
@@ -533,6 +569,23 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
             f"--- code-server\n{server.log_tail(2000)}"
         )
 
+        # The first start failed (pythonPath named no interpreter): one message with what to do,
+        # none of vscode-languageclient's ("couldn't create connection", "got disposed"), and
+        # the status bar said so. Open Settings opened the setting in the Remote scope (a
+        # machine setting in code-server's remote window); Select Python Interpreter wrote the
+        # chosen one to the Machine settings and started the server.
+        first = results["firstStart"]
+        assert "did not start" in first["toast"] and MISSING_PYTHON in first["toast"], first
+        assert first["buttons"] == ["Select Interpreter", "Open Settings", "Show Log"], first
+        assert first["status"] == "BigPicture: server not running", first
+        assert [t for t in first["toasts"] if "BigPicture" in t or "bigpicture" in t] == [], first
+        assert not any(re.search(r"connection|disposed|at \w+ \(", t) for t in first["toasts"])
+        assert first["scope"].startswith("Remote"), first
+        assert "bigpicture.pythonPath" in first["query"], first
+        machine = json.loads((server.data / "Machine" / "settings.json").read_text())
+        assert machine["bigpicture.pythonPath"] == sys.executable, machine
+        assert results["selectInterpreter"]["status"] == "BigPicture", results["selectInterpreter"]
+
         # Without a key: how to set one, and the plan and its cost instead of a review.
         no_key = results["noKey"]
         assert "Set API Key" in no_key["toast"] and "Show Plan and Cost" in no_key["toast"]
@@ -546,10 +599,22 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
         # While the model was answering: the status bar and a cancellable progress notification.
         reviewing = results["reviewing"]
         stage = r"(sending [\d,]+ tokens \(estimated \$[\d.]+\)|receiving: \d+ findings so far)"
-        assert re.fullmatch(rf"BigPicture: reviewing workspace: {stage}", reviewing["status"])
+        assert reviewing["status"] == "BigPicture: reviewing workspace", reviewing
+        assert re.search(rf"reviewing workspace: {stage}", reviewing["tooltip"]), reviewing
         assert re.search(rf"reviewing the workspace: {stage}", reviewing["toast"]), reviewing
         assert "Cancel" in reviewing["toast"], reviewing
+        # One progress item: the notification; the status bar item is the only other mention.
+        assert len(reviewing["progressToasts"]) == 1, reviewing
+        assert reviewing["progressItems"] == ["BigPicture: reviewing workspace"], reviewing
         assert held.finished.is_set()
+        # A second review asked for while it ran: "A workspace review is running", cancel it and
+        # start, or wait; dismissed here, so the running one went on and nothing else was sent.
+        if SERVER_ASKS_IF_RUNNING:
+            busy = reviewing["busy"]
+            assert "A workspace review is running." in busy["text"], busy
+            assert "may be billed" in busy["text"], busy
+            assert sorted(busy["buttons"]) == ["Cancel", "Cancel It and Start", "Wait, Then Start"]
+            assert busy["status"] == "BigPicture: reviewing workspace", busy
 
         # Only the reviews and the explanation reached the API (nothing without a key), with the
         # key typed into the masked box.
@@ -571,21 +636,79 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
         arias = [p["aria"] for p in results["problems"]]
         assert any(a.startswith("Error: SQL injection") for a in arias), arias
 
+        # The BigPicture view: the review's summary on top (the kind of review, its findings,
+        # cost); then, from a server that lists them, the findings by severity and file; from
+        # an older one a message saying where they are, and no error toast either way.
+        view = results["view"]
+        view_rows = [r["text"] for r in view["rows"]]
+        assert view_rows[0].startswith("Workspace review"), view_rows
+        assert any(re.match(r"Cost \$\d+\.\d+ · cache written", r) for r in view_rows), view_rows
+        assert not [t for t in view["toasts"] if re.search(r"list the findings|error", t, re.I)]
+        # The server's message after the first review says it wrote the cache, not "0%".
+        done = [t for t in view["toasts"] if "review done: 2 findings" in t]
+        assert len(done) == 1 and "cache written" in done[0] and "0%" not in done[0], view
+        if SERVER_LISTS_FINDINGS:
+            assert any("Two injection flaws" in r for r in view_rows), view_rows
+            assert [r for r in view_rows if r.startswith(("Critical", "High"))] == [
+                "Critical 1",
+                "High 1",
+            ], view_rows
+            assert view_rows.index("Critical 1") < view_rows.index("High 1"), view_rows
+        else:
+            assert any("older than the extension" in m for m in view["message"]), view
+            assert any("Problems panel" in m for m in view["message"]), view
+
         # The quick fix changed the text in the editor, and the saved file (which has the line
         # typed for the review on save after it; the fix alone is in the diff checked below).
         assert SQL_FIX in results["editorLine"]
         assert (workspace / "app" / "db.py").read_text() == DB_PY_EDITED
 
-        # The explanation, the usage and the plan opened in editor tabs.
-        assert "parses the string" in results["explanation"]
+        # The explanation: progress while the model answered, then a Markdown preview titled
+        # with the finding, rendered (the answer's "## Why this matters" is a heading).
+        explanation = results["explanation"]
+        assert "explaining" in explanation["progress"], explanation
+        assert explanation["tab"] == "Preview Command injection in ping", explanation
+        assert explanation["h1"] == "Command injection in ping", explanation
+        assert explanation["h2"] == ["Why this matters"], explanation
+        assert "parses the string" in explanation["text"] and "##" not in explanation["text"]
+        # Dismissed from the light bulb: a toast with Undo; gone from the view, listed under
+        # Show Dismissed, restored from there: back in the view and the Problems panel.
+        if SERVER_LISTS_FINDINGS:
+            dismiss = results["dismiss"]
+            assert (
+                'dismissed "Command injection in ping" (false positive)'
+                in dismiss["dismissed"]["text"]
+            ), dismiss
+            assert dismiss["dismissed"]["buttons"] == ["Undo"], dismiss
+            assert not any("Command injection" in r for r in dismiss["before"]), dismiss
+            shown = dismiss["shown"]
+            dismissed_at = [i for i, r in enumerate(shown) if r.startswith("Dismissed")]
+            assert dismissed_at and "Command injection in ping" in " ".join(
+                shown[dismissed_at[0] :]
+            ), dismiss
+            assert "High 1" in dismiss["after"], dismiss
+            assert any("Command injection in ping" in r for r in dismiss["problems"]), dismiss
+            assert not (workspace / ".bigpicture" / "dismissed.json").exists() or (
+                "Command injection"
+                not in (workspace / ".bigpicture" / "dismissed.json").read_text()
+            )
+
+        # The usage and the plan opened in editor tabs; the plan read-only, not a file.
         assert "claude-sonnet-4-6" in results["usage"]
         assert "BigPicture plan" in results["plan"] and "claude-sonnet-4-6" in results["plan"]
         assert re.search(r"would send \d+ files", results["planMessage"]), results["planMessage"]
+        plan_tab = results["planTab"]
+        assert plan_tab["dirty"] == 0 and not plan_tab["typed"], plan_tab
+        assert 'data-resource-name="BigPicture plan (workspace review).md"' in plan_tab["html"]
 
-        # The status bar: findings, cost and cache-read share of the last review.
-        assert re.fullmatch(
-            r"BigPicture: 2 findings · \$\d+\.\d+ · \d+% cached", results["statusBar"]
-        ), results["statusBar"]
+        # The status bar: short (icon, count, cost); the detail in its tooltip, where the first
+        # review's cache share reads "cache written", not "0% cached". The count is the
+        # findings shown now: the quick fix removed the SQL injection (bigpicture/findingsChanged).
+        assert re.fullmatch(r"1 · \$\d+\.\d+", results["statusBar"]), results["statusBar"]
+        tooltip = results["statusTooltip"]
+        assert "Findings: 2 (1 critical, 1 high)" in tooltip, tooltip
+        assert "Shown now: 1 finding" in tooltip, tooltip
+        assert "cache written" in tooltip and "0%" not in tooltip, tooltip
 
         # "Review Changes" after editing and saving app/web.py: the request's last content block
         # holds the diff (the typed line added, the earlier quick fix in app/db.py too), and the
@@ -600,7 +723,7 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
         tls_line, tls_col = position(WEB_PY_EDITED, TLS_LINE)
         tls_rows = [r for r in changes["problems"] if "TLS verification turned off" in r]
         assert len(tls_rows) == 1 and f"[Ln {tls_line}, Col {tls_col}]" in tls_rows[0], tls_rows
-        assert re.fullmatch(r"BigPicture: 1 finding · \$\d+\.\d+ · \d+% cached", changes["status"])
+        assert re.fullmatch(r"\d+ · \$\d+\.\d+", changes["status"]), changes["status"]
 
         # The review on save: turned on in the Settings editor (written to the User settings),
         # then typing into app/db.py and Ctrl+S alone sent a review of the changes; the status
@@ -613,11 +736,31 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
         last_block = requests[3].body["messages"][-1]["content"][-1]["text"]
         assert "-diff base=" in last_block and f"\n+{DEBUG_LINE}\n" in last_block
         assert re.match(r"BigPicture: reviewing changes", on_save["reviewing"]), on_save
-        assert re.fullmatch(r"BigPicture: 1 finding · \$\d+\.\d+ · \d+% cached", on_save["status"])
+        assert re.fullmatch(r"\d+ · \$\d+\.\d+", on_save["status"]), on_save["status"]
         debug_line, debug_col = position(DB_PY_EDITED, DEBUG_LINE)
         debug_rows = [r for r in on_save["problems"] if "Debug mode left on" in r]
         assert len(debug_rows) == 1, on_save["problems"]
         assert f"[Ln {debug_line}, Col {debug_col}]" in debug_rows[0], debug_rows
+
+        # A review on save above confirmAbove (0 here) was skipped: the status bar said so and
+        # why, naming the setting, with no dialog; nothing was sent (4 requests in all below).
+        skipped = results["saveSkipped"]
+        assert "save review skipped" in skipped["status"], skipped
+        assert re.search(
+            r"review on save skipped: reviewing the changes would cost about \$[\d.]+, over "
+            r"bigpicture\.confirmAbove \(\$0\.00\)",
+            skipped["tooltip"],
+        ), skipped
+        assert "--" not in skipped["tooltip"] and skipped["dialogs"] == 0, skipped
+
+        # Over maxCostPerReview the dialog offers no "Review": it names the setting (never a CLI
+        # flag) and offers Open Settings and Review Changes instead; nothing was sent.
+        over = results["overLimit"]
+        assert "over bigpicture.maxCostPerReview" in over["dialog"], over
+        assert "--" not in over["dialog"], over
+        # (The dialog lays its buttons out in the platform's order; the set is what matters.)
+        assert sorted(over["buttons"]) == ["Cancel", "Open Settings", "Review Changes instead"]
+        assert len(fake.messages_requests()) == 4
 
         # bigpicture.trace.server alone turned the JSON-RPC trace on.
         trace = server.trace_log()

@@ -208,10 +208,14 @@ def _result_message(ls: BigPictureServer, result: ReviewResult) -> tuple[protoco
     """Status, message and the number of earlier findings kept (when incomplete)."""
     n = sum(1 for f in result.findings if not f.suppressed)
     cost = f"${result.cost.usd:.4f}" if result.cost else "$0 (cached result)"
+    u = result.usage
     share = (
-        f", cache read {result.usage.cache_read_share:.0%}"
-        if result.usage and not result.from_cache
-        else ""
+        ""
+        if not u or result.from_cache
+        # (a first review reads nothing: what it did is write the cache for the next ones)
+        else ", cache written"
+        if u.cache_read_input_tokens == 0 and u.cache_creation_input_tokens > 0
+        else f", cache read {u.cache_read_share:.0%}"
     )
     if result.complete:
         return "ok", f"{n} findings, {cost}{share}", 0

@@ -11,7 +11,7 @@
 // The config (written by tests/e2e/test_vscode.py) names the code-server URL, the workspace, the
 // output folder and what to look for. Results go to <out>/results.json, one screenshot per step to
 // <out>/NN-step.png. Every wait is on UI state, never a fixed sleep. Exit code 0 when every step passed.
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdirSync, watch } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
@@ -22,7 +22,10 @@ const TIMEOUT = config.stepTimeoutMs ?? 45000;
 
 const results = {
   steps: [],
+  firstStart: null,
+  selectInterpreter: null,
   noKey: null,
+  overLimit: null,
   dialog: null,
   reviewing: null,
   problems: [],
@@ -34,6 +37,9 @@ const results = {
   statusBar: null,
   changes: null,
   reviewOnSave: null,
+  saveSkipped: null,
+  view: null,
+  dismiss: null,
 };
 const save = () => writeFileSync(join(out, 'results.json'), JSON.stringify(results, null, 2));
 
@@ -84,9 +90,9 @@ async function step(name, fn) {
   }
 }
 
-/** The BigPicture status bar item (its text, icons dropped). */
-const statusItem = () =>
-  page.locator('.statusbar-item').filter({ hasText: /BigPicture/ }).first();
+/** The BigPicture status bar item (its text, icons dropped), found by its id. */
+const STATUS_SELECTOR = '.statusbar-item[id$="bigpicture.status"]';
+const statusItem = () => page.locator(STATUS_SELECTOR).first();
 
 /** Saves a picture of the smallest area holding all `locators` (for the README). */
 async function crop(name, locators, pad = 16) {
@@ -205,6 +211,36 @@ async function appendLineAndSave(text) {
   await page.locator('.tab.active.dirty').waitFor({ state: 'detached' });
 }
 
+/**
+ * Waits until VS Code has written `key: value` to the User settings file (the Settings editor
+ * debounces typed values). Checked each time the file changes, or at most every 250 ms.
+ */
+async function settingWritten(key, value) {
+  const file = config.userSettings;
+  const deadline = Date.now() + TIMEOUT;
+  const read = () => {
+    try {
+      return JSON.parse(readFileSync(file, 'utf8'))[key];
+    } catch {
+      return undefined; // (being rewritten)
+    }
+  };
+  while (read() !== value) {
+    if (Date.now() > deadline) {
+      throw new Error(`${key} is ${JSON.stringify(read())} in ${file}, not ${JSON.stringify(value)}`);
+    }
+    await new Promise((resolve) => {
+      const watcher = watch(file, () => done());
+      const timer = setTimeout(() => done(), 250);
+      function done() {
+        watcher.close();
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  }
+}
+
 /** Blocks on the fake API's control endpoint (server-side wait); throws unless it happened. */
 async function fakeWait(body) {
   const res = await fetch(`${config.fakeUrl}/_fake/wait`, {
@@ -232,15 +268,40 @@ async function fakeRelease(name) {
 /** Waits until the BigPicture status bar item's text matches `pattern` (a RegExp source). */
 async function statusMatches(pattern, timeout) {
   await page.waitForFunction(
-    (want) => {
-      const items = [...document.querySelectorAll('.statusbar-item')];
-      const item = items.find((el) => el.textContent.includes('BigPicture'));
+    ([selector, want]) => {
+      const item = document.querySelector(selector);
       return item && new RegExp(want).test(item.textContent);
     },
-    pattern,
+    [STATUS_SELECTOR, pattern],
     { timeout: timeout ?? TIMEOUT },
   );
   return (await statusItem().innerText()).trim();
+}
+
+/** The text of the tooltip of the status item (hovering it). */
+async function statusTooltip(expect) {
+  await page.mouse.move(10, 10);
+  await statusItem().hover();
+  const hover = page.locator('.monaco-hover, .workbench-hover').filter({ hasText: expect }).first();
+  await hover.waitFor({ state: 'visible' });
+  return { hover, text: (await hover.innerText()).trim() };
+}
+
+/** The texts of every visible notification toast. */
+async function toastTexts() {
+  return page.locator('.notification-toast').evaluateAll((els) => els.map((el) => el.innerText.trim()));
+}
+
+/** The rendered text of the active Markdown preview (a webview in two nested iframes). */
+async function previewText(expect) {
+  const frame = page.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');
+  const body = frame.locator('body');
+  await body.filter({ hasText: expect }).waitFor({ state: 'visible' });
+  return {
+    text: (await body.innerText()).trim(),
+    h1: (await frame.locator('h1').first().innerText()).trim(),
+    h2: await frame.locator('h2').allInnerTexts(),
+  };
 }
 
 /** Shows the Problems panel, waits for a row with `text`, returns every row's text. */
@@ -256,18 +317,69 @@ try {
   await step('open-workspace', async () => {
     await page.goto(`${config.url}/?folder=${encodeURIComponent(config.workspace)}`);
     await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 90000 });
-    // The extension is active and its server started once the status item leaves "starting".
-    await statusItem().waitFor({ state: 'visible', timeout: 90000 });
-    await page.waitForFunction(
-      () => {
-        const items = [...document.querySelectorAll('.statusbar-item')];
-        const item = items.find((el) => el.textContent.includes('BigPicture'));
-        return item && !item.querySelector('.codicon-loading');
-      },
-      null,
-      { timeout: 90000 },
-    );
-    return { status: (await statusItem().innerText()).trim() };
+    // The extension is active once its status item shows; its first start fails (pythonPath
+    // names no interpreter), which the status item says.
+    await statusItem().waitFor({ state: 'visible', timeout: 90000 }).catch(async (err) => {
+      const ids = await page.locator('.statusbar-item').evaluateAll((els) => els.map((el) => el.id));
+      throw new Error(`${err}\nstatus bar item ids: ${ids.join(', ')}`);
+    });
+    return { status: await statusMatches('server not running', 90000) };
+  });
+
+  await step('first-start', async () => {
+    // One message, with what to do; none of vscode-languageclient's own.
+    const toast = page.locator('.notification-toast').filter({ hasText: /did not start/ }).first();
+    await toast.waitFor({ state: 'visible' });
+    const text = (await toast.innerText()).trim();
+    const buttons = await toast.locator('.monaco-button').allInnerTexts();
+    const status = (await statusItem().innerText()).trim();
+    await crop('first-start', [toast, statusItem()], 12);
+    // Open Settings: the Settings editor at the setting, in the scope where it takes effect.
+    await toast.getByRole('button', { name: 'Open Settings' }).click();
+    const editor = page.locator('.settings-editor');
+    await editor.waitFor({ state: 'visible' });
+    const row = editor.locator('.monaco-list-row').filter({ hasText: 'Python Path' }).first();
+    await row.waitFor({ state: 'visible' });
+    const scope = (await editor.locator('.settings-tabs-widget .action-item.checked, .settings-tabs-widget .action-label.checked').first().innerText()).trim();
+    const query = await editor.locator('.settings-header .suggest-input-container .view-lines').innerText();
+    await page.screenshot({ path: join(out, `${String(stepNo).padStart(2, '0')}-open-settings.png`) });
+    const toasts = await toastTexts();
+    await page.keyboard.press('Escape');
+    await editor.waitFor({ state: 'hidden' }).catch(() => undefined);
+    results.firstStart = { toast: text, buttons, status, scope, query: query.replace(/\u00a0/g, ' '), toasts };
+    return results.firstStart;
+  });
+
+  await step('select-interpreter', async () => {
+    // Without the Python extension, a file picker (VS Code's simple dialog in the browser);
+    // the chosen interpreter is written to bigpicture.pythonPath, which starts the server.
+    await runCommand('BigPicture: Select Python Interpreter');
+    const input = page.locator('.quick-input-widget input').first();
+    await input.waitFor({ state: 'visible' });
+    // The dialog fills in the workspace folder once it has listed it; type after that.
+    await page.waitForFunction(() => /\/$/.test(document.querySelector('.quick-input-widget input')?.value ?? ''));
+    for (let attempt = 1; ; attempt++) {
+      await input.fill(config.interpreter);
+      try {
+        await page.waitForFunction(
+          (want) => document.querySelector('.quick-input-widget input')?.value === want,
+          config.interpreter,
+          { timeout: 3000 },
+        );
+        await page.keyboard.press('Enter');
+        await input.waitFor({ state: 'hidden', timeout: attempt < 3 ? 5000 : TIMEOUT });
+        break;
+      } catch (err) {
+        if (attempt >= 3) {
+          throw err;
+        }
+        mark(`path typed again (${attempt})`);
+      }
+    }
+    const status = await statusMatches('^(?![\\s\\S]*not running)[\\s\\S]*BigPicture', 90000);
+    await runCommand('Notifications: Clear All Notifications');
+    results.selectInterpreter = { status };
+    return results.selectInterpreter;
   });
 
   await step('no-key', async () => {
@@ -277,7 +389,7 @@ try {
     await toast.waitFor({ state: 'visible' });
     const text = (await toast.innerText()).trim();
     await toast.getByRole('button', { name: 'Show Plan and Cost' }).click();
-    const plan = await tabText('plan.md', 'Files sent');
+    const plan = await tabText(config.plan.tab, config.plan.expect);
     const message = await notification(/would send/);
     results.noKey = { toast: text, plan, message };
     await runCommand('Notifications: Clear All Notifications');
@@ -310,28 +422,41 @@ try {
     // The fake API holds the model's answer until this step has seen the review in progress.
     // The server's progress: a stage in the status bar, a cancellable notification.
     // (Held after message_start, the review is sending or receiving; each UI part is waited on.)
-    await page.waitForFunction(() => {
-      const items = [...document.querySelectorAll('.statusbar-item')];
-      return items.some((el) => /BigPicture: reviewing workspace: (sending|receiving)/.test(el.textContent));
-    });
     const toast = await notification(/BigPicture: reviewing the workspace: (sending|receiving)/);
-    const status = (await statusItem().innerText()).trim();
+    const status = await statusMatches('reviewing workspace');
+    const { text: tooltip } = await statusTooltip('reviewing');
+    // Every progress indicator on screen: notifications and status bar items about the review.
+    const progressToasts = (await toastTexts()).filter((t) => /reviewing/.test(t));
+    const progressItems = await page
+      .locator('.statusbar-item')
+      .evaluateAll((els) => els.map((el) => el.textContent.trim()).filter((t) => /reviewing|BigPicture/i.test(t)));
+    // Another review asked for meanwhile: a server with ifRunning answers "busy" and the
+    // extension asks what to do with the running one; dismissing it sends nothing.
+    let busy = null;
+    if (config.busy) {
+      await runCommand('BigPicture: Review Workspace');
+      const confirm = page.locator('.monaco-dialog-box').filter({ hasText: 'Review workspace for about' });
+      await confirm.waitFor({ state: 'visible' });
+      await confirm.getByRole('button', { name: 'Review', exact: true }).click();
+      const question = page.locator('.monaco-dialog-box').filter({ hasText: 'is running' });
+      await question.waitFor({ state: 'visible' });
+      busy = {
+        text: (await question.innerText()).trim(),
+        buttons: await question.locator('.monaco-button').allInnerTexts(),
+      };
+      await crop('busy', [question], 24);
+      await question.getByRole('button', { name: 'Cancel', exact: true }).click();
+      await question.waitFor({ state: 'hidden' });
+      busy.status = (await statusItem().innerText()).trim();
+      mark('busy question answered');
+    }
     await fakeRelease(config.holdName);
-    results.reviewing = { status, toast };
+    results.reviewing = { status, toast, tooltip, progressToasts, progressItems, busy };
     return results.reviewing;
   });
 
   await step('review-finished', async () => {
-    await page.waitForFunction(
-      (want) => {
-        const items = [...document.querySelectorAll('.statusbar-item')];
-        const item = items.find((el) => el.textContent.includes('BigPicture'));
-        return item && new RegExp(want).test(item.textContent);
-      },
-      config.expectStatus,
-      { timeout: config.reviewTimeoutMs ?? 90000 },
-    );
-    results.statusBar = (await statusItem().innerText()).trim();
+    results.statusBar = await statusMatches(config.expectStatus, config.reviewTimeoutMs ?? 90000);
     return { statusBar: results.statusBar };
   });
 
@@ -351,6 +476,31 @@ try {
       })),
     );
     return { problems: results.problems.length };
+  });
+
+  await step('view', async () => {
+    // The BigPicture view in the activity bar: the review's summary on top, then the findings
+    // by severity and file (a server without bigpicture.findings: a message saying where they are).
+    await runCommand('View: Show BigPicture');
+    const sidebar = page.locator('.part.sidebar');
+    const rows = sidebar.locator('.monaco-list-row');
+    await rows.filter({ hasText: 'Workspace review' }).first().waitFor({ state: 'visible' });
+    const want = config.view;
+    if (want.listed) {
+      for (const text of want.listed) {
+        await rows.filter({ hasText: text }).first().waitFor({ state: 'visible' });
+      }
+    } else {
+      await sidebar.locator('.message').filter({ hasText: 'cannot list its findings' }).first().waitFor({ state: 'visible' });
+    }
+    const rowTexts = await rows.evaluateAll((els) =>
+      els.map((el) => ({ text: el.innerText.replace(/\s+/g, ' ').trim(), aria: el.getAttribute('aria-label') ?? '' })),
+    );
+    const message = (await sidebar.locator('.message').allInnerTexts()).map((t) => t.trim()).filter(Boolean);
+    const toasts = await toastTexts();
+    await crop('view', [sidebar], 0);
+    results.view = { rows: rowTexts, message, toasts };
+    return { rows: rowTexts.length, message };
   });
 
   await step('quick-fix', async () => {
@@ -374,9 +524,52 @@ try {
   await step('explain', async () => {
     const { action } = await codeActions(config.explain);
     await action.click();
-    results.explanation = await tabText(config.explain.tab, config.explain.expect);
-    return { explanation: results.explanation.slice(0, 200) };
+    // A progress notification while the model answers, then a rendered Markdown preview.
+    const progress = await notification(/explaining/);
+    const tab = page.locator('.tab.active').filter({ hasText: config.explain.tab });
+    await tab.waitFor({ state: 'visible' });
+    const preview = await previewText(config.explain.expect);
+    results.explanation = { progress, tab: (await tab.innerText()).trim(), ...preview };
+    return { tab: results.explanation.tab };
   });
+
+  if (config.dismiss) {
+    await step('dismiss-restore', async () => {
+      // Dismiss a finding from the light bulb (a toast with Undo), see it under "Show
+      // Dismissed" in the view, and restore it from there: it is back in Problems and the view.
+      const want = config.dismiss;
+      await runCommand('Notifications: Clear All Notifications');
+      const { action } = await codeActions(want);
+      await action.click();
+      const toast = page.locator('.notification-toast').filter({ hasText: 'dismissed' }).first();
+      await toast.waitFor({ state: 'visible' });
+      const dismissed = {
+        text: (await toast.innerText()).trim(),
+        buttons: await toast.locator('.monaco-button').allInnerTexts(),
+      };
+      await runCommand('Notifications: Clear All Notifications');
+      await runCommand('View: Show BigPicture');
+      const sidebar = page.locator('.part.sidebar');
+      const rows = sidebar.locator('.monaco-list-row');
+      await rows.filter({ hasText: 'Workspace review' }).first().waitFor({ state: 'visible' });
+      await rows.filter({ hasText: want.problemText }).waitFor({ state: 'detached' });
+      const before = await rows.evaluateAll((els) => els.map((el) => el.innerText.replace(/\s+/g, ' ').trim()));
+      await sidebar.locator('.action-label[aria-label="Show Dismissed"]').first().click();
+      const row = rows.filter({ hasText: want.problemText }).first();
+      await row.waitFor({ state: 'visible' });
+      const shown = await rows.evaluateAll((els) => els.map((el) => el.innerText.replace(/\s+/g, ' ').trim()));
+      await crop('dismissed', [sidebar], 0);
+      await row.hover();
+      await row.locator('.action-label[aria-label="Restore Finding"]').click();
+      // Back among the findings (its severity group) and in the Problems panel.
+      await rows.filter({ hasText: 'High' }).first().waitFor({ state: 'visible' });
+      const after = await rows.evaluateAll((els) => els.map((el) => el.innerText.replace(/\s+/g, ' ').trim()));
+      await sidebar.locator('.action-label[aria-label="Hide Dismissed"]').first().click();
+      const problems = await problemRows(want.problemText);
+      results.dismiss = { dismissed, before, shown, after, problems };
+      return { dismissed };
+    });
+  }
 
   await step('usage', async () => {
     await runCommand('BigPicture: Show Usage');
@@ -391,17 +584,23 @@ try {
     await choice.click();
     results.plan = await tabText(config.plan.tab, config.plan.expect);
     results.planMessage = await notification(/would send/);
-    return { planMessage: results.planMessage };
+    // Read-only: typing into it changes nothing (the tab never becomes dirty).
+    const tab = page.locator('.tab.active').first();
+    results.planTab = { html: await tab.evaluate((el) => el.outerHTML), aria: await tab.getAttribute('aria-label') };
+    await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
+    await page.keyboard.type('xyz');
+    results.planTab.dirty = await page.locator('.tab.active.dirty').count();
+    results.planTab.typed = (await page.locator('.editor-instance .monaco-editor .view-lines').first().innerText()).includes('xyz');
+    return { planMessage: results.planMessage, planTab: results.planTab };
   });
 
   await step('status-bar', async () => {
     const item = statusItem();
     results.statusBar = (await item.innerText()).trim();
-    await item.hover();
-    const hover = page.locator('.monaco-hover, .workbench-hover').filter({ hasText: 'review' }).first();
-    await hover.waitFor({ state: 'visible' });
+    const { hover, text } = await statusTooltip('review');
+    results.statusTooltip = text;
     await crop('status', [item, hover], 12);
-    return { statusBar: results.statusBar };
+    return { statusBar: results.statusBar, tooltip: text };
   });
   await step('review-changes', async () => {
     // Edit and save a file of the (committed) workspace, then review the uncommitted changes.
@@ -410,7 +609,12 @@ try {
     await openFile(want.file);
     await appendLineAndSave(want.typed);
     mark('edited and saved');
-    await runCommand('BigPicture: Review Changes');
+    // From the Source Control view's title bar.
+    await page.keyboard.press('Control+Shift+G');
+    const button = page.locator('.part.sidebar .title-actions a.action-label[aria-label="Review Changes"], .part.sidebar a.action-label[aria-label="Review Changes"]').first();
+    await button.waitFor({ state: 'visible' });
+    await crop('scm', [page.locator('.part.sidebar .composite.title').first()], 8);
+    await button.click();
     const dialog = page.locator('.monaco-dialog-box');
     await dialog.waitFor({ state: 'visible' });
     const dialogText = (await dialog.innerText()).trim();
@@ -455,6 +659,37 @@ try {
     return { value };
   });
 
+  await step('save-skipped', async () => {
+    // With confirmAbove at 0 (every review above it), a save does not send the review: the
+    // status bar says it was skipped and why; no dialog, nothing sent.
+    const want = config.saveSkipped;
+    await openFile(want.file);
+    await appendLineAndSave(want.typed);
+    mark('saved');
+    const status = await statusMatches('save review skipped');
+    const { text: tooltip } = await statusTooltip('skipped');
+    const dialogs = await page.locator('.monaco-dialog-box').count();
+    await page.mouse.move(10, 10);
+    results.saveSkipped = { status, tooltip, dialogs };
+    // Raise confirmAbove in the Settings editor; it is in force once the settings file has it.
+    await runCommand('Preferences: Open User Settings');
+    const editor = page.locator('.settings-editor');
+    await editor.waitFor({ state: 'visible' });
+    await editor.locator('.settings-header .suggest-input-container').click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('bigpicture.confirmAbove');
+    const item = editor.locator('.monaco-list-row').filter({ hasText: 'Confirm Above' }).first();
+    await item.waitFor({ state: 'visible' });
+    await item.locator('input').first().fill(String(want.raiseTo));
+    // The Settings editor writes a typed value after a pause, and drops it when closed first:
+    // close it once the User settings file holds the value.
+    await settingWritten('bigpicture.confirmAbove', want.raiseTo);
+    mark('confirmAbove raised');
+    await page.keyboard.press('Escape');
+    await editor.waitFor({ state: 'hidden' });
+    return results.saveSkipped;
+  });
+
   await step('review-on-save', async () => {
     // Typing and Ctrl+S alone start a review of the changes; its answer is held by the fake API
     // until the status bar has shown it in progress.
@@ -471,6 +706,50 @@ try {
     const problems = await problemRows(want.problemText);
     results.reviewOnSave = { reviewing, status, problems };
     return { reviewing, status };
+  });
+
+  await step('over-limit', async () => {
+    // A limit below any estimate, set in the Settings editor: the confirmation says the limit
+    // blocks the review and offers what can be done instead of "Review".
+    await runCommand('Notifications: Clear All Notifications');
+    await runCommand('Preferences: Open User Settings');
+    const settingsEditor = page.locator('.settings-editor');
+    await settingsEditor.waitFor({ state: 'visible' });
+    await settingsEditor.locator('.settings-header .suggest-input-container').click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('bigpicture.maxCostPerReview');
+    const item = settingsEditor.locator('.monaco-list-row').filter({ hasText: 'Max Cost Per Review' }).first();
+    await item.waitFor({ state: 'visible' });
+    const box = item.locator('input').first();
+    await box.fill('0.000001');
+    await item.locator('.setting-item-contents.is-configured').waitFor({ state: 'visible' });
+    await page.keyboard.press('Escape');
+    await settingsEditor.waitFor({ state: 'hidden' });
+    mark('limit set');
+    // (The server and the extension read the new value once VS Code has written it: the
+    // dialog is asked for again until it reflects it.)
+    const dialog = page.locator('.monaco-dialog-box');
+    let text = '';
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      await runCommand('BigPicture: Review Workspace');
+      await dialog.waitFor({ state: 'visible' });
+      text = (await dialog.innerText()).trim();
+      if (/maxCostPerReview/.test(text)) {
+        break;
+      }
+      mark(`dialog without the limit (${attempt})`);
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+      await dialog.waitFor({ state: 'hidden' });
+    }
+    const buttons = await dialog.locator('.monaco-button').allInnerTexts();
+    await crop('over-limit', [dialog], 24);
+    await dialog.getByRole('button', { name: 'Open Settings' }).click();
+    const editor = page.locator('.settings-editor');
+    await editor.waitFor({ state: 'visible' });
+    const row = editor.locator('.monaco-list-row').filter({ hasText: 'Max Cost Per Review' }).first();
+    await row.waitFor({ state: 'visible' });
+    results.overLimit = { dialog: text, buttons };
+    return results.overLimit;
   });
 } catch (err) {
   results.error = String(err && err.message ? err.message : err);
