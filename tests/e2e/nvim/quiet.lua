@@ -44,7 +44,10 @@ T.run_async({
   {
     name = "first review",
     ["until"] = function()
-      return last_status() ~= nil and #T.bp_diagnostics(buf) == I.expect_findings
+      -- (and the summary's echo, scheduled after the status is set)
+      return last_status() ~= nil
+        and #T.bp_diagnostics(buf) == I.expect_findings
+        and #messages() >= 1
     end,
     ["then"] = function()
       T.out.first =
