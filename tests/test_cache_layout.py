@@ -62,3 +62,60 @@ def test_second_and_third_reviews_read_the_repository_from_the_cache(history, ca
         # the current text of both edited files is in the third request
         text = "".join(b["text"] for b in bodies[2]["messages"][0]["content"])
         assert "FLAG = False" in text and "VALUE_3 = -3" in text
+
+
+def test_the_one_hour_cache_writes_the_base_for_an_hour_at_twice_the_input_price(
+    history, capsys, monkeypatch
+):
+    with FakeAnthropic() as fake:
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.url)
+        fake.default = ToolReply({"findings": [], "summary": "ok"})
+        assert main(["review", str(history), "--format", "json", "-q", "--cache-ttl", "1h"]) == 0
+        result = json.loads(capsys.readouterr().out)
+        (sent,) = fake.messages_requests()
+        marks = [
+            b["cache_control"] for b in sent.body["messages"][0]["content"] if "cache_control" in b
+        ]
+        # the repository base (every breakpoint but the request's own tail) lives for an hour
+        assert marks and marks[0] == {"type": "ephemeral", "ttl": "1h"}
+        written = result["usage"]["cache_write_1h"]
+        assert (
+            written > 0
+            and written
+            == result["usage"]["cache_creation_input_tokens"] - (result["usage"]["cache_write_5m"])
+        )
+        # priced at 2x the input price (Sonnet: $6 per million written for 1h, $3 input)
+        u = result["usage"]
+        expected = (
+            u["input_tokens"] * 3.0
+            + written * 6.0
+            + u["cache_write_5m"] * 3.75
+            + u["cache_read_input_tokens"] * 0.3
+            + u["output_tokens"] * 15.0
+        ) / 1e6
+        assert result["cost"]["usd"] == pytest.approx(expected)
+
+
+def test_breakpoints_end_the_base_and_the_three_newest_generations(history, capsys, monkeypatch):
+    """Why three: a request may carry four cache breakpoints and the base takes one. A
+    breakpoint at the end of each of the three newest generations gives the next review a
+    read point at each of them, so when the newest one's cache write never landed (the review
+    that sent it was cancelled, or its entry lapsed first) the review still reads up to the one
+    before instead of falling back to the base alone; older generations are read through them
+    (they are inside the prefix that ends at a newer breakpoint)."""
+    with FakeAnthropic() as fake:
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.url)
+        fake.default = ToolReply({"findings": [], "summary": "ok"})
+        review(capsys, history)
+        for i in range(5):  # five reviews, each after an edit: five generations
+            write(history, f"core/m{i:02}.py", f'"""Module {i}, edit."""\n' + f"V = {i}\n" * 300)
+            last = review(capsys, history)
+        body = fake.messages_requests()[-1].body
+        blocks = body["messages"][0]["content"]
+        marked = [i for i, b in enumerate(blocks) if "cache_control" in b]
+        generations = [i for i, b in enumerate(blocks) if 'version="current"' in b["text"]]
+        assert len(generations) == 5, [(b["text"][:60], "cache_control" in b) for b in blocks]
+        assert marked == [0, *generations[-3:]]  # the base, then the three newest generations
+        assert share(last) > 0.85

@@ -88,6 +88,13 @@ class Session:
     def diags(self, rel: str) -> list[lsp.Diagnostic]:
         return list(self.client.diagnostics.get(self.uri(rel), []))
 
+    def published_version(self, rel: str) -> int | None:
+        """The document version the last publishDiagnostics for ``rel`` carried."""
+        uri = self.uri(rel)
+        sent = [p for m, p in self.notes if m == lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS]
+        last = [p for p in sent if getattr(p, "uri", None) == uri][-1]
+        return last.version
+
     def notified(self, method: str) -> list[Any]:
         return [_plain(p) for m, p in self.notes if m == method]
 
@@ -129,6 +136,15 @@ def _plain(obj: Any) -> Any:
     return obj
 
 
+def capabilities(client_name: str, version_support: bool) -> lsp.ClientCapabilities:
+    """A real client's capabilities; ``version_support`` as clients that claim
+    ``publishDiagnostics.versionSupport`` (Helix, Emacs' eglot) send them."""
+    caps = client_capabilities(client_name)
+    if version_support and caps.text_document and caps.text_document.publish_diagnostics:
+        caps.text_document.publish_diagnostics.version_support = True
+    return caps
+
+
 async def start(
     root: Path,
     fake: FakeAnthropic,
@@ -136,6 +152,7 @@ async def start(
     settings: dict[str, Any] | None = None,
     env: dict[str, str] | None = None,
     data_dir: Path | None = None,
+    version_support: bool = False,
 ) -> Session:
     server_env = {
         **os.environ,
@@ -159,7 +176,7 @@ async def start(
     client.set_configuration({"bigpicture": settings or {}}, section="")
     await client.initialize_session(
         lsp.InitializeParams(
-            capabilities=client_capabilities(client_name),
+            capabilities=capabilities(client_name, version_support),
             root_uri=uris.from_fs_path(str(root)),
             workspace_folders=[lsp.WorkspaceFolder(uris.from_fs_path(str(root)), "ws")],
             initialization_options={"bigpicture": settings or {}},
@@ -539,3 +556,32 @@ async def test_explain_answer_is_shown_without_terminal_or_bidi_tricks(session: 
     res = await session.command("bigpicture.explainFinding", sql.data["id"])
     assert "\x1b" not in res["answer"] and "\u202e" not in res["answer"]
     assert "Safe" in res["answer"] and "evil" in res["answer"]
+
+
+async def test_diagnostics_carry_the_version_of_the_text_they_were_computed_on(
+    defects, fake, tmp_path
+):
+    s = await start(defects, fake, data_dir=tmp_path / "data", version_support=True)
+    try:
+        held = HeldReply(ToolReply(planted_findings()))
+        fake.script(held)
+        s.open("app/web.py")
+        review = asyncio.create_task(s.command("bigpicture.reviewWorkspace"))
+        await asyncio.to_thread(held.started.wait, 30)
+        edited = "# a new first line\n" + (s.root / "app/web.py").read_text()
+        version = s.change("app/web.py", edited)
+        await s.sync("app/web.py")
+        held.release.set()
+        assert (await review)["status"] == "ok"
+        # computed on the edited text, so they say its version, not the one opened
+        assert version == 2 and s.published_version("app/web.py") == version
+        edited2 = "# and another\n" + edited
+        s.change("app/web.py", edited2)
+        await s.wait_until(
+            lambda: s.published_version("app/web.py") == 3, "diagnostics for version 3"
+        )
+        cmd = next(d for d in s.diags("app/web.py") if d.code == "CWE-78")
+        assert cmd.range.start.line == line_of(edited2, "subprocess.check_output")
+    finally:
+        await s.client.shutdown_session()
+        await s.client.stop()

@@ -43,6 +43,10 @@ class ModelSpec:
     # block): a model with a newer tokenizer, or a test's way to have the API count more than
     # the client's local estimate. Applies to count_tokens, the window check and usage.
     token_factor: float = 1.0
+    # When set, runs of 8 or more hex digits (nonces, hashes) cost one token per this many
+    # characters instead of the base four: real tokenizers split random hex finely (about 2
+    # characters per token), which is why a file's framing with its nonce costs ~26 tokens.
+    hex_chars_per_token: float | None = None
 
     def window(self, betas: frozenset[str]) -> int:
         if self.context_1m_beta and self.context_1m_beta in betas:

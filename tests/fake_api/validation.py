@@ -10,12 +10,14 @@ tests should rely on status and ``error.type`` for them.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from .errors import ApiError, invalid
 from .models import BETA_INTERLEAVED, BETA_WINDOW_EXCEEDED, ModelSpec, ModelTable
 from .prefix import PrefixBlock, flatten, total_tokens
+from .tokens import compact_json
 
 # SDK 2.10.0 ``AnthropicBetaParam`` literals (types/anthropic_beta_param.py).
 KNOWN_BETAS = frozenset(
@@ -249,8 +251,21 @@ def _thinking(body: dict[str, Any], spec: ModelSpec, betas: frozenset[str], mess
         raise invalid("Assistant message prefill is not supported when thinking is enabled.")
 
 
+_HEX_RUN = re.compile(r"[0-9a-f]{8,}")
+
+
+def _hex_extra(unit: Any, chars_per_token: float) -> int:
+    """Tokens a finer hex split adds to a block's base count (base: four characters a token)."""
+    run = sum(len(m) for m in _HEX_RUN.findall(compact_json(unit)))
+    return max(0, math.ceil(run / chars_per_token) - run // 4)
+
+
 def scaled(blocks: list[PrefixBlock], spec: ModelSpec) -> list[PrefixBlock]:
-    """The blocks' tokens as ``spec``'s tokenizer counts them (``ModelSpec.token_factor``)."""
+    """The blocks' tokens as ``spec``'s tokenizer counts them (``ModelSpec.token_factor``,
+    ``ModelSpec.hex_chars_per_token``)."""
+    if spec.hex_chars_per_token is not None:
+        for block in blocks:
+            block.tokens += _hex_extra(block.unit, spec.hex_chars_per_token)
     if spec.token_factor != 1.0:
         for block in blocks:
             block.tokens = math.ceil(block.tokens * spec.token_factor)
