@@ -259,7 +259,7 @@ export class App {
     }
     const id = r.dismissed;
     const why = reason === 'wont-fix' ? "won't fix" : 'false positive';
-    const message = `BigPicture: dismissed "${titleOf(r.title)}" (${why}).`;
+    const message = `BigPicture: dismissed "${titleOf(r.title ?? this.panel.titles.get(id))}" (${why}).`;
     if (!this.server.supports(ContractCommand.restoreFinding)) {
       void this.host.info(message); // (an older server cannot undo it)
       return;
