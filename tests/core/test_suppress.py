@@ -56,6 +56,7 @@ def test_dismiss_writes_a_stable_committed_file(tmp_path):
                 "title": f.title,
                 "date": "2026-03-01",
                 **({"by": "alice"} if f is a else {}),
+                "category": f.category,
             }
             for f in (first, second)
         ],

@@ -180,6 +180,7 @@ def finish(
     from_cache: bool,
     batch: bool = False,
     streamed: Anchorer | None = None,
+    attempts: int = 0,
 ) -> ReviewResult:
     """The result of a review: the findings anchored in the sent texts (``streamed``: the
     anchoring done while the reply streamed, used when it holds exactly ``raw_findings``),
@@ -223,6 +224,7 @@ def finish(
         files_sent=len(plan.files),
         from_cache=from_cache,
         root=prepared.snapshot.root,
+        attempts=attempts,
     )
 
 
@@ -256,6 +258,7 @@ def from_reply(
         from_cache=False,
         batch=batch,
         streamed=streamed.anchorer if streamed is not None else None,
+        attempts=reply.attempts,
     )
     if not record:
         return result

@@ -180,6 +180,7 @@ class ApiClient:
             raise mapped from e
         finally:
             _ATTEMPTS.reset(token)
+            reply.attempts = attempts[0]
         return reply
 
     async def count_tokens(self, body: dict[str, Any], *, betas: list[str] | None = None) -> int:

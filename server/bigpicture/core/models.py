@@ -244,3 +244,4 @@ class ReviewResult(msgspec.Struct):
     files_sent: int = 0
     from_cache: bool = False  # served from the local result cache, no API call
     root: str = ""
+    attempts: int = 0  # HTTP attempts its request took (0: none, e.g. from the cache)

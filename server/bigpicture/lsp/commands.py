@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from lsprotocol import types as lsp
 from pygls import uris
 
@@ -49,8 +50,11 @@ def dismiss(ls: BigPictureServer, finding_id: str, reason: str) -> dict[str, Any
     except BigPictureError as e:
         show(ls, e.message, lsp.MessageType.Error)
         return {"dismissed": None, "error": protocol.error_code(e), "message": e.message}
-    ff = st.findings[path]
-    ff.findings = [f for f in ff.findings if f.id != finding_id]
+    ff = st.findings[path]  # kept, marked, so that restoring it shows it again
+    ff.findings = [
+        msgspec.structs.replace(f, suppressed=reason) if f.id == finding_id else f
+        for f in ff.findings
+    ]
     publish(ls, path)
     return {"dismissed": finding_id, "reason": reason}
 

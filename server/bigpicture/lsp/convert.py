@@ -17,6 +17,7 @@ from lsprotocol import types as lsp
 
 from bigpicture.core.lines import line_end, line_starts_fast, split_lines
 from bigpicture.core.models import Finding, Range
+from bigpicture.lsp import protocol
 
 SEVERITY = {
     "critical": lsp.DiagnosticSeverity.Error,
@@ -90,29 +91,37 @@ def cwe_link(cwe: str | None) -> str | None:
     return f"https://cwe.mitre.org/data/definitions/{int(m.group(1))}.html" if m else None
 
 
-def diagnostic(
-    f: Finding, lines: Lines, encoding: str, uri_of: Any, related_lines: Any
-) -> lsp.Diagnostic:
-    """One finding as a diagnostic. ``uri_of(path)`` and ``related_lines(path)`` resolve the
-    other files of a cross-file finding."""
-    assert f.range is not None
-    code = f.cwe or f.category
-    link = cwe_link(f.cwe)
-    related = []
+def _related(
+    f: Finding, encoding: str, uri_of: Any, related_lines: Any
+) -> list[lsp.DiagnosticRelatedInformation]:
+    out = []
     for r in f.related:
         rl = related_lines(r.path)
         if r.range is None or rl is None:
             continue
-        related.append(
+        out.append(
             lsp.DiagnosticRelatedInformation(
                 location=lsp.Location(uri_of(r.path), rl.range(r.range, encoding)),
                 message=r.message or f.title,
             )
         )
+    return out
+
+
+def diagnostic(
+    f: Finding, lines: Lines, encoding: str, uri_of: Any, related_lines: Any
+) -> lsp.Diagnostic:
+    """One finding as a diagnostic, its message starting with the severity (``[critical]``).
+    ``uri_of(path)`` and ``related_lines(path)`` resolve the other files of a cross-file
+    finding."""
+    assert f.range is not None
+    code = f.cwe or f.category
+    link = cwe_link(f.cwe)
+    related = _related(f, encoding, uri_of, related_lines)
     prefix = "(approximate location) " if f.approximate else ""
     return lsp.Diagnostic(
         range=lines.range(f.range, encoding),
-        message=f"{prefix}{f.title}\n\n{f.message}".strip(),
+        message=f"[{f.severity}] {prefix}{f.title}\n\n{f.message}".strip(),
         severity=SEVERITY.get(f.severity, lsp.DiagnosticSeverity.Warning),
         code=code,
         code_description=lsp.CodeDescription(href=link) if link else None,
@@ -125,6 +134,39 @@ def diagnostic(
             "fix": f.fix.replacement if f.fix else None,
             "approximate": f.approximate,
         },
+    )
+
+
+def _span(r: lsp.Range) -> protocol.Span:
+    return protocol.Span(
+        protocol.Position(r.start.line, r.start.character),
+        protocol.Position(r.end.line, r.end.character),
+    )
+
+
+def finding_info(
+    f: Finding, lines: Lines, encoding: str, uri_of: Any, related_lines: Any
+) -> protocol.FindingInfo:
+    """One shown finding as ``bigpicture.findings`` lists it, its ranges (and its related
+    places') in the client's encoding."""
+    assert f.range is not None
+    return protocol.FindingInfo(
+        id=f.id,
+        path=f.path,
+        uri=uri_of(f.path),
+        range=_span(lines.range(f.range, encoding)),
+        severity=f.severity,
+        category=f.category,
+        confidence=f.confidence,
+        title=f.title,
+        message=f.message,
+        cwe=f.cwe,
+        fix=protocol.SuggestedFix(f.fix.replacement) if f.fix else None,
+        related=[
+            protocol.RelatedPlace(r.location.uri, _span(r.location.range), r.message)
+            for r in _related(f, encoding, uri_of, related_lines)
+        ],
+        approximate=f.approximate,
     )
 
 

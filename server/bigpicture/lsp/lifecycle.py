@@ -51,6 +51,7 @@ def restore(ls: BigPictureServer) -> None:
         bySeverity=counts,
         reviewedAt=iso_time(last.reviewed_at),
         restored=True,
+        summaryText=last.summary,
     )
     finished(ls, protocol.encode(summary))
 

@@ -29,6 +29,8 @@ CLEAR_FINDINGS = "bigpicture.clearFindings"
 DISMISS_FINDING = "bigpicture.dismissFinding"
 EXPLAIN_FINDING = "bigpicture.explainFinding"
 USAGE = "bigpicture.usage"
+FINDINGS = "bigpicture.findings"  # -> FindingsList
+RESTORE_FINDING = "bigpicture.restoreFinding"  # [id] -> {"restored": id | None, ...}
 
 COMMANDS = (
     REVIEW_WORKSPACE,
@@ -41,6 +43,8 @@ COMMANDS = (
     DISMISS_FINDING,
     EXPLAIN_FINDING,
     USAGE,
+    FINDINGS,
+    RESTORE_FINDING,
 )
 
 # --------------------------------------------------------------------------- notifications
@@ -48,7 +52,8 @@ COMMANDS = (
 REVIEW_FINISHED = "bigpicture/reviewFinished"  # params: Summary
 CACHE_WARMED = "bigpicture/cacheWarmed"  # params: {"costUsd", "usage"}
 # params: {"counts": {severity: n} (every severity, 0 when none), "total": n}; sent whenever the
-# shown findings change (a review, an edit that drops one, a fix, a dismissal, a clear)
+# shown findings change (a review, an edit that drops one, a fix, a dismissal, a restore, a
+# clear)
 FINDINGS_CHANGED = "bigpicture/findingsChanged"
 
 # --------------------------------------------------------------------------- error codes
@@ -97,6 +102,38 @@ def all_error_codes() -> list[str]:
 
 Status = Literal["ok", "incomplete", "failed", "cancelled", "nothing-to-review", "over-budget"]
 
+# What a review command does when a review is already running: cancel it and start (the
+# default), run once after it ends, or start nothing and answer ``Busy``.
+IfRunning = Literal["cancel", "wait", "ask"]
+
+
+class ReviewOptions(msgspec.Struct):
+    """The optional trailing options object of the three review commands."""
+
+    ifRunning: IfRunning = "cancel"
+
+
+class Replaced(msgspec.Struct):
+    """The review a ``cancel`` review command cancelled to start."""
+
+    kind: str
+    trigger: str  # command | save
+
+
+class Running(msgspec.Struct):
+    kind: str
+    trigger: str
+    startedAt: str  # ISO 8601 (UTC)
+
+
+class Busy(msgspec.Struct):
+    """What an ``ask`` review command answers while a review runs: nothing was started."""
+
+    kind: str  # the review that was asked for
+    message: str
+    running: Running
+    status: Literal["busy"] = "busy"
+
 
 class Summary(msgspec.Struct, omit_defaults=False):
     """What a review command returns, and ``bigpicture/reviewFinished`` carries."""
@@ -117,6 +154,74 @@ class Summary(msgspec.Struct, omit_defaults=False):
     reviewedAt: str | None = None  # ISO 8601 (UTC): when the review finished
     kept: int = 0  # findings still shown from earlier reviews, when this one failed
     restored: bool = False  # the last review's findings, restored when the server started
+    replaced: Replaced | None = None  # the running review this one cancelled to start
+    trigger: str = "command"  # command | save
+    summaryText: str | None = None  # the model's own summary of the review
+    filesSent: int | None = None  # files in the request (None: no plan was made)
+    filesLeftOut: int | None = None  # files gathered but left out of the budget
+    attempts: int | None = None  # HTTP attempts made (the first and the SDK's retries)
+
+
+# --------------------------------------------------------------------------- findings
+
+
+class Position(msgspec.Struct):
+    line: int
+    character: int  # in the client's position encoding (``lsp.convert``)
+
+
+class Span(msgspec.Struct):
+    start: Position
+    end: Position
+
+
+class RelatedPlace(msgspec.Struct):
+    uri: str
+    range: Span
+    message: str
+
+
+class SuggestedFix(msgspec.Struct):
+    replacement: str
+
+
+class FindingInfo(msgspec.Struct, omit_defaults=False):
+    """One shown finding, as ``bigpicture.findings`` lists it."""
+
+    id: str
+    path: str
+    uri: str
+    range: Span
+    severity: str
+    category: str
+    confidence: float | None
+    title: str
+    message: str
+    cwe: str | None
+    fix: SuggestedFix | None
+    related: list[RelatedPlace]
+    approximate: bool
+
+
+class DismissedInfo(msgspec.Struct, omit_defaults=False):
+    """One dismissal of ``.bigpicture/dismissed.json``."""
+
+    id: str
+    path: str
+    title: str
+    category: str | None  # None when neither the dismissal nor a held finding says
+    reason: str
+    dismissedAt: str  # ISO 8601 date
+
+
+class FindingsList(msgspec.Struct, omit_defaults=False):
+    """What ``bigpicture.findings`` returns: the last summary (None before any review) and
+    every finding shown now, in path then range order, and every dismissal."""
+
+    summary: dict[str, Any] | None
+    findings: list[FindingInfo]
+    dismissed: list[DismissedInfo]
+    error: str | None = None  # set when the dismissals could not be read
 
 
 def encode(obj: Any) -> Any:

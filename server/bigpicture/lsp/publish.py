@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -153,6 +154,25 @@ def shown(ls: BigPictureServer, rel: str) -> tuple[str | None, int | None, list[
     return text, version, findings
 
 
+def lines_resolver(ls: BigPictureServer) -> Callable[[str], Lines | None]:
+    """The current text's lines of other files (a cross-file finding's related places), each
+    read once."""
+    cache: dict[str, Lines | None] = {}
+
+    def related_lines(path: str) -> Lines | None:
+        if path not in cache:
+            t, _ = current_text(ls, path)
+            cache[path] = Lines(t) if t is not None else None
+        return cache[path]
+
+    return related_lines
+
+
+def encoding(ls: BigPictureServer) -> str:
+    """The position encoding negotiated with the client."""
+    return ls.workspace.position_encoding or lsp.PositionEncodingKind.Utf16
+
+
 def publish(ls: BigPictureServer, rel: str) -> None:
     """Publish the findings of ``rel`` on its current text, unless it already shows them."""
     st = ls.state
@@ -162,18 +182,11 @@ def publish(ls: BigPictureServer, rel: str) -> None:
         last is not None and last[1] == findings and (last[0] == version or not findings)
     ):
         return
-    enc = ls.workspace.position_encoding or lsp.PositionEncodingKind.Utf16
+    enc = encoding(ls)
     diags: list[lsp.Diagnostic] = []
     if text is not None and findings:
         lines = Lines(text)
-        cache: dict[str, Lines | None] = {}
-
-        def related_lines(path: str) -> Lines | None:
-            if path not in cache:
-                t, _ = current_text(ls, path)
-                cache[path] = Lines(t) if t is not None else None
-            return cache[path]
-
+        related_lines = lines_resolver(ls)
         diags = [
             diagnostic(f, lines, enc, lambda p: uri_of(ls, p), related_lines) for f in findings
         ]

@@ -1,6 +1,8 @@
 """Reviews in the editor: scheduling, progress, streaming findings, and the summary.
 
-Scheduling rule. An explicit review command cancels a running review and starts at once. A
+Scheduling rule. A review command does what its ``ifRunning`` option says when a review is
+running: ``cancel`` (the default) cancels it and starts at once (the summary names the review
+it replaced), ``wait`` runs once after it ends, ``ask`` starts nothing and answers ``Busy``. A
 save (with ``reviewOnSave`` on) waits for a quiet period of ``debounceMs`` after the last save;
 if a review is running when that period ends, the new one waits and runs once after it (a
 later save replaces the waiting one). At most one review runs per workspace.
@@ -82,6 +84,14 @@ def summary(
             retryAfter=error.retry_after if isinstance(error, ApiError) else None,
             reviewedAt=iso_time(time.time() if at is None else at),
             kept=kept,
+            summaryText=result.summary if result is not None else None,
+            filesSent=result.files_sent if result is not None else None,
+            filesLeftOut=len(result.left_out) if result is not None else None,
+            attempts=(
+                error.attempts
+                if isinstance(error, ApiError)
+                else (result.attempts if result is not None else None)
+            ),
         )
     )
     return encoded
@@ -222,6 +232,7 @@ async def _run(ls: BigPictureServer, req: ReviewRequest, progress: Progress) -> 
     st = ls.state
     prepared = await prepare(ls, req)
     plan = prepared.plan
+    req.files = (len(plan.files), len(plan.left_out))
     progress.report(f"gathered {len(plan.files)} files, {plan.input_tokens:,} tokens")
     if req.trigger == "save" and (skipped := _over_budget_on_save(ls, req, prepared)):
         return skipped
@@ -232,6 +243,7 @@ async def _run(ls: BigPictureServer, req: ReviewRequest, progress: Progress) -> 
 
     async def on_stage(name: str, info: dict[str, Any]) -> None:
         if name == "sending":
+            req.sent = True  # from here on, its request may be billed
             progress.report(
                 f"sending {info['tokens']:,} tokens (estimated ${info['estimate']:.4f})"
             )
@@ -280,9 +292,14 @@ async def run_review(ls: BigPictureServer, req: ReviewRequest) -> dict[str, Any]
     try:
         result = await _run(ls, req, progress)
     except asyncio.CancelledError:
-        result = _not_done(ls, req, "cancelled", "review cancelled")
+        why = f": a {req.replaced_by} review replaced it" if req.replaced_by else ""
+        if req.sent:
+            why += "; its request had been sent and may be billed"
+        result = _not_done(ls, req, "cancelled", f"{req.kind} review cancelled{why}")
+        log_msg(ls, result["message"], lsp.MessageType.Warning)
         progress.end("cancelled")
-        finished(ls, result)
+        req.outcome = _described(req, result)
+        finished(ls, req.outcome)
         raise
     except NothingToReview as e:
         result = summary(req.kind, "nothing-to-review", e.message)
@@ -299,7 +316,22 @@ async def run_review(ls: BigPictureServer, req: ReviewRequest) -> dict[str, Any]
         show(ls, f"internal error: {e} (details in the log)", lsp.MessageType.Error)
         log_msg(ls, traceback.format_exc(), lsp.MessageType.Error)
     progress.end(result["message"])
-    finished(ls, result)
+    finished(ls, _described(req, result))
+    return result
+
+
+def _described(req: ReviewRequest, result: dict[str, Any]) -> dict[str, Any]:
+    """The summary with what only the request knows: what started it, the files of its plan
+    (when it failed after planning) and the review it replaced."""
+    result["trigger"] = req.trigger
+    if req.files is not None and result.get("filesSent") is None:
+        result["filesSent"], result["filesLeftOut"] = req.files
+    if req.replaced is not None:
+        old = req.replaced
+        result["replaced"] = protocol.encode(protocol.Replaced(kind=old.kind, trigger=old.trigger))
+        by = "a save" if old.trigger == "save" else "a command"
+        billed = ", whose request had been sent and may be billed" if old.sent else ""
+        result["message"] += f" (it replaced the running {old.kind} review started by {by}{billed})"
     return result
 
 
@@ -323,9 +355,18 @@ def finished(ls: BigPictureServer, result: dict[str, Any]) -> None:
     ls.protocol.notify(protocol.REVIEW_FINISHED, result)
 
 
+def running(ls: BigPictureServer) -> ReviewRequest | None:
+    """The review running now, if any."""
+    st = ls.state
+    if st.running is None or st.running.done():
+        return None
+    return st.running_request
+
+
 async def start(ls: BigPictureServer, req: ReviewRequest) -> dict[str, Any]:
     st = ls.state
     task = asyncio.get_running_loop().create_task(run_review(ls, req))
+    req.started_at = time.time()
     st.running = task
     st.running_request = req
     try:
@@ -336,7 +377,23 @@ async def start(ls: BigPictureServer, req: ReviewRequest) -> dict[str, Any]:
             st.running_request = None
             queued, st.queued = st.queued, None
             if queued is not None:
-                spawn(ls, start(ls, queued))
+                spawn(ls, _start_queued(ls, queued))
+
+
+async def _start_queued(ls: BigPictureServer, req: ReviewRequest) -> None:
+    """A waiting review of a save, unless another review started first (it waits again)."""
+    st = ls.state
+    if running(ls) is not None:
+        st.queued = st.queued or req
+        return
+    await start(ls, req)
+
+
+async def wait_idle(ls: BigPictureServer) -> None:
+    """Until no review runs (another one may have started when the running one ended)."""
+    st = ls.state
+    while st.running is not None and not st.running.done():
+        await asyncio.wait([st.running])
 
 
 async def stop_running(ls: BigPictureServer) -> bool:
@@ -352,8 +409,33 @@ async def stop_running(ls: BigPictureServer) -> bool:
     return True
 
 
-async def run_command(ls: BigPictureServer, kind: str, uri: str | None = None) -> dict[str, Any]:
-    """A review command: cancellable with ``$/cancelRequest`` (``lsp.cancellation``)."""
+def refuse(ls: BigPictureServer, kind: str, msg: str) -> dict[str, Any]:
+    """A review command with a bad argument: said, and nothing started."""
+    show(ls, msg, lsp.MessageType.Error)
+    return summary(kind, "failed", msg, error="bad-argument")
+
+
+def busy(ls: BigPictureServer, kind: str, now: ReviewRequest) -> dict[str, Any]:
+    """The answer of an ``ask`` review command while ``now`` runs."""
+    since = iso_time(now.started_at)
+    by = "a save" if now.trigger == "save" else "a command"
+    msg = f"a {now.kind} review is running (started by {by} at {since}); nothing started"
+    running_ = protocol.Running(kind=now.kind, trigger=now.trigger, startedAt=since)
+    encoded: dict[str, Any] = protocol.encode(
+        protocol.Busy(kind=kind, message=msg, running=running_)
+    )
+    return encoded
+
+
+async def run_command(
+    ls: BigPictureServer,
+    kind: str,
+    uri: str | None = None,
+    options: protocol.ReviewOptions | None = None,
+) -> dict[str, Any]:
+    """A review command, doing what ``options.ifRunning`` says when a review is running;
+    cancellable with ``$/cancelRequest`` (``lsp.cancellation``)."""
+    if_running = options.ifRunning if options is not None else "cancel"
     st = ls.state
     request_id = ls.protocol.msg_id
     task = asyncio.current_task()
@@ -364,14 +446,36 @@ async def run_command(ls: BigPictureServer, kind: str, uri: str | None = None) -
         if kind == "file":
             file = rel_path(ls, uri) if uri else None
             if file is None:
-                msg = "review file: give the URI of a file inside the workspace"
-                show(ls, msg, lsp.MessageType.Error)
-                return summary(kind, "failed", msg, error="bad-argument")
-        await stop_running(ls)
+                return refuse(ls, kind, "review file: give the URI of a file inside the workspace")
+        req = ReviewRequest(kind, file)
+        now = running(ls)
+        if now is not None and if_running == "ask":
+            return busy(ls, kind, now)
+        if now is not None and if_running == "wait":
+            log_msg(
+                ls,
+                f"a {now.kind} review is running; this {kind} review starts after it",
+                lsp.MessageType.Info,
+            )
+            if task is not None:
+                st.waiting.add(task)
+            try:
+                await wait_idle(ls)
+            except asyncio.CancelledError:
+                msg = f"the waiting {kind} review was cancelled before it started"
+                log_msg(ls, msg, lsp.MessageType.Info)
+                return summary(kind, "cancelled", msg)
+            finally:
+                if task is not None:
+                    st.waiting.discard(task)
+        elif now is not None:
+            now.replaced_by = kind
+            if await stop_running(ls):
+                req.replaced = now
         try:
-            return await start(ls, ReviewRequest(kind, file))
-        except asyncio.CancelledError:
-            return summary(kind, "cancelled", "review cancelled")
+            return await start(ls, req)
+        except asyncio.CancelledError:  # the same summary as its reviewFinished, when it ran
+            return req.outcome or summary(kind, "cancelled", "review cancelled")
     finally:
         st.request_tasks.pop(request_id, None)
 
@@ -393,4 +497,7 @@ async def cancel(ls: BigPictureServer) -> dict[str, Any]:
     st.queued = None
     if st.debounce is not None and not st.debounce.done():
         st.debounce.cancel()
-    return {"cancelled": await stop_running(ls)}
+    waiting = bool(st.waiting)
+    for t in list(st.waiting):  # review commands waiting for the running one (``wait``)
+        t.cancel()
+    return {"cancelled": await stop_running(ls) or waiting}

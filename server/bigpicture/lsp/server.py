@@ -10,9 +10,19 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import msgspec
 from lsprotocol import types as lsp
 
-from bigpicture.lsp import actions, commands, documents, lifecycle, protocol, reviews, settings
+from bigpicture.lsp import (
+    actions,
+    commands,
+    documents,
+    findings,
+    lifecycle,
+    protocol,
+    reviews,
+    settings,
+)
 from bigpicture.lsp.state import BigPictureServer
 
 log = logging.getLogger(__name__)
@@ -24,6 +34,26 @@ def _kind_and_uri(args: tuple[Any, ...]) -> tuple[str, str | None]:
     kind = args[0] if args and args[0] in KINDS else "workspace"
     uri = args[1] if len(args) > 1 and isinstance(args[1], str) else None
     return kind, uri
+
+
+def _options(args: tuple[Any, ...]) -> protocol.ReviewOptions | str:
+    """A review command's trailing options object (``protocol.ReviewOptions``), or what is
+    wrong with it."""
+    if not args or not isinstance(args[-1], dict):
+        return protocol.ReviewOptions()
+    try:
+        return msgspec.convert(args[-1], protocol.ReviewOptions)
+    except msgspec.ValidationError as e:
+        return f"review options: {e} (ifRunning is one of cancel, wait, ask)"
+
+
+async def _review(
+    ls: BigPictureServer, kind: str, args: tuple[Any, ...], uri: str | None = None
+) -> dict[str, Any]:
+    options = _options(args)
+    if isinstance(options, str):
+        return reviews.refuse(ls, kind, options)
+    return await reviews.run_command(ls, kind, uri=uri, options=options)
 
 
 def create_server() -> BigPictureServer:
@@ -74,22 +104,26 @@ def create_server() -> BigPictureServer:
     ) -> list[lsp.CodeAction] | None:
         return actions.code_actions(ls, params)
 
+    @server.feature(lsp.TEXT_DOCUMENT_HOVER)
+    def hover(ls: BigPictureServer, params: lsp.HoverParams) -> lsp.Hover | None:
+        return findings.hover(ls, params)
+
     @server.feature(lsp.SHUTDOWN)
     async def shutdown(ls: BigPictureServer, params: Any = None) -> None:
         await lifecycle.on_shutdown(ls)
 
     @server.command(protocol.REVIEW_WORKSPACE)
     async def review_workspace(ls: BigPictureServer, *args: Any) -> dict[str, Any]:
-        return await reviews.run_command(ls, "workspace")
+        return await _review(ls, "workspace", args)
 
     @server.command(protocol.REVIEW_CHANGES)
     async def review_changes(ls: BigPictureServer, *args: Any) -> dict[str, Any]:
-        return await reviews.run_command(ls, "changes")
+        return await _review(ls, "changes", args)
 
     @server.command(protocol.REVIEW_FILE)
     async def review_file(ls: BigPictureServer, *args: Any) -> dict[str, Any]:
         uri = args[0] if args and isinstance(args[0], str) else None
-        return await reviews.run_command(ls, "file", uri=uri)
+        return await _review(ls, "file", args, uri=uri)
 
     @server.command(protocol.SHOW_PLAN)
     async def show_plan(ls: BigPictureServer, *args: Any) -> dict[str, Any]:
@@ -116,6 +150,14 @@ def create_server() -> BigPictureServer:
     @server.command(protocol.EXPLAIN_FINDING)
     async def explain(ls: BigPictureServer, *args: Any) -> dict[str, Any]:
         return await commands.explain(ls, str(args[0]) if args else "")
+
+    @server.command(protocol.FINDINGS)
+    def list_findings(ls: BigPictureServer, *args: Any) -> dict[str, Any]:
+        return findings.listing(ls)
+
+    @server.command(protocol.RESTORE_FINDING)
+    def restore_finding(ls: BigPictureServer, *args: Any) -> dict[str, Any]:
+        return findings.restore(ls, str(args[0]) if args else "")
 
     @server.command(protocol.USAGE)
     def usage(ls: BigPictureServer, *args: Any) -> dict[str, Any]:

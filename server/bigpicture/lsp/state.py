@@ -35,6 +35,12 @@ class ReviewRequest:
     kind: str  # workspace | changes | file
     file: str | None = None  # workspace-relative path for a file review
     trigger: str = "command"  # command | save
+    started_at: float = 0.0  # wall time it started running
+    replaced: ReviewRequest | None = None  # the running review it cancelled to start
+    replaced_by: str | None = None  # the kind of review that cancelled it
+    files: tuple[int, int] | None = None  # files sent and left out, once planned
+    sent: bool = False  # its request went to the API (it may be billed)
+    outcome: dict[str, Any] | None = None  # its summary, once it was cancelled
 
 
 @dataclass
@@ -54,6 +60,7 @@ class State:
     running: asyncio.Task[Any] | None = None
     running_request: ReviewRequest | None = None
     queued: ReviewRequest | None = None
+    waiting: set[asyncio.Task[Any]] = field(default_factory=set)  # ``ifRunning: wait`` commands
     debounce: asyncio.Task[Any] | None = None
     last_summary: dict[str, Any] | None = None
     last_prepared: Prepared | None = None

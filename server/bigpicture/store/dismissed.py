@@ -12,7 +12,8 @@ The file is a small versioned JSON document, written in a stable form (entries s
           "path": "src/app.py",
           "title": "SQL built from request input",
           "date": "2026-03-01",
-          "by": "alice"
+          "by": "alice",
+          "category": "security"
         }
       ]
     }
@@ -140,6 +141,7 @@ def dismiss(
         title=finding.title,
         date=today or dt.date.today(),
         by=by or None,
+        category=finding.category,
     )
     dismissed = load(root)  # a broken file raises: never overwrite what we cannot read
     dismissed[entry.id] = entry

@@ -56,7 +56,8 @@ T.run_async({
   {
     name = "second review (fails)",
     ["until"] = function()
-      return last_status() == "failed"
+      -- the summary's echo is scheduled (vim.schedule) after the status is set: wait for it
+      return last_status() == "failed" and #messages() >= 2
     end,
     ["then"] = function()
       T.out.second = {

@@ -40,6 +40,7 @@ class Reply:
     model: str = ""
     error: errors.ApiError | None = None  # a failure after the stream began
     interrupted: bool = False  # cancelled (Ctrl-C, a new review) after the API accepted it
+    attempts: int = 0  # HTTP responses seen for it (the first and the SDK's retries)
 
 
 @dataclass

@@ -34,6 +34,7 @@ class Dismissal(msgspec.Struct, frozen=True, omit_defaults=True):
     title: str
     date: dt.date
     by: str | None = None
+    category: str | None = None  # newer files only: what kind of finding it was
 
 
 def id_of(finding: models.Finding) -> str:
