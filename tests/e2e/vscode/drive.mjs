@@ -498,7 +498,7 @@ try {
     );
     const message = (await sidebar.locator('.message').allInnerTexts()).map((t) => t.trim()).filter(Boolean);
     const toasts = await toastTexts();
-    await crop('view', [sidebar], 0);
+    await crop('view', [sidebar.locator('.composite.title').first(), rows.last()], 6);
     results.view = { rows: rowTexts, message, toasts };
     return { rows: rowTexts.length, message };
   });
@@ -558,7 +558,7 @@ try {
       const row = rows.filter({ hasText: want.problemText }).first();
       await row.waitFor({ state: 'visible' });
       const shown = await rows.evaluateAll((els) => els.map((el) => el.getAttribute('aria-label') ?? el.innerText.replace(/\s+/g, ' ').trim()));
-      await crop('dismissed', [sidebar], 0);
+      await crop('dismissed', [sidebar.locator('.composite.title').first(), rows.last()], 6);
       await row.hover();
       await row.locator('.action-label[aria-label="Restore Finding"]').click();
       // Back among the findings (its severity group) and in the Problems panel.
