@@ -6,7 +6,6 @@ import { Interpreter } from './interpreter';
 import { SaveReviews } from './onSave';
 import { FindingsPanel } from './panel';
 import {
-  ContractCommand,
   FINDINGS_CHANGED,
   isFindingsChanged,
   isReviewSummary,
@@ -259,8 +258,8 @@ export class App {
     }
     const id = r.dismissed;
     const why = reason === 'wont-fix' ? "won't fix" : 'false positive';
-    const message = `BigPicture: dismissed "${titleOf(r.title)}" (${why}).`;
-    if (!this.server.supports(ContractCommand.restoreFinding)) {
+    const message = `BigPicture: dismissed "${titleOf(r.title ?? this.panel.titles.get(id))}" (${why}).`;
+    if (!this.server.supports(ServerCommand.restoreFinding)) {
       void this.host.info(message); // (an older server cannot undo it)
       return;
     }
@@ -271,7 +270,7 @@ export class App {
           return;
         }
         try {
-          await this.server.executeCommand(ContractCommand.restoreFinding, [id]);
+          await this.server.executeCommand(ServerCommand.restoreFinding, [id]);
           await this.panel.refresh();
         } catch (err) {
           void this.host.error(`BigPicture: could not restore the finding: ${errorText(err)}`);

@@ -87,7 +87,7 @@ export function buildTree(list: FindingsList | null, filters: Filters, fallback?
   const visible = findings.filter(keep);
   const nodes: ViewNode[] = [];
   if (summary) {
-    nodes.push(summaryNode(summary, findings.length));
+    nodes.push(summaryNode(summary, list ? findings.length : undefined));
   }
   for (const severity of severityOrder(visible)) {
     const ofSeverity = visible.filter((f) => f.severity === severity);
@@ -236,7 +236,7 @@ function dismissedNode(d: Dismissed): ViewNode {
 }
 
 /** The last review: kind and time, then the model's summary, findings, cost and files. */
-function summaryNode(s: ReviewSummary, shownNow: number): ViewNode {
+function summaryNode(s: ReviewSummary, shownNow: number | undefined): ViewNode {
   const kind = `${capitalize(String(s.kind))} review${s.trigger === 'save' ? ' on save' : ''}`;
   const time = s.reviewedAt ? when(s.reviewedAt) : '';
   const children: ViewNode[] = [];
@@ -260,7 +260,12 @@ function summaryNode(s: ReviewSummary, shownNow: number): ViewNode {
   }
   children.push({
     id: 'summary/findings',
-    label: findingsText(s, shownNow),
+    // (A fix, a dismissal or an edit since the review changes what is shown.)
+    label:
+      findingsText(s, shownNow) +
+      ((s.status === 'ok' || s.status === 'incomplete') && shownNow !== undefined && shownNow !== s.findings
+        ? ` · ${shownNow} shown now`
+        : ''),
     icon: { id: 'list-tree' },
     contextValue: 'summaryLine',
   });

@@ -5,7 +5,7 @@
 import { buildTree, categoriesOf, type Filters, isFiltered, NO_FILTERS, SEVERITIES, type ViewNode } from './findingsView';
 import { plural } from './format';
 import type { Host } from './host';
-import { ContractCommand, type FindingsList } from './protocol';
+import { type FindingsList, ServerCommand } from './protocol';
 import { errorText, type ServerController } from './server';
 import type { StatusModel } from './status';
 
@@ -51,7 +51,7 @@ export class FindingsPanel {
       this.render();
       return;
     }
-    if (!this.server.supports(ContractCommand.findings)) {
+    if (!this.server.supports(ServerCommand.findings)) {
       // (The diagnostics still show every finding; nothing to retry until the server changes.)
       if (this.problem !== NO_LISTING) {
         this.host.log.info('The server has no bigpicture.findings: the view lists nothing.');
@@ -62,7 +62,7 @@ export class FindingsPanel {
       return;
     }
     try {
-      const result = await this.server.executeCommand(ContractCommand.findings, []);
+      const result = await this.server.executeCommand(ServerCommand.findings, []);
       if (!isFindingsList(result)) {
         throw new Error(`unexpected answer ${JSON.stringify(result).slice(0, 200)}`);
       }
@@ -156,14 +156,14 @@ export class FindingsPanel {
     if (!id) {
       return;
     }
-    if (!this.server.supports(ContractCommand.restoreFinding)) {
+    if (!this.server.supports(ServerCommand.restoreFinding)) {
       void this.host.warn(
         'BigPicture: this server cannot restore dismissed findings (it is older than the extension). Remove the entry from .bigpicture/dismissed.json instead.',
       );
       return;
     }
     try {
-      await this.server.executeCommand(ContractCommand.restoreFinding, [id]);
+      await this.server.executeCommand(ServerCommand.restoreFinding, [id]);
     } catch (err) {
       void this.host.error(`BigPicture: could not restore the finding: ${errorText(err)}`);
       return;

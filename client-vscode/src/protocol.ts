@@ -142,14 +142,9 @@ export const ServerCommand = {
   dismissFinding: 'bigpicture.dismissFinding',
   explainFinding: 'bigpicture.explainFinding',
   usage: 'bigpicture.usage',
-} as const;
-
-/**
- * Commands of LSP_CONTRACT.md item 3 that older servers lack. The extension sends them only
- * when the server lists them in its `executeCommandProvider` (ServerController.supports);
- * without them the view says the findings are in the Problems panel.
- */
-export const ContractCommand = {
+  // Older servers lack these two: they are sent only when the server lists them in its
+  // executeCommandProvider (ServerController.supports); without them the view says the
+  // findings are in the Problems panel and Dismiss offers no Undo.
   findings: 'bigpicture.findings',
   restoreFinding: 'bigpicture.restoreFinding',
 } as const;

@@ -101,6 +101,11 @@ test("the summary on top: kind and time, the model's summary, findings, cost wit
   );
   // The files line opens the plan of that kind of review.
   assert.deepEqual(top.children![3].command?.args, ['workspace']);
+  // After a fix or a dismissal the view says how many are shown now.
+  const fewer = buildTree({ ...list, findings: list.findings.slice(1) }, NO_FILTERS).nodes[0];
+  assert.equal(fewer.children![1].label, 'Findings: 4 (1 critical, 2 high, 1 low) · 3 shown now');
+  // Without a list (an older server) nothing is said about what is shown now.
+  assert.equal(buildTree(null, NO_FILTERS, summary).nodes[0].children![1].label, 'Findings: 4 (1 critical, 2 high, 1 low)');
 });
 
 test('a failed review says why and that the earlier findings are kept', () => {

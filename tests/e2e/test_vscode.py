@@ -34,7 +34,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from bigpicture.lsp import protocol
 from conftest import commit, git, write
 
 REPO = Path(__file__).resolve().parents[2]
@@ -230,9 +229,6 @@ def on_save_reply() -> dict:
 EXPLANATION = "## Why this matters\n\nThe shell parses the string, so a caller picks the command."
 
 
-# The server of this checkout has the listing of the view (LSP_CONTRACT.md item 3) or not.
-SERVER_LISTS_FINDINGS = "bigpicture.findings" in protocol.COMMANDS
-SERVER_ASKS_IF_RUNNING = hasattr(protocol, "Busy")
 VIEW_ROWS = ["Critical", "SQL injection in find_user", "High", "Command injection in ping"]
 
 
@@ -529,9 +525,8 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
             "column": shell_col + 2,
             "title": "Dismiss finding (false positive)",
             "before": "check_output",
-        }
-        if SERVER_LISTS_FINDINGS
-        else None,
+            "restoredRow": "High 1",
+        },
         "usage": {"tab": "BigPicture usage.txt", "expect": "claude-sonnet-4-6"},
         "plan": {"tab": "BigPicture plan (workspace review).md", "expect": "Files sent"},
         "changes": {
@@ -542,10 +537,8 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
         },
         "saveSkipped": {"file": "README.md", "typed": NOTES_LINE, "raiseTo": 5},
         "userSettings": str(server.data / "User" / "settings.json"),
-        # A server with bigpicture.findings lists them in the view; an older one says so.
-        "view": {"listed": VIEW_ROWS} if SERVER_LISTS_FINDINGS else {},
-        # A server with ifRunning (LSP_CONTRACT.md item 1) answers a second review "busy".
-        "busy": SERVER_ASKS_IF_RUNNING,
+        "view": {"listed": VIEW_ROWS},
+        "busy": True,
         "onSave": {
             "file": "app/db.py",
             "typed": DEBUG_LINE,
@@ -609,12 +602,11 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
         assert held.finished.is_set()
         # A second review asked for while it ran: "A workspace review is running", cancel it and
         # start, or wait; dismissed here, so the running one went on and nothing else was sent.
-        if SERVER_ASKS_IF_RUNNING:
-            busy = reviewing["busy"]
-            assert "A workspace review is running." in busy["text"], busy
-            assert "may be billed" in busy["text"], busy
-            assert sorted(busy["buttons"]) == ["Cancel", "Cancel It and Start", "Wait, Then Start"]
-            assert busy["status"] == "BigPicture: reviewing workspace", busy
+        busy = reviewing["busy"]
+        assert "A workspace review is running." in busy["text"], busy
+        assert "may be billed" in busy["text"], busy
+        assert sorted(busy["buttons"]) == ["Cancel", "Cancel It and Start", "Wait, Then Start"]
+        assert busy["status"] == "BigPicture: reviewing workspace", busy
 
         # Only the reviews and the explanation reached the API (nothing without a key), with the
         # key typed into the masked box.
@@ -634,29 +626,26 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
         assert f"[Ln {shell_line}, Col {shell_col}]" in shell_rows[0], shell_rows
         assert "bigpicture" in sql_rows[0] and "CWE-89" in sql_rows[0]
         arias = [p["aria"] for p in results["problems"]]
-        assert any(a.startswith("Error: SQL injection") for a in arias), arias
+        # The severity leads the message (LSP_CONTRACT.md item 4).
+        assert any(a.startswith("Error: [critical] SQL injection") for a in arias), arias
 
         # The BigPicture view: the review's summary on top (the kind of review, its findings,
-        # cost); then, from a server that lists them, the findings by severity and file; from
-        # an older one a message saying where they are, and no error toast either way.
+        # cost, the model's summary), then the findings by severity and file, no error toast.
+        # (An older server without bigpicture.findings: findingsView.test.ts.)
         view = results["view"]
-        view_rows = [r["text"] for r in view["rows"]]
+        view_rows = [r["aria"] or r["text"] for r in view["rows"]]
         assert view_rows[0].startswith("Workspace review"), view_rows
         assert any(re.match(r"Cost \$\d+\.\d+ · cache written", r) for r in view_rows), view_rows
         assert not [t for t in view["toasts"] if re.search(r"list the findings|error", t, re.I)]
         # The server's message after the first review says it wrote the cache, not "0%".
         done = [t for t in view["toasts"] if "review done: 2 findings" in t]
         assert len(done) == 1 and "cache written" in done[0] and "0%" not in done[0], view
-        if SERVER_LISTS_FINDINGS:
-            assert any("Two injection flaws" in r for r in view_rows), view_rows
-            assert [r for r in view_rows if r.startswith(("Critical", "High"))] == [
-                "Critical 1",
-                "High 1",
-            ], view_rows
-            assert view_rows.index("Critical 1") < view_rows.index("High 1"), view_rows
-        else:
-            assert any("older than the extension" in m for m in view["message"]), view
-            assert any("Problems panel" in m for m in view["message"]), view
+        assert any("Two injection flaws" in r for r in view_rows), view_rows
+        assert [r for r in view_rows if r.startswith(("Critical", "High"))] == [
+            "Critical 1",
+            "High 1",
+        ], view_rows
+        assert view_rows.index("Critical 1") < view_rows.index("High 1"), view_rows
 
         # The quick fix changed the text in the editor, and the saved file (which has the line
         # typed for the review on save after it; the fix alone is in the diff checked below).
@@ -673,25 +662,27 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
         assert "parses the string" in explanation["text"] and "##" not in explanation["text"]
         # Dismissed from the light bulb: a toast with Undo; gone from the view, listed under
         # Show Dismissed, restored from there: back in the view and the Problems panel.
-        if SERVER_LISTS_FINDINGS:
-            dismiss = results["dismiss"]
-            assert (
-                'dismissed "Command injection in ping" (false positive)'
-                in dismiss["dismissed"]["text"]
-            ), dismiss
-            assert dismiss["dismissed"]["buttons"] == ["Undo"], dismiss
-            assert not any("Command injection" in r for r in dismiss["before"]), dismiss
-            shown = dismiss["shown"]
-            dismissed_at = [i for i, r in enumerate(shown) if r.startswith("Dismissed")]
-            assert dismissed_at and "Command injection in ping" in " ".join(
-                shown[dismissed_at[0] :]
-            ), dismiss
-            assert "High 1" in dismiss["after"], dismiss
-            assert any("Command injection in ping" in r for r in dismiss["problems"]), dismiss
-            assert not (workspace / ".bigpicture" / "dismissed.json").exists() or (
-                "Command injection"
-                not in (workspace / ".bigpicture" / "dismissed.json").read_text()
-            )
+        dismiss = results["dismiss"]
+        assert (
+            'dismissed "Command injection in ping" (false positive)' in dismiss["dismissed"]["text"]
+        ), dismiss
+        assert dismiss["dismissed"]["buttons"] == ["Undo"], dismiss
+        assert not any("Command injection" in r for r in dismiss["before"]), dismiss
+        # (the fix and the dismissal left none of the review's two shown)
+        assert any(
+            r.startswith("Findings: 2 (1 critical, 1 high) · 0 shown now")
+            for r in dismiss["before"]
+        )
+        shown = dismiss["shown"]
+        dismissed_at = [i for i, r in enumerate(shown) if r.startswith("Dismissed")]
+        assert dismissed_at and "Command injection in ping" in " ".join(shown[dismissed_at[0] :]), (
+            dismiss
+        )
+        assert "High 1" in dismiss["after"], dismiss
+        assert any("Command injection in ping" in r for r in dismiss["problems"]), dismiss
+        assert not (workspace / ".bigpicture" / "dismissed.json").exists() or (
+            "Command injection" not in (workspace / ".bigpicture" / "dismissed.json").read_text()
+        )
 
         # The usage and the plan opened in editor tabs; the plan read-only, not a file.
         assert "claude-sonnet-4-6" in results["usage"]

@@ -498,7 +498,7 @@ try {
     );
     const message = (await sidebar.locator('.message').allInnerTexts()).map((t) => t.trim()).filter(Boolean);
     const toasts = await toastTexts();
-    await crop('view', [sidebar], 0);
+    await crop('view', [sidebar.locator('.composite.title').first(), rows.last()], 6);
     results.view = { rows: rowTexts, message, toasts };
     return { rows: rowTexts.length, message };
   });
@@ -553,17 +553,17 @@ try {
       const rows = sidebar.locator('.monaco-list-row');
       await rows.filter({ hasText: 'Workspace review' }).first().waitFor({ state: 'visible' });
       await rows.filter({ hasText: want.problemText }).waitFor({ state: 'detached' });
-      const before = await rows.evaluateAll((els) => els.map((el) => el.innerText.replace(/\s+/g, ' ').trim()));
+      const before = await rows.evaluateAll((els) => els.map((el) => el.getAttribute('aria-label') ?? el.innerText.replace(/\s+/g, ' ').trim()));
       await sidebar.locator('.action-label[aria-label="Show Dismissed"]').first().click();
       const row = rows.filter({ hasText: want.problemText }).first();
       await row.waitFor({ state: 'visible' });
-      const shown = await rows.evaluateAll((els) => els.map((el) => el.innerText.replace(/\s+/g, ' ').trim()));
-      await crop('dismissed', [sidebar], 0);
+      const shown = await rows.evaluateAll((els) => els.map((el) => el.getAttribute('aria-label') ?? el.innerText.replace(/\s+/g, ' ').trim()));
+      await crop('dismissed', [sidebar.locator('.composite.title').first(), rows.last()], 6);
       await row.hover();
       await row.locator('.action-label[aria-label="Restore Finding"]').click();
       // Back among the findings (its severity group) and in the Problems panel.
-      await rows.filter({ hasText: 'High' }).first().waitFor({ state: 'visible' });
-      const after = await rows.evaluateAll((els) => els.map((el) => el.innerText.replace(/\s+/g, ' ').trim()));
+      await sidebar.locator(`.monaco-list-row[aria-label="${want.restoredRow}"]`).first().waitFor({ state: 'visible' });
+      const after = await rows.evaluateAll((els) => els.map((el) => el.getAttribute('aria-label') ?? el.innerText.replace(/\s+/g, ' ').trim()));
       await sidebar.locator('.action-label[aria-label="Hide Dismissed"]').first().click();
       const problems = await problemRows(want.problemText);
       results.dismiss = { dismissed, before, shown, after, problems };
@@ -620,8 +620,10 @@ try {
     const dialogText = (await dialog.innerText()).trim();
     await dialog.getByRole('button', { name: 'Review', exact: true }).click();
     await dialog.waitFor({ state: 'hidden' });
-    const status = await statusMatches(want.expectStatus, config.reviewTimeoutMs ?? 90000);
+    // Its finding first (the status bar still shows the last review until this one starts),
+    // then the status bar once it no longer says it is reviewing.
     const problems = await problemRows(want.problemText);
+    const status = await statusMatches(`^(?![\\s\\S]*reviewing)[\\s\\S]*${want.expectStatus}`, config.reviewTimeoutMs ?? 90000);
     results.changes = { dialog: dialogText, status, problems };
     return { status };
   });
