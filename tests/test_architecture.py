@@ -27,10 +27,6 @@ LONG_FUNCTIONS = {
     # Being split on branch repomap (and verify, which changes the same files).
     "core/request/plan.py": {"build"},
     "core/request/layout.py": {"layout_snapshot"},
-    # Being split on branch arch (issue 14).
-    "cli/parser.py": {"build_parser"},
-    "client/errors.py": {"_status_error"},
-    "lsp/server.py": {"create_server"},
 }
 
 TESTS = ROOT / "tests"
