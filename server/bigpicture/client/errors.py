@@ -5,10 +5,10 @@ the API's message text is a 400 "prompt is too long", which has no type or statu
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import anthropic
-import httpx2
+if TYPE_CHECKING:
+    import anthropic
 
 from bigpicture.core import errors
 
@@ -40,6 +40,8 @@ def no_batches(provider: str) -> errors.ConfigError:
 
 
 def is_prompt_too_long(e: BaseException) -> bool:
+    import anthropic
+
     return isinstance(e, anthropic.BadRequestError) and api_message(e).lower().startswith(
         "prompt is too long"
     )
@@ -57,6 +59,8 @@ def _made(cls: type[E], message: str, e: anthropic.APIStatusError, **extra: Any)
 def _status_error(
     e: anthropic.APIStatusError, *, streaming_started: bool, provider: str, attempts: int
 ) -> errors.ApiError:
+    import anthropic
+
     status = e.status_code
     msg = api_message(e)
     tries = f" after {attempts} attempts" if attempts > 1 else ""
@@ -145,6 +149,9 @@ def map_error(
 ) -> errors.ApiError:
     """One SDK (or transport) failure as a project error. ``attempts``: how many times the
     request was sent (the SDK's retries included), for the message."""
+    import anthropic
+    import httpx2
+
     if isinstance(e, errors.ApiError):
         return e
     if isinstance(e, anthropic.APIStatusError):
