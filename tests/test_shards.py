@@ -258,3 +258,54 @@ def test_max_cost_applies_to_the_total_of_every_shard(big, fake, capsys):
     assert code == 4
     assert "shards together is over the limit" in err and "--max-cost" in err
     assert fake.messages_requests() == []
+
+
+# --------------------------------------------------------------------------- --batch
+
+
+@pytest.fixture
+def no_poll_pause(monkeypatch):
+    from bigpicture.app import batch
+
+    monkeypatch.setenv(batch.POLL_ENV, "0")
+
+
+def batch_creates(fake) -> list:
+    return [r for r in fake.requests if r.method == "POST" and r.path == "/v1/messages/batches"]
+
+
+def test_batch_sends_every_shard_in_one_batch_and_merges_them(big, fake, capsys, no_poll_pause):
+    fake.default = per_shard
+    code, out, err = run(
+        capsys, str(big), "--coverage", "full", "--batch", "--format", "sarif", "-q"
+    )
+    assert code == 0, err
+    [create] = batch_creates(fake)
+    requests = create.body["requests"]
+    assert len(requests) >= 3 and fake.messages_requests() == []
+    assert len({r["custom_id"] for r in requests}) == len(requests)
+    heads = {json.dumps(r["params"]["messages"][0]["content"][0]) for r in requests}
+    assert len(heads) == 1  # the same shared prefix in every shard
+    run_ = json.loads(out)["runs"][0]
+    assert len(json.loads(out)["runs"]) == 1  # one merged result
+    assert len(run_["results"]) == len(requests)
+    assert [s["status"] for s in run_["properties"]["shards"]] == ["complete"] * len(requests)
+    assert run_["invocations"][0]["executionSuccessful"] is True
+
+
+def test_an_expired_shard_in_a_batch_is_an_incomplete_review(big, fake, capsys, no_poll_pause):
+    from bigpicture.app import batch
+
+    fake.default = per_shard
+    code, out, _ = run(capsys, str(big), "--coverage", "full", "--dry-run", "--format", "json")
+    plan = json.loads(out)
+    third = plan["shards"][2]["files"]
+    fake.batch_script[f"{batch.custom_id_for(big)}-s3"] = "expired"
+    code, out, err = run(capsys, str(big), "--coverage", "full", "--batch", "--format", "json")
+    assert code == 6
+    doc = json.loads(out)
+    assert doc["complete"] is False
+    assert doc["not_reviewed"] == sorted(third)
+    assert [s["status"] for s in doc["shards"]][2] == "failed"
+    assert "expired" in doc["shards"][2]["reason"]
+    assert f"files not reviewed: {sorted(third)[0]}" in err

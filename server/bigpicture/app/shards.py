@@ -21,6 +21,7 @@ from typing import Any
 
 from bigpicture.app import prepare as pipeline
 from bigpicture.app import review as reviewing
+from bigpicture.app.batch import Outcome
 from bigpicture.app.prepare import Prepared
 from bigpicture.client.anthropic import ApiClient
 from bigpicture.core.config import Settings
@@ -336,3 +337,17 @@ def merge(parts: list[tuple[ShardStatus, ReviewResult]], *, kind: str, model: st
         attempts=sum(got.attempts for got in results),
         shards=statuses,
     )
+
+
+def merge_outcomes(outcomes: list[Outcome]) -> ReviewResult:
+    """One result of a full-coverage review sent as a Message Batch: its requests, the
+    shards in order, merged as an interactive one is (a request that errored, was canceled
+    or expired is a failed shard)."""
+    parts = []
+    for i, o in enumerate(outcomes):
+        status = "complete" if o.ok else "incomplete" if o.status == "succeeded" else "failed"
+        files = [f["path"] for f in o.request.plan.get("files", [])]
+        tokens = int(o.request.plan.get("input_tokens", 0))
+        parts.append((shard_status(i + 1, files, tokens, o.result, status), o.result))
+    first = outcomes[0].result
+    return merge(parts, kind=first.kind, model=first.model)

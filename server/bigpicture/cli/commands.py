@@ -34,11 +34,11 @@ def cmd_review(args: argparse.Namespace) -> int:
         raise UsageError(
             "--staged, --also-output and --format gitlab|rdjson do not go with --batch"
         )
-    if args.batch and args.coverage == "full":
-        raise UsageError("--coverage full does not go with --batch yet")
-    if args.batch:
+    if args.batch and args.coverage == "full" and len(args.path) > 1:
+        raise UsageError("--coverage full --batch reviews one PATH (its shards in one batch)")
+    if args.batch and args.coverage != "full":
         return cmd_submit(args, progress)
-    if args.no_wait:
+    if args.no_wait and not args.batch:
         raise UsageError("--no-wait goes with --batch")
     if len(args.path) > 1:
         raise UsageError("several paths are reviewed together only with --batch")

@@ -18,6 +18,7 @@ from typing import Any
 from bigpicture.app import shards as app_shards
 from bigpicture.app.shards import PreparedShards
 from bigpicture.cli import console
+from bigpicture.cli.batch import cmd_submit_shards
 from bigpicture.client.anthropic import ApiClient
 from bigpicture.core.config import Settings
 from bigpicture.core.errors import NothingToReview, UsageError
@@ -82,6 +83,8 @@ def cmd_full(
         if not has_key and not args.dry_run:
             console.say("ANTHROPIC_API_KEY is not set: showing the plan only, nothing sent")
         return show_plan(ps, settings, args)
+    if args.batch:
+        return cmd_submit_shards(args, ps, settings, progress)
     total = app_shards.check_total(ps, settings)
     if progress:
         n = len(ps.plan.shards)
