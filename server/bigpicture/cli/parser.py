@@ -104,6 +104,14 @@ def _review_scope(r: argparse.ArgumentParser) -> None:
     )
     r.add_argument("--file", metavar="FILE", help="review one file, the workspace as context")
     r.add_argument(
+        "--coverage",
+        choices=("window", "full"),
+        default="window",
+        help="window (the default): one request, the files that fit the window, the rest "
+        "listed as left out; full: every file whole, in shards of related files that each "
+        "fit the window, one request per shard (the plan shows the shards and the total cost)",
+    )
+    r.add_argument(
         "--model", type=model_id, help=f"model ID (default {configuration.DEFAULT_MODEL})"
     )
 
