@@ -262,16 +262,10 @@ def from_reply(
     )
     if not record:
         return result
-    accounting.account(
-        reply.usage,
-        model=plan.model,
-        kind=plan.kind,
-        settings=settings,
-        request_id=reply.request_id,
-        workspace=prepared.snapshot.root,
-        batch=batch,
-        complete=got.complete,
+    charge = accounting.Charge(
+        plan.model, plan.kind, reply.request_id, prepared.snapshot.root, complete=got.complete
     )
+    accounting.account(charge, reply.usage, settings, batch=batch)
     if got.complete and cache_key is not None:
         resultcache.put(
             prepared.snapshot.root,
@@ -386,16 +380,16 @@ def record_interrupted(prepared: Prepared, settings: Settings, reply: Reply) -> 
     guess = tokens.estimate(streamed, "source") if streamed else 0
     if guess > usage.output_tokens:
         usage = msgspec.structs.replace(usage, output_tokens=guess)
-    accounting.account(
-        usage,
-        model=prepared.plan.model,
-        kind=prepared.plan.kind,
-        settings=settings,
-        request_id=reply.request_id,
-        workspace=prepared.snapshot.root,
+    plan = prepared.plan
+    charge = accounting.Charge(
+        plan.model,
+        plan.kind,
+        reply.request_id,
+        prepared.snapshot.root,
         complete=False,
         interrupted=True,
     )
+    accounting.account(charge, usage, settings)
 
 
 def count_exact(prepared: Prepared, settings: Settings) -> Plan:
