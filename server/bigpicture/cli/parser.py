@@ -40,6 +40,17 @@ def model_id(value: str) -> str:
     return value.strip()
 
 
+def confidence(value: str) -> float:
+    """``--min-confidence``: a number from 0 to 1."""
+    try:
+        x = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number from 0 to 1") from None
+    if not 0 <= x <= 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number from 0 to 1")
+    return x
+
+
 def positive_int(value: str) -> int:
     try:
         n = int(value)
@@ -93,6 +104,14 @@ def _review_scope(r: argparse.ArgumentParser) -> None:
     )
     r.add_argument("--file", metavar="FILE", help="review one file, the workspace as context")
     r.add_argument(
+        "--coverage",
+        choices=("window", "full"),
+        default="window",
+        help="window (the default): one request, the files that fit the window, the rest "
+        "listed as left out; full: every file whole, in shards of related files that each "
+        "fit the window, one request per shard (the plan shows the shards and the total cost)",
+    )
+    r.add_argument(
         "--model", type=model_id, help=f"model ID (default {configuration.DEFAULT_MODEL})"
     )
 
@@ -137,6 +156,28 @@ def _review_limits(r: argparse.ArgumentParser) -> None:
     _quiet(r)
 
 
+def _review_quality(r: argparse.ArgumentParser) -> None:
+    """The verification pass, the confidence bar and the findings' language."""
+    r.add_argument(
+        "--verify",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="after the review, a second request on the cached prefix re-examines each finding "
+        "and keeps only the confirmed ones (default: on with --format sarif or --fail-on)",
+    )
+    r.add_argument(
+        "--min-confidence",
+        type=confidence,
+        metavar="X",
+        help="hide findings rated below confidence X (0 to 1; default 0.7)",
+    )
+    r.add_argument(
+        "--language",
+        metavar="TAG",
+        help="write titles, messages and the summary in this BCP 47 language (zh-CN, ja, de)",
+    )
+
+
 def _review_batch(r: argparse.ArgumentParser) -> None:
     r.add_argument(
         "--batch",
@@ -162,6 +203,7 @@ def _add_review(sub: Subparsers) -> None:
     _review_scope(r)
     _review_output(r)
     _review_limits(r)
+    _review_quality(r)
     _review_batch(r)
 
 
@@ -265,6 +307,12 @@ def settings_from_args(root: Path, args: argparse.Namespace) -> tuple[Settings, 
         flags["cacheTtl"] = args.cache_ttl
     if args.max_file_size is not None:
         flags["maxFileSize"] = args.max_file_size
+    if getattr(args, "verify", None) is not None:
+        flags["verify"] = "on" if args.verify else "off"
+    if getattr(args, "min_confidence", None) is not None:
+        flags["minConfidence"] = args.min_confidence
+    if getattr(args, "language", None):
+        flags["language"] = args.language
     settings, warnings = configuration.load(root, ("command line", flags))
     bad = [w for w in warnings if w.startswith("command line")]
     if bad:

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import anthropic
-import httpx2
+if TYPE_CHECKING:
+    import anthropic
 
 from bigpicture.core import errors
 
@@ -42,6 +42,8 @@ def no_batches(provider: str) -> errors.ConfigError:
 
 
 def is_prompt_too_long(e: BaseException) -> bool:
+    import anthropic
+
     return isinstance(e, anthropic.BadRequestError) and api_message(e).lower().startswith(
         "prompt is too long"
     )
@@ -165,6 +167,8 @@ _BY_STATUS: dict[int, Callable[[_Failure], errors.ApiError]] = {
 def _status_error(
     e: anthropic.APIStatusError, *, streaming_started: bool, provider: str, attempts: int
 ) -> errors.ApiError:
+    import anthropic
+
     status = e.status_code
     msg = api_message(e)
     if status == 200 or streaming_started:
@@ -188,6 +192,9 @@ def map_error(
 ) -> errors.ApiError:
     """One SDK (or transport) failure as a project error. ``attempts``: how many times the
     request was sent (the SDK's retries included), for the message."""
+    import anthropic
+    import httpx2
+
     if isinstance(e, errors.ApiError):
         return e
     if isinstance(e, anthropic.APIStatusError):
