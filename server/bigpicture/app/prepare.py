@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 import msgspec
 
@@ -58,23 +59,32 @@ def gather(root: Path, settings: Settings, progress: Progress | None = None) -> 
     return snap
 
 
-def focus_on(
-    root: Path,
-    snap: Snapshot,
-    settings: Settings,
-    *,
-    kind: str,
-    ref: str | None = None,
-    file: str | None = None,
-    staged: bool = False,
-) -> Snapshot:
-    """The snapshot of a review of ``kind``: a changes review gets its diff in focus (only the
+class Scope(TypedDict, total=False):
+    """What a review looks at, in the words the CLI and the language server use; every key
+    optional (a workspace review by default)."""
+
+    kind: str  # workspace | changes | file
+    ref: str | None  # changes: the base ref (None: uncommitted work against HEAD)
+    file: str | None  # file: the file (absolute, or relative to the current folder)
+    staged: bool  # changes: the index only (``--staged``)
+
+
+def focus_on(root: Path, snap: Snapshot, settings: Settings, **scope: Unpack[Scope]) -> Snapshot:
+    """The snapshot of a review of ``scope``: a changes review gets its diff in focus (only the
     index with ``staged``), a file review its file; a workspace review the snapshot as it is."""
+    kind = scope.get("kind", "workspace")
     if kind == "changes":
         check = gathering.name_filter(root, settings)
-        diff = changes.changes(root, snap, ref, allowed=lambda p: check(p) is None, staged=staged)
+        diff = changes.changes(
+            root,
+            snap,
+            scope.get("ref"),
+            allowed=lambda p: check(p) is None,
+            staged=scope.get("staged", False),
+        )
         return changes.with_diff(snap, diff)
     if kind == "file":
+        file = scope.get("file")
         if not file:
             raise GatherError("a file review needs a file")
         return focus_file(root, snap, file)
@@ -82,20 +92,13 @@ def focus_on(
 
 
 def snapshot_for(
-    root: Path,
-    settings: Settings,
-    *,
-    kind: str = "workspace",
-    ref: str | None = None,
-    file: str | None = None,
-    progress: Progress | None = None,
-    staged: bool = False,
+    root: Path, settings: Settings, *, progress: Progress | None = None, **scope: Unpack[Scope]
 ) -> Snapshot:
     root = root.resolve()
     if progress:
         progress(f"gathering {root}")
     snap = gather(root, settings, progress)
-    return focus_on(root, snap, settings, kind=kind, ref=ref, file=file, staged=staged)
+    return focus_on(root, snap, settings, **scope)
 
 
 def plan_for(
@@ -134,17 +137,8 @@ def plan_for(
 
 
 def prepare(
-    root: Path,
-    settings: Settings,
-    *,
-    kind: str = "workspace",
-    ref: str | None = None,
-    file: str | None = None,
-    progress: Progress | None = None,
-    staged: bool = False,
+    root: Path, settings: Settings, *, progress: Progress | None = None, **scope: Unpack[Scope]
 ) -> Prepared:
-    """Gather and plan. ``staged``: a changes review of the index only (``--staged``)."""
-    snap = snapshot_for(
-        root, settings, kind=kind, ref=ref, file=file, progress=progress, staged=staged
-    )
-    return Prepared(snap, plan_for(snap, settings, kind=kind))
+    """Gather and plan a review of ``scope`` (``Scope``: kind, ref, file, staged)."""
+    snap = snapshot_for(root, settings, progress=progress, **scope)
+    return Prepared(snap, plan_for(snap, settings, kind=scope.get("kind", "workspace")))

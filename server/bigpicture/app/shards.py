@@ -23,6 +23,7 @@ from bigpicture.app import prepare as pipeline
 from bigpicture.app import review as reviewing
 from bigpicture.app.batch import Outcome
 from bigpicture.app.prepare import Prepared
+from bigpicture.app.review import maybe_call as _maybe
 from bigpicture.client.anthropic import ApiClient
 from bigpicture.core.config import Settings
 from bigpicture.core.errors import BigPictureError, BudgetError, NoApiKey
@@ -125,14 +126,6 @@ def check_total(ps: PreparedShards, settings: Settings, *, batch: bool = False) 
             "setting, or send less (the `exclude` setting); nothing was sent"
         )
     return total
-
-
-async def _maybe(fn: Callable[..., Any] | None, *args: Any) -> None:
-    if fn is None:
-        return
-    res = fn(*args)
-    if asyncio.iscoroutine(res):
-        await res
 
 
 def _failed(ps: PreparedShards, settings: Settings, i: int, reason: str) -> ReviewResult:
