@@ -15,6 +15,7 @@ from bigpicture.core.config import Settings
 from bigpicture.core.errors import GatherError
 from bigpicture.core.gather import changes
 from bigpicture.core.gather import gather as gathering
+from bigpicture.core.gather.scanindex import ScanIndex
 from bigpicture.core.models import Snapshot
 from bigpicture.core.registry import Registry
 from bigpicture.core.request import plan as planning
@@ -49,13 +50,35 @@ def focus_file(root: Path, snapshot: Snapshot, file: str) -> Snapshot:
 
 
 def gather(root: Path, settings: Settings, progress: Progress | None = None) -> Snapshot:
-    """The workspace gathered, with the secret scan's memory of clean contents loaded from and
-    saved to the data directory."""
-    index = scancache.load()
-    snap = gathering.gather(root, settings, progress=progress, index=index)
-    if index.changed:
-        scancache.save(index)
-    return snap
+    """The workspace listed lazily: every file with its path, size, kind and history, none
+    read yet. ``plan_for`` reads and secret-scans the files the budget chooses (``Loader``),
+    so a repository many times the window costs a listing, not a scan of everything."""
+    return gathering.gather(root, settings, progress=progress, lazy=True)
+
+
+class Loader:
+    """Reads and scans files of a lazy snapshot on demand, with the secret scan's memory of
+    clean contents loaded from the data directory once and saved when it learnt something."""
+
+    def __init__(
+        self, snapshot: Snapshot, settings: Settings, progress: Progress | None = None
+    ) -> None:
+        self.snapshot = snapshot
+        self.settings = settings
+        self.progress = progress
+        self._index: ScanIndex | None = None
+
+    def __call__(self, paths: list[str]) -> list[str]:
+        if self._index is None:
+            self._index = scancache.load()
+        return gathering.load(
+            self.snapshot, paths, self.settings.maxFileSize, self._index, self.progress
+        )
+
+    def save(self) -> None:
+        if self._index is not None and self._index.changed:
+            scancache.save(self._index)
+        self._index = None  # read again by a later load: it holds what was just saved
 
 
 def focus_on(
@@ -72,13 +95,32 @@ def focus_on(
     index with ``staged``), a file review its file; a workspace review the snapshot as it is."""
     if kind == "changes":
         check = gathering.name_filter(root, settings)
-        diff = changes.changes(root, snap, ref, allowed=lambda p: check(p) is None, staged=staged)
+        loader = Loader(snap, settings)
+        diff = changes.changes(
+            root, snap, ref, allowed=lambda p: check(p) is None, staged=staged, load=loader
+        )
+        loader.save()
         return changes.with_diff(snap, diff)
     if kind == "file":
         if not file:
             raise GatherError("a file review needs a file")
+        _load_focus(root, snap, settings, file)
         return focus_file(root, snap, file)
     return snap
+
+
+def _load_focus(root: Path, snap: Snapshot, settings: Settings, file: str) -> None:
+    """Read the file of a file review now, so that one the gather only listed and that turns
+    out not to be sendable (binary, say) is refused with its reason by ``focus_file``."""
+    path = Path(file)
+    full = path if path.is_absolute() else (Path.cwd() / path)
+    try:
+        rel = full.resolve().relative_to(root.resolve()).as_posix()
+    except (ValueError, RuntimeError):
+        return  # focus_file says why
+    loader = Loader(snap, settings)
+    loader([rel])
+    loader.save()
 
 
 def snapshot_for(
@@ -107,30 +149,46 @@ def plan_for(
     token_scale: float = 1.0,
     nonce: str | None = None,
     layout: str = "snapshot",
+    progress: Progress | None = None,
 ) -> planning.Plan:
-    def build(n: str) -> planning.Plan:
-        return planning.build(
-            snapshot,
-            settings,
-            kind=kind,
-            nonce=n,
-            registry=registry,
-            token_scale=token_scale,
-            layout=layout,
-            base=cachebase.load(snapshot.root) if layout == "snapshot" else None,
-        )
+    """The plan of ``snapshot``. Files of a lazy gather that the budget chooses are read and
+    secret-scanned here (in place: ``snapshot`` then holds their text), and the budget decides
+    again with their real sizes, until every chosen file is read; each round reads at least
+    one more file, so this ends, usually after two or three rounds."""
+    base = cachebase.load(snapshot.root) if layout == "snapshot" else None
+    loader = Loader(snapshot, settings, progress)
 
-    if nonce is not None:
-        return build(nonce)
-    plan = build(store.nonce_for(snapshot.root, []))
-    # The delimiter nonce must appear in none of the texts sent (else a file could forge a
-    # closing delimiter): check what this plan sends, and if one does, rotate and plan again.
-    sent = list(plan.sent_texts(snapshot).values())
-    if snapshot.diff:
-        sent.append(snapshot.diff.patch)
-    if not prompt.nonce_is_safe(plan.nonce, sent):
-        plan = build(store.nonce_for(snapshot.root, sent))
-    return plan
+    def build(n: str) -> planning.Plan:
+        while True:
+            try:
+                return planning.build(
+                    snapshot,
+                    settings,
+                    kind=kind,
+                    nonce=n,
+                    registry=registry,
+                    token_scale=token_scale,
+                    layout=layout,
+                    base=base,
+                )
+            except planning.NotLoaded as e:
+                loader(e.paths)
+
+    try:
+        if nonce is not None:
+            return build(nonce)
+        plan = build(store.nonce_for(snapshot.root, []))
+        # The delimiter nonce must appear in none of the texts sent (else a file could forge a
+        # closing delimiter): check what this plan sends, and if one does, rotate and plan
+        # again.
+        sent = list(plan.sent_texts(snapshot).values())
+        if snapshot.diff:
+            sent.append(snapshot.diff.patch)
+        if not prompt.nonce_is_safe(plan.nonce, sent):
+            plan = build(store.nonce_for(snapshot.root, sent))
+        return plan
+    finally:
+        loader.save()
 
 
 def prepare(
@@ -147,4 +205,4 @@ def prepare(
     snap = snapshot_for(
         root, settings, kind=kind, ref=ref, file=file, progress=progress, staged=staged
     )
-    return Prepared(snap, plan_for(snap, settings, kind=kind))
+    return Prepared(snap, plan_for(snap, settings, kind=kind, progress=progress))

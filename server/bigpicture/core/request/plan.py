@@ -85,9 +85,18 @@ class Plan(msgspec.Struct):
     cache_generation: Any = None  # the new Generation of changes this plan appends, if any
 
     def sent_texts(self, snapshot: Snapshot) -> dict[str, str]:
-        """The exact text of every file in the request (what anchoring searches)."""
+        """The exact text of every file in the request (what anchoring searches). Raises
+        ValueError when ``snapshot`` only lists one of them (a lazy gather's, not read)."""
         by_path = snapshot.by_path()
-        return {f.path: by_path[f.path].text for f in self.files if f.path in by_path}
+        out: dict[str, str] = {}
+        for f in self.files:
+            got = by_path.get(f.path)
+            if got is None:
+                continue
+            if not got.loaded:
+                raise ValueError(f"{f.path} is not read in this snapshot: plan it first")
+            out[f.path] = got.text
+        return out
 
 
 def _json_tokens(obj: Any) -> int:
@@ -100,17 +109,27 @@ def max_output_tokens(settings: Settings, info: ModelInfo) -> int:
 
 
 def file_tokens(snapshot: Snapshot, token_scale: float = 1.0) -> dict[str, int]:
-    """Each file's estimated tokens in the request: its text and its framing."""
-    return {
-        f.path: math.ceil(
-            tokens.estimate(
-                f.text, f.kind, f.size if f.encoding == "utf-8" and not f.redactions else None
-            )
-            * token_scale
-        )
-        + tokens.framing(f.path, len(f.text))
-        for f in snapshot.files
-    }
+    """Each file's estimated tokens in the request: its text and its framing (for a file not
+    read yet, its estimate from its size: ``tokens.from_size``)."""
+    return {f.path: _tokens_of(f, token_scale) for f in snapshot.files}
+
+
+def _tokens_of(f: SourceFile, scale: float) -> int:
+    if not f.loaded:
+        return math.ceil(tokens.from_size(f.size, f.kind) * scale) + tokens.framing(f.path, f.size)
+    nbytes = f.size if f.encoding == "utf-8" and not f.redactions else None
+    return math.ceil(tokens.estimate(f.text, f.kind, nbytes) * scale) + tokens.framing(
+        f.path, len(f.text)
+    )
+
+
+class NotLoaded(Exception):
+    """The budget chose files a lazy gather has only listed: they must be read and scanned
+    (``core.gather.gather.load``) and the plan built again. Nothing unscanned is sent."""
+
+    def __init__(self, paths: list[str]) -> None:
+        super().__init__(f"{len(paths)} chosen files are not read yet")
+        self.paths = paths
 
 
 class _Head(msgspec.Struct):
@@ -311,6 +330,10 @@ def build(
     ``layout``: ``snapshot`` (the default: the cache base, then the changes since it),
     ``tiers`` (recency tiers) or ``naive`` (path order, one breakpoint), the last two kept for
     the replay benchmark's comparison. ``base`` is the workspace's current cache base, if any.
+
+    Files of a lazy gather that are only listed count at their size-based estimate; when the
+    budget chooses one, ``NotLoaded`` names them (the caller loads them and plans again:
+    ``app.prepare.plan_for``), so a plan never holds text that was not secret-scanned.
     """
     registry = registry or Registry(settings.models)
     info, warning = registry.get(settings.model)
@@ -327,11 +350,18 @@ def build(
     head = _head(snapshot, kind, nonce, bool(thinking), token_scale)
     room = _room(info, max_output, head)
     chosen, left_out = budgeting.select(snapshot.files, sizes, room, snapshot.focus)
+    not_read = [f.path for f in chosen if not f.loaded]
+    if not_read:
+        raise NotLoaded(not_read)
     missing_focus = [lo.path for lo in left_out if lo.path in set(snapshot.focus)]
     if missing_focus and kind == "file":
         raise BudgetError(f"{missing_focus[0]} alone does not fit the context window")
     if not chosen and snapshot.diff is None:
         smallest = min(left_out, key=lambda lo: lo.tokens)
+        listed_only = {f.path for f in snapshot.files if not f.loaded}
+        unread = [lo for lo in left_out if lo.path in listed_only]
+        if unread:  # its size-based estimate may overstate it: read the smallest, try again
+            raise NotLoaded([min(unread, key=lambda lo: lo.tokens).path])
         raise BudgetError(
             f"no file fits the {info.context_window:,}-token window of {info.id}: the smallest, "
             f"{smallest.path}, needs about {smallest.tokens:,} tokens and there is room for "
