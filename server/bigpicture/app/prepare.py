@@ -19,7 +19,8 @@ from bigpicture.core.models import Snapshot
 from bigpicture.core.registry import Registry
 from bigpicture.core.request import plan as planning
 from bigpicture.core.request import prompt
-from bigpicture.store import cachebase, scancache
+from bigpicture.core.request.outline import OutlineCache
+from bigpicture.store import cachebase, outlinecache, scancache
 from bigpicture.store import paths as store
 
 Progress = Callable[[str], None]
@@ -98,6 +99,18 @@ def snapshot_for(
     return focus_on(root, snap, settings, kind=kind, ref=ref, file=file, staged=staged)
 
 
+_OUTLINES: dict[str, OutlineCache] = {}  # the data directory -> its outlines, loaded once
+
+
+def outlines() -> OutlineCache:
+    """The outline cache of the data directory (loaded on first use, kept for the process)."""
+    key = str(store.data_dir())
+    got = _OUTLINES.get(key)
+    if got is None:
+        got = _OUTLINES[key] = outlinecache.load()
+    return got
+
+
 def plan_for(
     snapshot: Snapshot,
     settings: Settings,
@@ -118,14 +131,25 @@ def plan_for(
             token_scale=token_scale,
             layout=layout,
             base=cachebase.load(snapshot.root) if layout == "snapshot" else None,
+            outline_cache=cache,
         )
 
-    if nonce is not None:
-        return build(nonce)
+    cache = outlines()
+    try:
+        if nonce is not None:
+            return build(nonce)
+        return _safe_nonce(snapshot, build)
+    finally:
+        outlinecache.save(cache)
+
+
+def _safe_nonce(snapshot: Snapshot, build: Callable[[str], planning.Plan]) -> planning.Plan:
     plan = build(store.nonce_for(snapshot.root, []))
     # The delimiter nonce must appear in none of the texts sent (else a file could forge a
     # closing delimiter): check what this plan sends, and if one does, rotate and plan again.
     sent = list(plan.sent_texts(snapshot).values())
+    if plan.left_out:  # the map quotes definition headers of the files not sent whole
+        sent = [f.text for f in snapshot.files]
     if snapshot.diff:
         sent.append(snapshot.diff.patch)
     if not prompt.nonce_is_safe(plan.nonce, sent):

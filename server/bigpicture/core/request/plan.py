@@ -39,8 +39,10 @@ from bigpicture.core.models import (
 from bigpicture.core.registry import BETA_1M, ModelInfo, Registry
 from bigpicture.core.reply.findings import tool_definition
 from bigpicture.core.request import budget as budgeting
+from bigpicture.core.request import graph as import_graph
 from bigpicture.core.request import layout as cache_layout
-from bigpicture.core.request import prompt, tokens
+from bigpicture.core.request import outline as outlining
+from bigpicture.core.request import prompt, repomap, tokens
 
 MAX_BREAKPOINTS = 4
 TOOL_OVERHEAD = {"forced": 313, "auto": 346}  # tokens the API adds for tool use (section 3.2)
@@ -177,6 +179,7 @@ def _groups(
     ttl: str,
     model: str,
     now: float | None,
+    maps: cache_layout.MapState | None = None,
 ) -> tuple[
     list[cache_layout.Group],
     cache_layout.CacheBase | None,
@@ -194,16 +197,71 @@ def _groups(
             model=model,
             now=now,
             present={f.path for f in snapshot.files} | {s.path for s in snapshot.skipped},
+            refused={s.path for s in snapshot.skipped},
+            maps=maps,
         )
+    head = [_map_group(maps)] if maps else []
     if layout_name == "naive":
         ordered = sorted(chosen, key=lambda f: f.path)
         return (
-            [cache_layout.group("repository (path order)", ordered, sizes, nonce, "5m")],
+            [*head, cache_layout.group("repository (path order)", ordered, sizes, nonce, "5m")],
             None,
             None,
             [],
         )
-    return cache_layout.layout_tiers(chosen, sizes, nonce, ttl), None, None, []
+    return [*head, *cache_layout.layout_tiers(chosen, sizes, nonce, ttl)], None, None, []
+
+
+def _map_group(maps: cache_layout.MapState) -> cache_layout.Group:
+    m = maps.repo_map
+    return cache_layout.Group("repository map", m.text, [], m.tokens, None)
+
+
+class _Choice(msgspec.Struct):
+    chosen: list[SourceFile]
+    left_out: list[LeftOut]
+    maps: cache_layout.MapState | None = None
+
+
+def _choose(
+    snapshot: Snapshot,
+    sizes: dict[str, int],
+    room: int,
+    window: int,
+    base: cache_layout.CacheBase | None,
+    nonce: str,
+    cache: outlining.OutlineCache | None,
+) -> _Choice:
+    """The files sent whole and the map of the others (``core.request.budget`` and
+    ``core.request.repomap``): everything when it fits, else by importance, keeping room for
+    the map and for the changes after the cache base."""
+    if sum(sizes.values()) <= room:
+        return _Choice(list(snapshot.files), [])
+    outlines = outlining.outlines(snapshot.files, cache)
+    graph = import_graph.build_graph({p: o.imports for p, o in outlines.items()})
+    scores = import_graph.rank(graph)
+    related = import_graph.neighbours(graph, snapshot.focus)
+    map_budget = math.ceil(repomap.MAP_SHARE * window)
+    extra = math.ceil(budgeting.CHANGE_SHARE * room)
+    chosen, left_out = budgeting.select(
+        snapshot.files,
+        sizes,
+        max(room - map_budget - extra, 0),
+        snapshot.focus,
+        related=related,
+        scores=scores,
+        previous=[b.path for b in base.files] if base else (),
+        sent_since=[p for g in base.generations for p in g.shas] if base else (),
+        extra=extra,
+    )
+    sent = {f.path for f in chosen}
+    left = budgeting.importance_order(
+        [f for f in snapshot.files if f.path not in sent], snapshot.focus, related, scores
+    )
+    repo_map = repomap.build(left, outlines, map_budget, nonce)
+    return _Choice(
+        chosen, left_out, cache_layout.MapState(repo_map, outlines, {f.path: f for f in left})
+    )
 
 
 def _segments(
@@ -304,13 +362,15 @@ def build(
     layout: str = "snapshot",
     base: cache_layout.CacheBase | None = None,
     now: float | None = None,
+    outline_cache: outlining.OutlineCache | None = None,
 ) -> Plan:
     """Plan a review of ``snapshot``. Raises ``BudgetError`` when nothing sensible fits, and
     ``NothingToReview`` when there is nothing to send at all.
 
     ``layout``: ``snapshot`` (the default: the cache base, then the changes since it),
     ``tiers`` (recency tiers) or ``naive`` (path order, one breakpoint), the last two kept for
-    the replay benchmark's comparison. ``base`` is the workspace's current cache base, if any.
+    the replay benchmark's comparison. ``base`` is the workspace's current cache base, if any;
+    ``outline_cache`` the outlines already parsed (``core.request.outline``).
     """
     registry = registry or Registry(settings.models)
     info, warning = registry.get(settings.model)
@@ -326,7 +386,8 @@ def build(
     sizes = file_tokens(snapshot, token_scale)
     head = _head(snapshot, kind, nonce, bool(thinking), token_scale)
     room = _room(info, max_output, head)
-    chosen, left_out = budgeting.select(snapshot.files, sizes, room, snapshot.focus)
+    choice = _choose(snapshot, sizes, room, info.context_window, base, nonce, outline_cache)
+    chosen, left_out = choice.chosen, choice.left_out
     missing_focus = [lo.path for lo in left_out if lo.path in set(snapshot.focus)]
     if missing_focus and kind == "file":
         raise BudgetError(f"{missing_focus[0]} alone does not fit the context window")
@@ -349,6 +410,7 @@ def build(
         ttl=ttl,
         model=info.id,
         now=now,
+        maps=choice.maps,
     )
     segments, planned, blocks = _segments(groups, head.head_tokens, info.min_cache_tokens)
     diff = snapshot.diff
@@ -360,6 +422,7 @@ def build(
         left_out=len(left_out),
         diff_base=diff.base if diff else None,
         thinking=bool(thinking),
+        in_map=choice.maps is not None,
     )
     volatile = diff_text + ("\n" if diff_text else "") + request
     segments.append(
