@@ -22,11 +22,14 @@ small peripheral ones. Filling is greedy: a file too large for what is left is l
 less important files after it may still fit. Every left-out file is listed with its tokens.
 
 Stability (hysteresis), so that the cache base survives commits: a file sent whole last time
-(``previous``: the cache base's files) keeps its place, before any file of its class or a
-lower one, unless its place in today's order now starts beyond ``KEEP_FACTOR`` times the
-budget, i.e. unless its rank changed a lot; a file sent since the base (``sent_since``) keeps
-its place while it fits. Only the focus files, their neighbours and the kept files may use
-the room kept for changes (``extra``); other files fill the budget alone.
+(``previous``: the cache base's files, with the rank each had when the base was taken) keeps
+its place, before every other file (the focus files included), unless its rank fell below
+1/``KEEP_FACTOR`` of that rank; a file sent since the base (``sent_since``) keeps its place
+too. Kept files go in today's order while they fit, so only when the budget shrinks does one
+fall out, and a change touching many large files (a vendored copy synced) cannot push them
+out: the focus files not kept then share what is left, and those that do not fit are shown
+in the map (their changes are in the diff). Only the focus files, their neighbours and the
+kept files may use the room kept for changes (``extra``); other files fill the budget alone.
 """
 
 from __future__ import annotations
@@ -123,7 +126,7 @@ def related_files(focus: Iterable[str], files: list[SourceFile]) -> set[str]:
     return related - focus
 
 
-KEEP_FACTOR = 1.5  # a file of the cache base keeps its place unless it now starts beyond this
+KEEP_FACTOR = 2.0  # a file of the cache base keeps its place unless its rank fell this much
 CHANGE_SHARE = 0.08  # of the room, kept for the changes sent after the cache base
 _FIXTURE_RE = re.compile(r"(^|/)(test-data|test_data|testdata|fixtures?|__fixtures__)/", re.I)
 _BUNDLED_RE = re.compile(r"(^|/)typeshed/", re.I)  # third-party stubs copied in
@@ -163,7 +166,7 @@ def select(
     *,
     related: Iterable[str] | None = None,
     scores: Mapping[str, float] | None = None,
-    previous: Collection[str] = (),
+    previous: Mapping[str, float] | Collection[str] = (),
     sent_since: Collection[str] = (),
     extra: int = 0,
 ) -> tuple[list[SourceFile], list[LeftOut]]:
@@ -177,27 +180,27 @@ def select(
     focus = set(focus)
     rel = set(related) if related is not None else related_files(focus, files)
     order = importance_order(files, focus, rel, scores)
-    start: dict[str, int] = {}
-    acc = 0
-    for f in order:
-        start[f.path] = acc
-        acc += tokens[f.path]
-    prev, since = set(previous), set(sent_since)
+    prev = previous if isinstance(previous, Mapping) else dict.fromkeys(previous, 0.0)
+    since = set(sent_since)
+    now = scores or {}
 
     def phase(f: SourceFile) -> int:
         cls = priority(f, focus, rel)
+        kept = f.path in since or (
+            f.path in prev and now.get(f.path, 0.0) * KEEP_FACTOR >= prev[f.path]
+        )
+        if kept:
+            return 0 if cls == 0 else 1
         if cls == 0:
-            return 0
-        if f.path in since or (f.path in prev and start[f.path] <= KEEP_FACTOR * budget):
-            return 1
-        return 2 if cls == 1 else 3
+            return 2 if prev else 0  # with a base, after the files it keeps
+        return 3 if cls == 1 else 4
 
     chosen: set[str] = set()
     left: list[LeftOut] = []
     used = 0
     for f in sorted(order, key=phase):  # stable: importance order within a phase
         t = tokens[f.path]
-        limit = budget + extra if phase(f) < 3 else budget
+        limit = budget + extra if phase(f) < 4 else budget
         if used + t <= limit:
             chosen.add(f.path)
             used += t

@@ -11,7 +11,9 @@ Public API (also used to split a repository into shards by import-graph communit
 
 Resolution: a Python spec is dotted (``pkg.mod.Name``, ``..rel``): its longest prefix that
 names a module or package of the repository wins (``pkg.mod``); a relative one is resolved from
-the importing file's package. A path spec (``./util``, ``"x.h"``, a Go import path) resolves
+the importing file's package; an absolute one naming a standard-library module (``os``,
+``collections``) resolves to nothing, even when a stub of that name is in the repository. A
+path spec (``./util``, ``"x.h"``, a Go import path) resolves
 against the importing file's folder first, then as a path suffix of any file. Each file is
 known by its path without suffix, with its leading folders dropped one by one (``src/pkg/mod``
 is also ``pkg/mod`` and ``mod``), and a package's ``__init__``/``index``/``mod`` file by its
@@ -29,6 +31,7 @@ priority class (``core.request.budget``), not by rank.
 from __future__ import annotations
 
 import posixpath
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -135,6 +138,8 @@ def _resolve_dotted(importer: str, spec: str, index: _Index) -> set[str]:
             if got:
                 return got
         return set()
+    if family(importer) == "python" and name.split(".", 1)[0] in sys.stdlib_module_names:
+        return set()  # the standard library, not a test stub or a vendored copy named alike
     parts = name.replace("::", ".").split(".")
     while parts and parts[0] in ("crate", "self", "super"):  # Rust paths
         parts = parts[1:]

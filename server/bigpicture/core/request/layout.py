@@ -66,6 +66,7 @@ class Generation(msgspec.Struct):
     shas: dict[str, str]
     tokens: int
     outlines: dict[str, str] = {}  # path -> outline digest, for the outline updates it sends
+    outline_tokens: int = 0  # of ``tokens``, the outline updates'
 
 
 MAX_GENERATIONS = 12  # beyond this, re-snapshot (the API's lookback is 20 blocks)
@@ -86,6 +87,7 @@ class CacheBase(msgspec.Struct):
     map_text: str = ""  # the repository map written with the base ("" when none)
     map_tokens: int = 0
     map_digests: dict[str, str] = {}  # path -> outline digest of every file in the map
+    ranks: dict[str, float] = {}  # path -> importance when taken (``core.request.budget``)
 
     def outlines(self) -> dict[str, str]:
         """path -> digest of the latest outline sent on this base, for files in outline only."""
@@ -120,6 +122,7 @@ def new_base(
     ttl: str,
     now: float | None = None,
     repo_map: RepoMap | None = None,
+    ranks: dict[str, float] | None = None,
 ) -> CacheBase:
     ordered = sorted(files, key=lambda f: (f.last_change or 2**62, f.path))
     h = hashlib.sha256()
@@ -137,6 +140,7 @@ def new_base(
         map_text=repo_map.text if repo_map else "",
         map_tokens=repo_map.tokens if repo_map else 0,
         map_digests=dict(repo_map.digests) if repo_map else {},
+        ranks={f.path: ranks[f.path] for f in ordered if f.path in ranks} if ranks else {},
     )
 
 
@@ -239,6 +243,8 @@ class MapState(msgspec.Struct):
     repo_map: RepoMap
     outlines: dict[str, Outline]
     left: dict[str, SourceFile]  # the files not sent whole
+    scores: dict[str, float] = {}  # path -> importance (``core.request.graph.rank``)
+    budget: int = 0  # the map's share of the window: its updates share it with it
 
 
 def _usable(base: CacheBase | None, model: str, nonce: str, ttl: str, now: float) -> bool:
@@ -264,14 +270,26 @@ def _changes_text(
     return text
 
 
-def _outline_updates(base: CacheBase, maps: MapState | None, sent: dict[str, str]) -> list[str]:
-    """Files shown in outline whose outline is not the one the base (or a generation) sent."""
+def _outline_updates(
+    base: CacheBase, maps: MapState | None, sent: dict[str, str]
+) -> list[SourceFile]:
+    """Files shown in outline whose outline is not the one the base (or a generation) sent,
+    the most important first while they fit the map's share with the map and earlier updates
+    (the others wait for the next base)."""
     if maps is None:
         return []
     known = base.outlines()
-    return sorted(
-        p for p, digest in maps.repo_map.digests.items() if p not in sent and known.get(p) != digest
-    )
+    room = maps.budget - base.map_tokens - sum(g.outline_tokens for g in base.generations)
+    out = []
+    for p, f in maps.left.items():  # in importance order
+        digest = maps.repo_map.digests.get(p)
+        if digest is None or p in sent or known.get(p) == digest:
+            continue
+        cost = tokens.estimate(repomap.full_entry(p, maps.outlines[p], f.size), "source")
+        if cost <= room:
+            out.append(f)
+            room -= cost
+    return sorted(out, key=lambda f: f.path)
 
 
 def layout_snapshot(
@@ -304,7 +322,7 @@ def layout_snapshot(
         latest_sha, latest_text = base.latest()
         in_outline = base.outlines()
         fresh = sorted((f for f in chosen if latest_sha.get(f.path) != f.sha), key=lambda f: f.path)
-        updates = [maps.left[p] for p in _outline_updates(base, maps, latest_sha)] if maps else []
+        updates = _outline_updates(base, maps, latest_sha)
         deleted = sorted(p for p in set(latest_sha) | set(in_outline) if p not in present)
         text = _changes_text(fresh, latest_text, updates, maps, nonce)
         changes = base.changes_tokens + (tokens.estimate(text, "source") if text else 0)
@@ -328,6 +346,7 @@ def layout_snapshot(
             ttl=ttl,
             now=now,
             repo_map=maps.repo_map if maps else None,
+            ranks=maps.scores if maps else None,
         )
         fresh, updates, deleted, text = [], [], [], ""
     groups = _snapshot_groups(base, chosen, file_tokens, fresh, updates, text, nonce, ttl)
@@ -350,6 +369,11 @@ def _generation(
         shas={f.path: f.sha for f in fresh},
         tokens=tokens.estimate(text, "source"),
         outlines={f.path: maps.outlines[f.path].digest for f in updates} if maps else {},
+        outline_tokens=(
+            tokens.estimate(repomap.render_updates(updates, maps.outlines, base.nonce), "source")
+            if maps and updates
+            else 0
+        ),
     )
 
 

@@ -231,6 +231,7 @@ def _choose(
     base: cache_layout.CacheBase | None,
     nonce: str,
     cache: outlining.OutlineCache | None,
+    kind: str,
 ) -> _Choice:
     """The files sent whole and the map of the others (``core.request.budget`` and
     ``core.request.repomap``): everything when it fits, else by importance, keeping room for
@@ -243,25 +244,36 @@ def _choose(
     related = import_graph.neighbours(graph, snapshot.focus)
     map_budget = math.ceil(repomap.MAP_SHARE * window)
     extra = math.ceil(budgeting.CHANGE_SHARE * room)
-    chosen, left_out = budgeting.select(
-        snapshot.files,
-        sizes,
-        max(room - map_budget - extra, 0),
-        snapshot.focus,
-        related=related,
-        scores=scores,
-        previous=[b.path for b in base.files] if base else (),
-        sent_since=[p for g in base.generations for p in g.shas] if base else (),
-        extra=extra,
-    )
+
+    def select(keep: bool) -> tuple[list[SourceFile], list[LeftOut]]:
+        return budgeting.select(
+            snapshot.files,
+            sizes,
+            max(room - map_budget - extra, 0),
+            snapshot.focus,
+            related=related,
+            scores=scores,
+            previous={b.path: base.ranks.get(b.path, 0.0) for b in base.files}
+            if keep and base
+            else (),
+            sent_since=[p for g in base.generations for p in g.shas] if keep and base else (),
+            extra=extra,
+        )
+
+    chosen, left_out = select(base is not None)
+    if kind == "file" and base is not None and {lo.path for lo in left_out} & set(snapshot.focus):
+        chosen, left_out = select(False)  # the file under review comes before the base
     sent = {f.path for f in chosen}
     left = budgeting.importance_order(
         [f for f in snapshot.files if f.path not in sent], snapshot.focus, related, scores
     )
-    repo_map = repomap.build(left, outlines, map_budget, nonce)
-    return _Choice(
-        chosen, left_out, cache_layout.MapState(repo_map, outlines, {f.path: f for f in left})
+    repo_map = repomap.build(
+        left, outlines, math.floor(map_budget * (1 - repomap.UPDATE_SHARE)), nonce
     )
+    maps = cache_layout.MapState(
+        repo_map, outlines, {f.path: f for f in left}, scores, budget=map_budget
+    )
+    return _Choice(chosen, left_out, maps)
 
 
 def _segments(
@@ -386,7 +398,7 @@ def build(
     sizes = file_tokens(snapshot, token_scale)
     head = _head(snapshot, kind, nonce, bool(thinking), token_scale)
     room = _room(info, max_output, head)
-    choice = _choose(snapshot, sizes, room, info.context_window, base, nonce, outline_cache)
+    choice = _choose(snapshot, sizes, room, info.context_window, base, nonce, outline_cache, kind)
     chosen, left_out = choice.chosen, choice.left_out
     missing_focus = [lo.path for lo in left_out if lo.path in set(snapshot.focus)]
     if missing_focus and kind == "file":

@@ -3,7 +3,10 @@ the whole repository's shape (every path, its definitions and imports) even when
 holds only part of its text.
 
 Size: the map gets ``MAP_SHARE`` (12%) of the context window, reserved from the room for
-files only when the repository does not fit whole (a repository that fits has no map).
+files only when the repository does not fit whole (a repository that fits has no map). The
+map written with the cache base fills at most 90% of it; the rest (``UPDATE_SHARE``) is for
+the outline updates sent after it, the most important first (those that do not fit wait for
+the next base).
 
 Trimming, by importance: every file not sent whole gets at least one line (its path, with a
 rounded size when its language has no grammar, or the number of definitions left out).
@@ -31,6 +34,7 @@ from bigpicture.core.request import tokens
 from bigpicture.core.request.outline import Outline
 
 MAP_SHARE = 0.12  # of the context window, for the map
+UPDATE_SHARE = 0.1  # of the map's share, left for the outline updates sent after the base
 MAX_IMPORTS_SHOWN = 40
 
 
