@@ -89,7 +89,9 @@ _FAMILIES = {
 
 def family(path: str) -> str:
     """Files import only files of their own family (a Python module never a C header)."""
-    suffix = PurePosixPath(path).suffix.lower()
+    name = path.rsplit("/", 1)[-1]
+    dot = name.rfind(".")
+    suffix = name[dot:].lower() if dot > 0 else ""
     return _FAMILIES.get(suffix, suffix)
 
 
@@ -110,12 +112,15 @@ class _Index:
                 dirs.setdefault("/".join(parts[i:]), set()).add(path)
         self.by_key: dict[str, set[str]] = {}
         self.dirs: dict[str, set[str]] = {}
+        self.family = ""
 
     def use(self, importer: str) -> _Index:
         """Look up among the files of ``importer``'s family."""
         fam = family(importer)
-        self.by_key = self.keys.get(fam, {})
-        self.dirs = self.folders.get(fam, {})
+        if fam != self.family:
+            self.family = fam
+            self.by_key = self.keys.get(fam, {})
+            self.dirs = self.folders.get(fam, {})
         return self
 
     def lookup(self, key: str) -> set[str]:
@@ -138,7 +143,7 @@ def _resolve_dotted(importer: str, spec: str, index: _Index) -> set[str]:
             if got:
                 return got
         return set()
-    if family(importer) == "python" and name.split(".", 1)[0] in sys.stdlib_module_names:
+    if index.family == "python" and name.split(".", 1)[0] in sys.stdlib_module_names:
         return set()  # the standard library, not a test stub or a vendored copy named alike
     parts = name.replace("::", ".").split(".")
     while parts and parts[0] in ("crate", "self", "super"):  # Rust paths
