@@ -363,6 +363,63 @@ def _nothing_to_send(snapshot: Snapshot) -> NothingToReview:
     return NothingToReview(f"nothing to review: the workspace has no file that can be sent{why}")
 
 
+def _max_output(settings: Settings, info: ModelInfo) -> int:
+    max_output = max_output_tokens(settings, info)
+    thinking = settings.thinkingBudget or 0
+    if thinking and thinking >= max_output:
+        raise BudgetError(
+            f"thinking budget {thinking} leaves no room for the findings within the model's "
+            f"{info.max_output} output tokens; lower the `thinkingBudget` setting"
+        )
+    return max_output
+
+
+def _check_fits(choice: _Choice, snapshot: Snapshot, kind: str, info: ModelInfo, room: int) -> None:
+    left_out = choice.left_out
+    missing_focus = [lo.path for lo in left_out if lo.path in set(snapshot.focus)]
+    if missing_focus and kind == "file":
+        raise BudgetError(f"{missing_focus[0]} alone does not fit the context window")
+    if not choice.chosen and snapshot.diff is None:
+        smallest = min(left_out, key=lambda lo: lo.tokens)
+        raise BudgetError(
+            f"no file fits the {info.context_window:,}-token window of {info.id}: the smallest, "
+            f"{smallest.path}, needs about {smallest.tokens:,} tokens and there is room for "
+            f"{room:,}; choose a model with a larger window (the `model` setting) or leave "
+            "large files out (the `exclude` setting)"
+        )
+
+
+def _volatile(
+    snapshot: Snapshot,
+    kind: str,
+    nonce: str,
+    head: _Head,
+    deleted: list[str],
+    choice: _Choice,
+    thinking: bool,
+) -> tuple[Segment, dict[str, Any]]:
+    """The uncached last block: deleted files, the diff, and the closing request."""
+    diff = snapshot.diff
+    diff_text = (prompt.render_deleted(deleted, nonce) if deleted else "") + head.diff_text
+    request = prompt.request_text(
+        kind,
+        nonce,
+        focus=snapshot.focus,
+        left_out=len(choice.left_out),
+        diff_base=diff.base if diff else None,
+        thinking=thinking,
+        in_map=choice.maps is not None,
+    )
+    volatile = diff_text + ("\n" if diff_text else "") + request
+    segment = Segment(
+        "changes and request" if diff_text else "request",
+        len(diff.files) if diff else 0,
+        tokens.estimate(volatile, "source"),
+        False,
+    )
+    return segment, {"type": "text", "text": volatile}
+
+
 def build(
     snapshot: Snapshot,
     settings: Settings,
@@ -387,12 +444,7 @@ def build(
     registry = registry or Registry(settings.models)
     info, warning = registry.get(settings.model)
     ttl, thinking = settings.cacheTtl, settings.thinkingBudget or 0
-    max_output = max_output_tokens(settings, info)
-    if thinking and thinking >= max_output:
-        raise BudgetError(
-            f"thinking budget {thinking} leaves no room for the findings within the model's "
-            f"{info.max_output} output tokens; lower the `thinkingBudget` setting"
-        )
+    max_output = _max_output(settings, info)
     if not snapshot.files:
         raise _nothing_to_send(snapshot)
     sizes = file_tokens(snapshot, token_scale)
@@ -400,17 +452,7 @@ def build(
     room = _room(info, max_output, head)
     choice = _choose(snapshot, sizes, room, info.context_window, base, nonce, outline_cache, kind)
     chosen, left_out = choice.chosen, choice.left_out
-    missing_focus = [lo.path for lo in left_out if lo.path in set(snapshot.focus)]
-    if missing_focus and kind == "file":
-        raise BudgetError(f"{missing_focus[0]} alone does not fit the context window")
-    if not chosen and snapshot.diff is None:
-        smallest = min(left_out, key=lambda lo: lo.tokens)
-        raise BudgetError(
-            f"no file fits the {info.context_window:,}-token window of {info.id}: the smallest, "
-            f"{smallest.path}, needs about {smallest.tokens:,} tokens and there is room for "
-            f"{room:,}; choose a model with a larger window (the `model` setting) or leave "
-            "large files out (the `exclude` setting)"
-        )
+    _check_fits(choice, snapshot, kind, info, room)
     groups, new_base, generation, deleted = _groups(
         layout,
         chosen,
@@ -426,26 +468,9 @@ def build(
     )
     segments, planned, blocks = _segments(groups, head.head_tokens, info.min_cache_tokens)
     diff = snapshot.diff
-    diff_text = (prompt.render_deleted(deleted, nonce) if deleted else "") + head.diff_text
-    request = prompt.request_text(
-        kind,
-        nonce,
-        focus=snapshot.focus,
-        left_out=len(left_out),
-        diff_base=diff.base if diff else None,
-        thinking=bool(thinking),
-        in_map=choice.maps is not None,
-    )
-    volatile = diff_text + ("\n" if diff_text else "") + request
-    segments.append(
-        Segment(
-            "changes and request" if diff_text else "request",
-            len(diff.files) if diff else 0,
-            tokens.estimate(volatile, "source"),
-            False,
-        )
-    )
-    blocks.append({"type": "text", "text": volatile})
+    segment, block = _volatile(snapshot, kind, nonce, head, deleted, choice, bool(thinking))
+    segments.append(segment)
+    blocks.append(block)
     input_tokens = sum(s.tokens for s in segments)
     return Plan(
         layout=layout,
