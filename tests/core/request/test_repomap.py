@@ -10,6 +10,8 @@ from pathlib import Path
 from bigpicture.app import prepare as pipeline
 from bigpicture.cli import main
 from bigpicture.core.config import Settings
+from bigpicture.core.models import SourceFile
+from bigpicture.core.request import budget
 from bigpicture.core.request import layout as cache_layout
 from bigpicture.store import cachebase as store_cachebase
 from conftest import commit, write
@@ -222,5 +224,54 @@ def test_the_model_is_told_which_files_it_sees_only_in_outline(repo: Path, capsy
         if line.startswith(f"<bp-{nonce}-file path=")
     }
     assert "app/core.py" in whole and not whole & left
-    assert f"{len(left)} files are not sent whole" in content[-1]
-    assert "only in outline" in content[-1]
+    assert f"{len(left)} files were left out to fit the context window" in content[-1]
+    assert "do not report findings about code you see only in outline" in content[-1]
+
+
+# --------------------------------------------------------------------------- select, directly
+
+
+def _f(path: str, kind: str = "source") -> SourceFile:
+    return SourceFile(path=path, text="", sha=path, size=0, kind=kind)
+
+
+def test_hysteresis_keeps_a_base_file_unless_its_rank_fell_by_more_than_half():
+    files = [_f("a.py"), _f("b.py"), _f("c.py")]
+    tokens = dict.fromkeys(("a.py", "b.py", "c.py"), 10)
+    # c now outranks b a little: b keeps its place in the base
+    scores = {"a.py": 0.5, "b.py": 0.2, "c.py": 0.3}
+    base = {"a.py": 0.5, "b.py": 0.25}
+    sent, _ = budget.select(files, tokens, 20, scores=scores, previous=base)
+    assert {f.path for f in sent} == {"a.py", "b.py"}
+    # without a base, today's ranking decides
+    sent, _ = budget.select(files, tokens, 20, scores=scores)
+    assert {f.path for f in sent} == {"a.py", "c.py"}
+    # b's rank fell to less than half of what it was: it gives its place up
+    sent, _ = budget.select(files, tokens, 20, scores={**scores, "b.py": 0.1}, previous=base)
+    assert {f.path for f in sent} == {"a.py", "c.py"}
+
+
+def test_with_a_base_new_focus_files_come_after_the_kept_ones_and_use_the_room_for_changes():
+    files = [_f("core.py"), _f("util.py"), _f("vendor/big.py", "vendor"), _f("misc.py")]
+    tokens = {"core.py": 40, "util.py": 40, "vendor/big.py": 30, "misc.py": 10}
+    base = {"core.py": 0.4, "util.py": 0.3}
+    scores = {"core.py": 0.4, "util.py": 0.3, "misc.py": 0.2, "vendor/big.py": 0.1}
+    focus = ["vendor/big.py"]
+    # no base: the focus first
+    sent, _ = budget.select(files, tokens, 80, focus, related=set(), scores=scores)
+    assert "vendor/big.py" in {f.path for f in sent}
+    # a base: the kept files first; the focus gets the room kept for changes if it fits
+    sent, left = budget.select(
+        files, tokens, 80, focus, related=set(), scores=scores, previous=base, extra=20
+    )
+    assert {f.path for f in sent} == {"core.py", "util.py"}
+    assert {lo.path for lo in left} == {"vendor/big.py", "misc.py"}
+    sent, _ = budget.select(
+        files, tokens, 80, focus, related=set(), scores=scores, previous=base, extra=30
+    )
+    assert {f.path for f in sent} == {"core.py", "util.py", "vendor/big.py"}
+    # other files never use the room kept for changes
+    sent, _ = budget.select(
+        files, tokens, 80, (), related=set(), scores=scores, previous=base, extra=30
+    )
+    assert {f.path for f in sent} == {"core.py", "util.py"}

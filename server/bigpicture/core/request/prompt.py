@@ -166,8 +166,9 @@ def request_text(
     )
     if left_out and in_map:
         omitted = (
-            f" {left_out} files are not sent whole: the repository map shows them in outline "
-            "only; do not report findings about code you see only in outline."
+            f" {left_out} files were left out to fit the context window: the repository map "
+            "shows them in outline only; do not report findings about code you see only in "
+            "outline."
         )
     how = (
         "When you have finished thinking, call report_findings exactly once."
