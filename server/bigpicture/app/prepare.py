@@ -11,6 +11,7 @@ from pathlib import Path
 
 import msgspec
 
+from bigpicture.app.listed import listed_texts, outlines_of_listed
 from bigpicture.core.config import Settings
 from bigpicture.core.errors import GatherError
 from bigpicture.core.gather import changes
@@ -20,7 +21,8 @@ from bigpicture.core.models import Snapshot
 from bigpicture.core.registry import Registry
 from bigpicture.core.request import plan as planning
 from bigpicture.core.request import prompt
-from bigpicture.store import cachebase, scancache
+from bigpicture.core.request.outline import Outline, OutlineCache
+from bigpicture.store import cachebase, outlinecache, scancache
 from bigpicture.store import paths as store
 
 Progress = Callable[[str], None]
@@ -79,6 +81,14 @@ class Loader:
         if self._index is not None and self._index.changed:
             scancache.save(self._index)
         self._index = None  # read again by a later load: it holds what was just saved
+
+
+def load_all(snapshot: Snapshot, settings: Settings, progress: Progress | None = None) -> None:
+    """Read and scan every file a lazy gather only listed (a full-coverage review sends every
+    file whole, in some shard)."""
+    loader = Loader(snapshot, settings, progress)
+    loader(gathering.unloaded(snapshot.files))
+    loader.save()
 
 
 def focus_on(
@@ -140,6 +150,18 @@ def snapshot_for(
     return focus_on(root, snap, settings, kind=kind, ref=ref, file=file, staged=staged)
 
 
+_OUTLINES: dict[str, OutlineCache] = {}  # the data directory -> its outlines, loaded once
+
+
+def outlines() -> OutlineCache:
+    """The outline cache of the data directory (loaded on first use, kept for the process)."""
+    key = str(store.data_dir())
+    got = _OUTLINES.get(key)
+    if got is None:
+        got = _OUTLINES[key] = outlinecache.load()
+    return got
+
+
 def plan_for(
     snapshot: Snapshot,
     settings: Settings,
@@ -154,11 +176,15 @@ def plan_for(
     """The plan of ``snapshot``. Files of a lazy gather that the budget chooses are read and
     secret-scanned here (in place: ``snapshot`` then holds their text), and the budget decides
     again with their real sizes, until every chosen file is read; each round reads at least
-    one more file, so this ends, usually after two or three rounds."""
+    one more file, so this ends, usually after two or three rounds. When the workspace does
+    not fit, the map's outlines of the files only listed come from ``app.listed``."""
     base = cachebase.load(snapshot.root) if layout == "snapshot" else None
+    cache = outlines()
     loader = Loader(snapshot, settings, progress)
+    listed: dict[str, Outline] | None = None
 
     def build(n: str) -> planning.Plan:
+        nonlocal listed
         while True:
             try:
                 return planning.build(
@@ -170,25 +196,39 @@ def plan_for(
                     token_scale=token_scale,
                     layout=layout,
                     base=base,
+                    outline_cache=cache,
+                    outlines=listed,
                 )
+            except planning.OutlinesNeeded:
+                listed = outlines_of_listed(snapshot, cache, settings.maxFileSize, progress)
             except planning.NotLoaded as e:
                 loader(e.paths)
 
     try:
         if nonce is not None:
             return build(nonce)
-        plan = build(store.nonce_for(snapshot.root, []))
-        # The delimiter nonce must appear in none of the texts sent (else a file could forge a
-        # closing delimiter): check what this plan sends, and if one does, rotate and plan
-        # again.
-        sent = list(plan.sent_texts(snapshot).values())
-        if snapshot.diff:
-            sent.append(snapshot.diff.patch)
-        if not prompt.nonce_is_safe(plan.nonce, sent):
-            plan = build(store.nonce_for(snapshot.root, sent))
-        return plan
+        return _safe_nonce(snapshot, build, lambda: listed_texts(listed or {}))
     finally:
         loader.save()
+        outlinecache.save(cache)
+
+
+def _safe_nonce(
+    snapshot: Snapshot,
+    build: Callable[[str], planning.Plan],
+    listed: Callable[[], list[str]],
+) -> planning.Plan:
+    plan = build(store.nonce_for(snapshot.root, []))
+    # The delimiter nonce must appear in none of the texts sent (else a file could forge a
+    # closing delimiter): check what this plan sends, and if one does, rotate and plan again.
+    sent = list(plan.sent_texts(snapshot).values())
+    if plan.left_out:  # the map quotes definition headers of the files not sent whole
+        sent = [f.text for f in snapshot.files if f.loaded] + listed()
+    if snapshot.diff:
+        sent.append(snapshot.diff.patch)
+    if not prompt.nonce_is_safe(plan.nonce, sent):
+        plan = build(store.nonce_for(snapshot.root, sent))
+    return plan
 
 
 def prepare(

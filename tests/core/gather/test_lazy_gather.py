@@ -52,15 +52,19 @@ def scanned(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return seen
 
 
+def _key(i: int) -> str:
+    return f"AKIAQWERTYUIOPAS{i:04d}"  # AWS access key id shapes, one per module
+
+
 def _over_window(repo: Path) -> None:
-    """Forty modules of ~2,000 tokens each, far more than the tiny window holds; the newest
-    holds a secret and is sent, an old one holds another and is left out."""
+    """Forty modules of ~2,000 tokens each, far more than the tiny window holds, each holding
+    a secret in a definition's default (so in its outline too)."""
     for i in range(40):
-        write(repo, f"pkg/m{i:02}.py", f"# module {i}\n" + "x = 1\n" * 1000)
-    write(repo, "pkg/m00.py", f"# module 0\nOLD_KEY = '{AWS_CANARY[:-2]}99'\n" + "x = 1\n" * 1000)
-    commit(repo, "old", when=1_600_000_000)
-    write(repo, "pkg/m39.py", f"# module 39\nKEY = '{AWS_CANARY}'\n" + "x = 1\n" * 1000)
-    commit(repo, "new", when=1_700_000_000)
+        body = "x = 1\n" * 1000
+        write(
+            repo, f"pkg/m{i:02}.py", f"# module {i}\ndef f{i}(key='{_key(i)}'):\n    pass\n{body}"
+        )
+    commit(repo, "init")
 
 
 def test_a_file_left_out_is_not_scanned_and_a_file_sent_is(repo: Path, scanned: list[str]):
@@ -70,21 +74,27 @@ def test_a_file_left_out_is_not_scanned_and_a_file_sent_is(repo: Path, scanned: 
     sent = {f.path for f in plan.files}
     left = {lo.path for lo in plan.left_out}
     assert sent and left and not sent & left
-    assert "pkg/m39.py" in sent and "pkg/m00.py" in left  # newest first, as before
-    # the scan ran over exactly the files sent, once each, and over nothing else
-    texts = plan.sent_texts(snap)
-    assert sorted(t.split("\n", 1)[0] for t in scanned) == sorted(
+    # the whole-file scan ran over exactly the files sent, once each, and over nothing else
+    whole = [t for t in scanned if t.startswith("# module ")]
+    assert sorted(t.split("\n", 1)[0] for t in whole) == sorted(
         f"# module {int(p[5:7])}" for p in sent
     )
-    assert not any(t.startswith("# module 0\n") for t in scanned)  # left out: never read
-    # what is sent is redacted; the left-out file is listed only, with its size
-    assert AWS_CANARY not in texts["pkg/m39.py"]
-    assert [r.path for r in plan.redactions] == ["pkg/m39.py"]
+    # what is sent is redacted: the files sent whole, and the map's outlines of the others
+    texts = plan.sent_texts(snap)
+    body = body_bytes(plan).decode()
+    for i in range(40):
+        assert _key(i) not in body
+    assert all(_key(int(p[5:7])) not in texts[p] for p in sent)
+    assert {r.path for r in plan.redactions} >= sent
+    # the map names the files left out with their definitions (read for it, not sent whole)
+    assert all(f"def f{int(p[5:7])}(" in body for p in left)
+    assert any(r.path.endswith("(outline)") for r in plan.redactions)
+    # the files left out are listed only, with their size, never read whole
     by_path = snap.by_path()
     assert all(by_path[p].loaded for p in sent)
-    assert not by_path["pkg/m00.py"].loaded and by_path["pkg/m00.py"].text == ""
-    assert by_path["pkg/m00.py"].size == (repo / "pkg/m00.py").stat().st_size
-    assert AWS_CANARY not in body_bytes(plan).decode()
+    for p in left:
+        assert not by_path[p].loaded and by_path[p].text == ""
+        assert by_path[p].size == (repo / p).stat().st_size
     assert plan.input_tokens + plan.max_output <= plan.window
 
 

@@ -470,6 +470,29 @@ def load(
     return [p for p, f in done.items() if f is not None]
 
 
+def read_text(root: Path, path: str, max_size: int) -> tuple[str, str] | Skipped | None:
+    """``(text, sha)`` of a file read and decoded but NOT secret-scanned, for what is derived
+    from it locally (an outline, whose parts the caller scans before any is sent); ``sha`` as
+    a loaded file's would be without redactions. A ``Skipped`` when it cannot be sent at all,
+    None when it is gone."""
+    checked = _stat_checked(root, root, path, max_size)
+    if isinstance(checked, Loaded):
+        return checked.skipped
+    try:
+        with open(checked[0], "rb") as fh:
+            data = fh.read()
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        return Skipped(path, "unreadable", e.strerror or str(e))
+    try:
+        text, encoding = decode(data)
+    except Undecodable as e:
+        return Skipped(path, "binary", str(e))
+    sha = hashlib.sha256(data).hexdigest()[:16] if encoding == "utf-8" else digest(text)
+    return text, sha
+
+
 def unloaded(files: Iterable[SourceFile]) -> list[str]:
     """The paths of ``files`` that are listed only (not read or scanned yet)."""
     return [f.path for f in files if not f.loaded]
