@@ -71,7 +71,9 @@ def plan_shards(
     kind: str,
     communities: sharding.Communities = sharding.by_directory,
 ) -> ShardPlan:
-    """The shard plan, with a delimiter nonce none of the sent texts contains."""
+    """The shard plan, with a delimiter nonce none of the sent texts contains. Every file is
+    sent whole in some shard, so every file a lazy gather only listed is read and scanned."""
+    pipeline.load_all(snapshot, settings)
 
     def build(nonce: str) -> ShardPlan:
         return sharding.build(snapshot, settings, kind=kind, nonce=nonce, communities=communities)
