@@ -25,8 +25,7 @@ def module(n: int) -> str:
     return "\n".join(f"def f{j}(x):\n    return x + {j}" for j in range(n)) + "\n"
 
 
-@pytest.fixture
-def big(repo: Path) -> Path:
+def make_big(repo: Path) -> Path:
     """Four packages of 40 modules: about 4 shards of a 40,000-token window."""
     for d in DIRS:
         for i in range(1, 41):
@@ -38,6 +37,11 @@ def big(repo: Path) -> Path:
     )
     commit(repo, "init")
     return repo
+
+
+@pytest.fixture
+def big(repo: Path) -> Path:
+    return make_big(repo)
 
 
 @pytest.fixture

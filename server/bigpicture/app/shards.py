@@ -44,7 +44,7 @@ from bigpicture.store import cachestate
 from bigpicture.store import paths as store
 
 # (shard index, stage, info): stages "sending", "accepted", "receiving" {findings},
-# "done" {status, findings, reason}
+# "done" {status, findings, reason, result: the shard's ReviewResult}
 OnShard = Callable[[int, str, dict[str, Any]], Awaitable[None] | None]
 
 
@@ -195,12 +195,8 @@ async def review(
                 if i == 0:
                     began.set()
             results[i] = (got, status)
-            await _maybe(
-                on_shard,
-                i + 1,
-                "done",
-                {"status": status, "findings": len(got.findings), "reason": got.incomplete_reason},
-            )
+            done = {"status": status, "findings": len(got.findings), "result": got}
+            await _maybe(on_shard, i + 1, "done", {**done, "reason": got.incomplete_reason})
 
     first = asyncio.create_task(one(0))
     tasks = [first]

@@ -12,7 +12,7 @@ from bigpicture.app import explain as explaining
 from bigpicture.app import review as reviewing
 from bigpicture.core import spending
 from bigpicture.core.errors import BigPictureError, NothingToReview
-from bigpicture.lsp import protocol
+from bigpicture.lsp import protocol, shards
 from bigpicture.lsp.messages import log_msg, show
 from bigpicture.lsp.publish import clear_all, publish, rel_path
 from bigpicture.lsp.reviews import api, prepare
@@ -97,12 +97,15 @@ async def _plan(ls: BigPictureServer, kind: str, uri: str | None) -> Any:
 async def show_plan(ls: BigPictureServer, kind: str, uri: str | None) -> dict[str, Any]:
     st = ls.state
     try:
-        prepared = await _plan(ls, kind, uri)
+        if kind == "full":
+            prepared, text = None, await shards.plan_text(ls)
+        else:
+            prepared = await _plan(ls, kind, uri)
+            text = plan_out.render_text(prepared.plan)
     except BigPictureError as e:
         kind_ = lsp.MessageType.Info if isinstance(e, NothingToReview) else lsp.MessageType.Error
         show(ls, e.message, kind_)
         return {"uri": None, "text": e.message, "error": protocol.error_code(e)}
-    text = plan_out.render_text(prepared.plan)
     path = store.workspace_dir(st.root or ".") / "plan.md"
     store.atomic_write(path, text.encode())
     uri_out = uris.from_fs_path(str(path)) or ""
@@ -114,6 +117,8 @@ async def show_plan(ls: BigPictureServer, kind: str, uri: str | None) -> dict[st
             )
         except Exception as e:
             log_msg(ls, f"showDocument failed: {e}")
+    elif prepared is None:
+        show(ls, f"plan of a full-coverage review: {path}")
     else:
         c = prepared.plan.cost
         show(
@@ -125,6 +130,8 @@ async def show_plan(ls: BigPictureServer, kind: str, uri: str | None) -> dict[st
 
 
 async def estimate(ls: BigPictureServer, kind: str, uri: str | None) -> dict[str, Any]:
+    if kind == "full":
+        return await shards.estimate(ls)
     try:
         prepared = await _plan(ls, kind, uri)
     except BigPictureError as e:
