@@ -68,7 +68,7 @@ def plan_shards(
     settings: Settings,
     *,
     kind: str,
-    communities: sharding.Communities = sharding.by_directory,
+    communities: sharding.Communities = sharding.by_imports,
 ) -> ShardPlan:
     """The shard plan, with a delimiter nonce none of the sent texts contains."""
 
