@@ -59,6 +59,13 @@ async def test_review_all_shards_publishes_every_shards_findings_with_progress(b
         assert any(m.startswith(f"shard {n}/{n}: sending") for m in shown)
         assert any(f"{n} of {n} shards done" in m for m in shown)
         assert s.finished[-1]["kind"] == "full"
+        # explain asks on the shard the finding's file was reviewed in (its cached prefix)
+        last = firsts[-1]
+        (d,) = s.diags(last)
+        got = await s.command("bigpicture.explainFinding", d.data["id"])
+        assert got["answer"] == f"looked at {firsts[-1]}", got
+        asked = fake.messages_requests()[-1].body
+        assert asked["messages"][0]["content"][:2] == bodies[-1]["messages"][0]["content"][:2]
     finally:
         await s.client.shutdown_session()
         await s.client.stop()

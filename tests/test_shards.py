@@ -267,3 +267,22 @@ def test_a_rate_limited_shard_waits_retry_after_and_completes(big, fake, capsys,
     assert len(reqs) == len(doc["shards"]) + 1  # one retry
     retried = [r for r in reqs if 'path="b/m1.py"' in shard_files(r.body)]
     assert [r.retry_count for r in retried] == [0, 1]
+
+
+def test_full_coverage_of_the_changes_shares_the_diff_in_every_shard(big, fake, capsys):
+    write(big, "a/m1.py", module(40) + "def added(x):\n    return eval(x)\n")
+    fake.default = per_shard
+    code, out, err = run(capsys, str(big), "--coverage", "full", "--diff", "--format", "json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["kind"] == "changes" and doc["complete"] is True
+    reqs = fake.messages_requests()
+    assert len(reqs) == len(doc["shards"]) >= 3
+    shared = {json.dumps(r.body["messages"][0]["content"][0]) for r in reqs}
+    assert len(shared) == 1  # the diff is in the prefix every shard shares
+    assert "return eval(x)" in reqs[0].body["messages"][0]["content"][0]["text"]
+    assert all(
+        "Review the changes in the diff above" in r.body["messages"][0]["content"][-1]["text"]
+        for r in reqs
+    )
+    assert all(r.usage["cache_read_input_tokens"] > 0 for r in reqs[1:])

@@ -64,6 +64,8 @@ async def explain(ls: BigPictureServer, finding_id: str) -> dict[str, Any]:
     st = ls.state
     found = st.finding_by_id(finding_id)
     prepared = st.last_prepared
+    if found is not None and found[0] in st.prepared_by_path:
+        prepared = st.prepared_by_path[found[0]]  # the shard its file was reviewed in
     if found is None or prepared is None:
         show(
             ls,

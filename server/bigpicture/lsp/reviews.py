@@ -268,6 +268,7 @@ async def _run(ls: BigPictureServer, req: ReviewRequest, progress: Progress) -> 
         raise
     streamed = flusher.close()
     st.last_prepared = prepared
+    st.prepared_by_path = {}
     apply_result(ls, prepared, result)
     for path in sorted(streamed):
         publish(ls, path)  # a file the result did not cover: without its streamed findings

@@ -103,6 +103,7 @@ async def run(
     ps = await prepare(ls)
     n = len(ps.plan.shards)
     req.files = (sum(len(s.files) for s in ps.plan.shards), len(ps.plan.left_out))
+    st.prepared_by_path = {}
     total = app_shards.check_total(ps, st.settings)
     progress.report(f"{n} shards, {ps.plan.input_tokens:,} tokens (estimated ${total:.4f})")
     ended: list[int] = []
@@ -113,7 +114,10 @@ async def run(
             progress.report(f"shard {index}/{n}: sending {info['tokens']:,} tokens")
         elif stage == "done":
             ended.append(index)
-            apply_result(ls, ps.prepared(index - 1), info["result"])
+            prepared = ps.prepared(index - 1)
+            for path in ps.plan.shards[index - 1].files:
+                st.prepared_by_path[path] = prepared
+            apply_result(ls, prepared, info["result"])
             why = f" ({info['reason']})" if info.get("reason") else ""
             progress.report(
                 f"{len(ended)} of {n} shards done; shard {index}: {info['status']}, "
