@@ -34,6 +34,7 @@ const WHAT: Record<ReviewKind, string> = {
   workspace: 'workspace',
   changes: 'changes',
   file: 'file',
+  full: 'whole repository (all shards)',
 };
 
 export type ReviewOutcome =
@@ -328,6 +329,7 @@ export class Reviewer {
           { label: 'Workspace', description: 'every file the review would send', value: 'workspace' },
           { label: 'Changes', description: 'the diff, with the workspace as context', value: 'changes' },
           { label: 'Current file', description: 'the active file', value: 'file' },
+          { label: 'Whole repository (all shards)', description: 'every file whole, one request per shard', value: 'full' },
         ],
         'Plan and cost of which review?',
       ));

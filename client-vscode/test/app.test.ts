@@ -718,3 +718,30 @@ test('a rate-limited review says what happened with Retry, which runs it again',
   assert.equal(host.sent.filter((c) => c === 'bigpicture.reviewWorkspace').length, 2, 'Retry ran it again');
   assert.equal(host.statusText, '$(warning) 2 · $0.031');
 });
+
+test('Review Whole Repository (all shards) estimates the total, then runs every shard', async () => {
+  await host.secrets.store(SECRET_NAME, KEY);
+  host.settings = { confirmAbove: 0.05 };
+  host.serverAnswers.set('bigpicture.estimate', () => ({
+    costFirstUsd: 0.4,
+    costRepeatUsd: 0.1,
+    costNowUsd: 0.3,
+    inputTokens: 800000,
+    files: 5000,
+    shards: 4,
+    model: 'claude-sonnet-4-6',
+  }));
+  const full = summary({
+    kind: 'full',
+    shards: [{ index: 1, files: 2500, status: 'complete', findings: 2, reason: null }],
+    notReviewed: [],
+  });
+  host.serverAnswers.set('bigpicture.reviewAllShards', () => full);
+  await activate();
+  const outcome = await app.handlers['bigpicture.review.allShards']();
+  assert.deepEqual(outcome, { ran: true, summary: full });
+  assert.deepEqual(host.sent, ['bigpicture.estimate', 'bigpicture.reviewAllShards']);
+  assert.deepEqual(host.client.sentCommands[0].args, ['full']);
+  assert.deepEqual(host.client.sentCommands[1].args, [{ ifRunning: 'ask' }]);
+  assert.match(host.confirms[0].message, /Review whole repository \(all shards\) for about \$0\.300\?/);
+});

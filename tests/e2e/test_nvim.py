@@ -892,3 +892,54 @@ def test_clear_messages_when_nothing_can_run(nvim, workspace, tmp_path):
     unknown, extra = data["subcommands"]
     assert unknown["level"] == ERROR and "one of: cancel, changes, clear" in unknown["msg"]
     assert extra == {"level": ERROR, "msg": "BigPicture: cancel takes no argument"}
+
+
+def test_review_all_shards(nvim, tmp_path, backend):
+    """:BigPicture review-all: the plan of kind full first, then every shard sent (progress
+    per shard in the plugin's log), each shard's finding shown in its file, one summary."""
+    from fake_api import ToolReply
+
+    root = tmp_path / "big"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    body = "\n".join(f"def f{j}(x):\n    return x + {j}" for j in range(40)) + "\n"
+    for d in ("a", "b", "c"):
+        for i in range(1, 41):
+            write(root, f"{d}/m{i}.py", body)
+    commit(root, "init")
+
+    def per_shard(req: dict) -> ToolReply:
+        text = req["messages"][0]["content"][1]["text"]
+        first = text.split('path="', 1)[1].split('"', 1)[0]
+        f = finding(first, 1, "def f0(x):", "high", f"bug in {first}", "m", category="bug")
+        return ToolReply({"summary": "ok", "findings": [f]})
+
+    backend.fake.default = per_shard
+    data = run_driver(
+        nvim,
+        "review_all.lua",
+        {
+            "workspace": str(root),
+            "file": "a/m1.py",
+            "paths": ["a/m1.py", "b/m1.py", "c/m1.py"],
+            "settings": {"models": {"claude-sonnet-4-6": {"contextWindow": 40000}}},
+        },
+        backend.env(),
+        tmp_path,
+        root,
+    )
+    sent = backend.fake.messages_requests()
+    n = len(sent)
+    assert n >= 3
+    assert f"{n} shards, 120 files whole" in data["plan"], data["plan"]
+    last = data["last"]
+    assert last["kind"] == "full" and last["status"] == "ok", last
+    assert [s["status"] for s in last["shards"]] == ["complete"] * n
+    assert last["notReviewed"] == []
+    for path in ("a/m1.py", "b/m1.py", "c/m1.py"):
+        (d,) = data["diagnostics"][path]
+        assert d["lnum"] == 0 and f"bug in {path}" in d["message"]
+    progress = [e["text"] for e in data["log"] if e["source"].startswith("progress")]
+    assert any(f"{n} of {n} shards done" in t for t in progress), progress
+    assert any(re.search(rf"shard \d+/{n}: sending", t) for t in progress), progress
+    assert data["status_after"].startswith(f"BigPicture: {n} finding"), data["status_after"]

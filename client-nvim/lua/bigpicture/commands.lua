@@ -16,8 +16,10 @@ M.REVIEW_COMMANDS = {
   workspace = "bigpicture.reviewWorkspace",
   changes = "bigpicture.reviewChanges",
   file = "bigpicture.reviewFile",
+  -- every file whole, in shards that each fit the window (one request per shard)
+  full = "bigpicture.reviewAllShards",
 }
-M.KINDS = { "workspace", "changes", "file" }
+M.KINDS = { "workspace", "changes", "file", "full" }
 M.REASONS = { "false-positive", "wont-fix" }
 
 local function current(bufnr)
@@ -118,7 +120,8 @@ local function confirm_then_review(c, bufnr, kind, arguments)
   end)
 end
 
----Start a review: kind "workspace" (default), "changes" or "file" (the buffer's file).
+---Start a review: kind "workspace" (default), "changes", "file" (the buffer's file) or "full"
+---(the whole repository, every file whole, in shards).
 function M.review(kind, bufnr)
   kind = (kind and kind ~= "") and kind or "workspace"
   bufnr = current(bufnr)
@@ -453,6 +456,11 @@ M.subcommands = {
   file = {
     run = function()
       M.review("file")
+    end,
+  },
+  ["review-all"] = {
+    run = function()
+      M.review("full")
     end,
   },
   plan = { run = M.plan, args = M.KINDS },
