@@ -110,6 +110,13 @@ async def _maybe(fn: Callable[..., Any] | None, *args: Any) -> None:
         await res
 
 
+def present_paths(prepared: Prepared) -> set[str]:
+    """Every path in the workspace now, sent or not (a dismissal follows a rename only when
+    its own file is gone)."""
+    snap = prepared.snapshot
+    return {f.path for f in snap.files} | {s.path for s in snap.skipped}
+
+
 _UNDECODABLE = object()  # equal to no item of a reply read whole
 
 
@@ -123,6 +130,7 @@ class Streamed:
         self.anchorer = Anchorer(prepared.plan.sent_texts(prepared.snapshot))
         self.floor = severity_rank(settings.minSeverity)
         self.dismissed = dismissed.load(prepared.snapshot.root)
+        self.present = present_paths(prepared)
         self.malformed = 0
         self.decoded: list[Known] = []  # each findings item and what it decoded to, in order
         self._fed = 0  # characters of the tool JSON scanned so far
@@ -160,7 +168,7 @@ class Streamed:
                 continue
             got = self.anchorer.add(f)
             if got is not None and severity_rank(got.severity) <= self.floor:
-                new += suppress.apply([got], self.dismissed)
+                new += suppress.apply([got], self.dismissed, self.present)
         self._fed = len(tool_json)
         self._tail = tool_json[-32:]
         return new
@@ -200,7 +208,7 @@ def finish(
     floor = severity_rank(settings.minSeverity)
     shown = [f for f in anchored if severity_rank(f.severity) <= floor]
     dropped.below_threshold = len(anchored) - len(shown)
-    shown = suppress.apply(shown, dismissed.load(prepared.snapshot.root))
+    shown = suppress.apply(shown, dismissed.load(prepared.snapshot.root), present_paths(prepared))
     shown.sort(key=lambda f: (f.path, f.range.start_line if f.range else f.line - 1, f.id))
     cost = (
         accounting.price(usage, plan.model, settings, batch=batch)

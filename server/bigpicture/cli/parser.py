@@ -117,6 +117,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--fail-on", choices=SEVERITIES, metavar="SEVERITY", help="exit 1 on a finding at or above"
     )
     r.add_argument("--min-severity", choices=SEVERITIES, help="hide findings below this severity")
+    r.add_argument(
+        "--baseline",
+        metavar="FILE",
+        help="compare with a previous run's SARIF: each finding new, unchanged or updated "
+        "(baselineState in SARIF, also in text and JSON), results gone listed as absent; "
+        "--fail-on then counts only new and updated findings",
+    )
     r.add_argument("--thinking", type=int, metavar="BUDGET", help="extended thinking budget tokens")
     r.add_argument("--cache-ttl", choices=("5m", "1h"), help="prompt-cache lifetime")
     r.add_argument(
