@@ -45,6 +45,11 @@ when there is no value); new keys may be added within a version, none removed or
       "files_sent": int,
       "from_cache": bool,            # answered by the local result cache, no API call
       "root": str,                   # the workspace root the paths are relative to
+      "shards": [{"index", "files", "tokens", "status", "reason", "findings",
+                  "request_id", "cost_usd", "from_cache"}],
+                                     # a full-coverage review's shards (else []): status
+                                     # complete | incomplete | failed
+      "not_reviewed": [str],         # the files of the shards that did not complete
       "baseline": {"file": str, "new", "unchanged", "updated", "absent": int} | null
                                      # counts against --baseline FILE; null without
     }
@@ -118,6 +123,8 @@ def to_dict(result: models.ReviewResult, comparison: Comparison | None = None) -
         "files_sent": result.files_sent,
         "from_cache": result.from_cache,
         "root": result.root,
+        "shards": msgspec.to_builtins(result.shards),
+        "not_reviewed": result.not_reviewed,
         "baseline": {"file": comparison.name, **comparison.counts()} if comparison else None,
     }
 

@@ -311,6 +311,9 @@ def to_dict(
         run_props["costUsd"] = result.cost.usd
     if result.usage is not None:
         run_props["usage"] = msgspec.to_builtins(result.usage)
+    if result.shards:
+        run_props["shards"] = msgspec.to_builtins(result.shards)
+        run_props["notReviewed"] = result.not_reviewed
     if comparison is not None:
         run_props["baseline"] = {"file": comparison.name, **comparison.counts()}
     return {
