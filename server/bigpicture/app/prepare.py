@@ -13,7 +13,7 @@ import msgspec
 
 from bigpicture.core.config import Settings
 from bigpicture.core.errors import GatherError
-from bigpicture.core.gather import changes
+from bigpicture.core.gather import changes, policy
 from bigpicture.core.gather import gather as gathering
 from bigpicture.core.models import Snapshot
 from bigpicture.core.registry import Registry
@@ -69,10 +69,17 @@ def focus_on(
     staged: bool = False,
 ) -> Snapshot:
     """The snapshot of a review of ``kind``: a changes review gets its diff in focus (only the
-    index with ``staged``), a file review its file; a workspace review the snapshot as it is."""
+    index with ``staged``), a file review its file; a workspace review the snapshot as it is.
+    Each with the team's policy in force (``core.gather.policy``: from the base in a changes
+    review), its ``ignore`` paths left out."""
+    found, hits = policy.for_review(root, kind=kind, ref=ref, staged=staged)
+    snap = policy.apply(snap, found, hits)
     if kind == "changes":
         check = gathering.name_filter(root, settings)
-        diff = changes.changes(root, snap, ref, allowed=lambda p: check(p) is None, staged=staged)
+        skip = policy.ignored(found)
+        diff = changes.changes(
+            root, snap, ref, allowed=lambda p: check(p) is None and not skip(p), staged=staged
+        )
         return changes.with_diff(snap, diff)
     if kind == "file":
         if not file:
@@ -128,6 +135,8 @@ def plan_for(
     sent = list(plan.sent_texts(snapshot).values())
     if snapshot.diff:
         sent.append(snapshot.diff.patch)
+    if snapshot.policy is not None:
+        sent.append(snapshot.policy.text)
     if not prompt.nonce_is_safe(plan.nonce, sent):
         plan = build(store.nonce_for(snapshot.root, sent))
     return plan
