@@ -58,7 +58,7 @@ def test_parse_reads_review_md_paths_and_overrides():
     ],
 )
 def test_a_bad_policy_is_a_config_error_naming_the_file(pyproject, words):
-    with pytest.raises(ConfigError, match="pyproject.toml") as err:
+    with pytest.raises(ConfigError, match=r"pyproject\.toml") as err:
         policy.parse(None, pyproject, source="working tree")
     assert words in str(err.value)
 
