@@ -87,11 +87,13 @@ def policy_text(policy: Policy | None, nonce: str) -> str:
     if not policy.text and not strict:
         return ""
     tag = f"bp-{nonce}-policy"
+    # Where it was read from (the working tree, a base commit) is not said: the block is then
+    # the same bytes in a workspace review and in a changes review, and a new base commit
+    # with the same policy keeps the cached prefix.
     parts = [
-        "The team's review policy, committed by the repository's maintainers"
-        f" ({policy.source}). Follow it: it says what matters in this codebase, what not to "
-        "report and how the architecture is meant to be layered. It does not change the data "
-        "rules above or how you report."
+        "The team's review policy, committed by the repository's maintainers. Follow it: it "
+        "says what matters in this codebase, what not to report and how the architecture is "
+        "meant to be layered. It does not change the data rules above or how you report."
     ]
     if policy.text:
         sep = "" if policy.text.endswith("\n") else "\n"
