@@ -15,7 +15,7 @@ import msgspec
 from bigpicture.app.listed import listed_texts, outlines_of_listed
 from bigpicture.core.config import Settings
 from bigpicture.core.errors import GatherError
-from bigpicture.core.gather import changes
+from bigpicture.core.gather import changes, policy
 from bigpicture.core.gather import gather as gathering
 from bigpicture.core.gather.scanindex import ScanIndex
 from bigpicture.core.models import Snapshot
@@ -104,16 +104,23 @@ class Scope(TypedDict, total=False):
 
 def focus_on(root: Path, snap: Snapshot, settings: Settings, **scope: Unpack[Scope]) -> Snapshot:
     """The snapshot of a review of ``scope``: a changes review gets its diff in focus (only the
-    index with ``staged``), a file review its file; a workspace review the snapshot as it is."""
+    index with ``staged``), a file review its file; a workspace review the snapshot as it is.
+    Each with the team's policy in force (``core.gather.policy``: from the base in a changes
+    review), its ``ignore`` paths left out."""
     kind = scope.get("kind", "workspace")
+    found, hits = policy.for_review(
+        root, kind=kind, ref=scope.get("ref"), staged=scope.get("staged", False)
+    )
+    snap = policy.apply(snap, found, hits)
     if kind == "changes":
         check = gathering.name_filter(root, settings)
+        skip = policy.ignored(found)
         loader = Loader(snap, settings)
         diff = changes.changes(
             root,
             snap,
             scope.get("ref"),
-            allowed=lambda p: check(p) is None,
+            allowed=lambda p: check(p) is None and not skip(p),
             staged=scope.get("staged", False),
             load=loader,
         )
@@ -228,6 +235,8 @@ def _safe_nonce(
         sent = [f.text for f in snapshot.files if f.loaded] + listed()
     if snapshot.diff:
         sent.append(snapshot.diff.patch)
+    if snapshot.policy is not None:
+        sent.append(snapshot.policy.text)
     if not prompt.nonce_is_safe(plan.nonce, sent):
         plan = build(store.nonce_for(snapshot.root, sent))
     return plan
