@@ -107,10 +107,11 @@ def test_the_base_is_retaken_when_the_changes_outgrow_it() -> None:
     _, base, _, _ = run(files, None)
     kept = sent(base)
     both = [F("a.py", "a2"), F("b.py", "b2")]
-    # 200 tokens of changes on a 200-token base: within RESNAPSHOT_FRACTION (1.0).
+    # The changes (counted as sent: the two files' change blocks) on a 200-token base are
+    # within RESNAPSHOT_FRACTION (1.0).
     assert run(both, kept)[1] is None
-    # The base and its changes no longer fit the room left: a fresh base.
-    assert run(both, kept, room=300)[1] is not None
+    # The base fits the room but the base and its changes do not: a fresh base.
+    assert run(both, kept, room=201)[1] is not None
 
 
 def test_recency_tiers_put_the_oldest_committed_files_first_and_dirty_ones_last() -> None:
