@@ -33,6 +33,7 @@ from bigpicture.client.anthropic import ApiClient
 from bigpicture.core import pricing
 from bigpicture.core.config import Settings
 from bigpicture.core.errors import BudgetError, NoApiKey, PromptTooLong
+from bigpicture.core.gather import policy
 from bigpicture.core.models import DroppedCounts, Finding, ReviewResult, Usage, severity_rank
 from bigpicture.core.registry import Registry
 from bigpicture.core.reply import suppress
@@ -112,6 +113,13 @@ async def maybe_call(fn: Callable[..., Any] | None, *args: Any) -> None:
         await res
 
 
+def present_paths(prepared: Prepared) -> set[str]:
+    """Every path in the workspace now, sent or not (a dismissal follows a rename only when
+    its own file is gone)."""
+    snap = prepared.snapshot
+    return {f.path for f in snap.files} | {s.path for s in snap.skipped}
+
+
 _UNDECODABLE = object()  # equal to no item of a reply read whole
 
 
@@ -123,8 +131,10 @@ class Streamed:
     def __init__(self, prepared: Prepared, settings: Settings) -> None:
         self.scanner = FindingsScanner()
         self.anchorer = Anchorer(prepared.plan.sent_texts(prepared.snapshot))
-        self.floor = severity_rank(settings.minSeverity)
+        self.policy = prepared.snapshot.policy
+        self.shown = policy.shown(self.policy, severity_rank(settings.minSeverity))
         self.dismissed = dismissed.load(prepared.snapshot.root)
+        self.present = present_paths(prepared)
         self.malformed = 0
         self.decoded: list[Known] = []  # each findings item and what it decoded to, in order
         self._fed = 0  # characters of the tool JSON scanned so far
@@ -161,8 +171,9 @@ class Streamed:
                 self.malformed += 1
                 continue
             got = self.anchorer.add(f)
-            if got is not None and severity_rank(got.severity) <= self.floor:
-                new += suppress.apply([got], self.dismissed)
+            kept = policy.adjust([got], self.policy) if got is not None else []
+            if kept and self.shown(kept[0]):
+                new += suppress.apply(kept, self.dismissed, self.present)
         self._fed = len(tool_json)
         self._tail = tool_json[-32:]
         return new
@@ -199,10 +210,12 @@ def finish(
         unknown_path=counts.unknown_path,
         out_of_range=counts.out_of_range,
     )
-    floor = severity_rank(settings.minSeverity)
-    shown = [f for f in anchored if severity_rank(f.severity) <= floor]
+    rules = prepared.snapshot.policy
+    anchored = policy.adjust(anchored, rules)  # severity overrides; nothing on ignored paths
+    visible = policy.shown(rules, severity_rank(settings.minSeverity))
+    shown = [f for f in anchored if visible(f)]
     dropped.below_threshold = len(anchored) - len(shown)
-    shown = suppress.apply(shown, dismissed.load(prepared.snapshot.root))
+    shown = suppress.apply(shown, dismissed.load(prepared.snapshot.root), present_paths(prepared))
     shown.sort(key=lambda f: (f.path, f.range.start_line if f.range else f.line - 1, f.id))
     cost = (
         accounting.price(usage, plan.model, settings, batch=batch)

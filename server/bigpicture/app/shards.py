@@ -45,7 +45,7 @@ from bigpicture.store import cachestate
 from bigpicture.store import paths as store
 
 # (shard index, stage, info): stages "sending", "accepted", "receiving" {findings},
-# "done" {status, findings, reason}
+# "done" {status, findings, reason, result: the shard's ReviewResult}
 OnShard = Callable[[int, str, dict[str, Any]], Awaitable[None] | None]
 
 
@@ -69,9 +69,11 @@ def plan_shards(
     settings: Settings,
     *,
     kind: str,
-    communities: sharding.Communities = sharding.by_directory,
+    communities: sharding.Communities = sharding.by_imports,
 ) -> ShardPlan:
-    """The shard plan, with a delimiter nonce none of the sent texts contains."""
+    """The shard plan, with a delimiter nonce none of the sent texts contains. Every file is
+    sent whole in some shard, so every file a lazy gather only listed is read and scanned."""
+    pipeline.load_all(snapshot, settings)
 
     def build(nonce: str) -> ShardPlan:
         return sharding.build(snapshot, settings, kind=kind, nonce=nonce, communities=communities)
@@ -188,12 +190,8 @@ async def review(
                 if i == 0:
                     began.set()
             results[i] = (got, status)
-            await _maybe(
-                on_shard,
-                i + 1,
-                "done",
-                {"status": status, "findings": len(got.findings), "reason": got.incomplete_reason},
-            )
+            done = {"status": status, "findings": len(got.findings), "result": got}
+            await _maybe(on_shard, i + 1, "done", {**done, "reason": got.incomplete_reason})
 
     first = asyncio.create_task(one(0))
     tasks = [first]
