@@ -65,12 +65,7 @@ def _redacted(
     if not parts:
         return dict(raw)
     joined = "\n".join(p.replace("\r", " ").replace("\n", " ") for p in parts)
-    try:
-        clean, hits = secrets.redact(joined)
-    except SecretScanError:
-        raise
-    except Exception as e:  # fail closed
-        raise SecretScanError(f"secret scan of the repository map failed: {e}") from e
+    clean, hits = secrets.redact_closed(joined, "the repository map")
     if not hits:
         return dict(raw)
     lines = clean.split("\n")

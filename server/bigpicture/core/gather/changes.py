@@ -17,7 +17,7 @@ from pathlib import Path
 
 import msgspec
 
-from bigpicture.core.errors import GatherError, NothingToReview, SecretScanError
+from bigpicture.core.errors import GatherError, NothingToReview
 from bigpicture.core.gather import secrets
 from bigpicture.core.git import diff
 from bigpicture.core.lines import split_lines_keepends
@@ -85,12 +85,7 @@ def changes(
             what = "staged changes" + ("" if ref is None else f" since {ref}")
         raise NothingToReview(f"nothing to review: no {what} in files BigPicture would send")
     raw = "".join(patch_parts)
-    try:
-        patch, hits = secrets.redact(raw)
-    except SecretScanError:
-        raise
-    except Exception as e:  # fail closed
-        raise SecretScanError(f"secret scan of the diff failed: {e}") from e
+    patch, hits = secrets.redact_closed(raw, "the diff")
     changed.sort(key=lambda c: c.path)
     return DiffInfo(
         base=label,

@@ -27,7 +27,7 @@ import msgspec
 import pathspec
 
 from bigpicture.core.config import Settings
-from bigpicture.core.errors import GatherError, SecretScanError
+from bigpicture.core.errors import GatherError
 from bigpicture.core.gather import pathrules, secrets
 from bigpicture.core.gather.scanindex import ScanIndex, stat_key, trustworthy
 from bigpicture.core.gather.textio import Undecodable, decode
@@ -287,12 +287,7 @@ def load_file(
         if index is not None and content_digest in index.clean:
             sent, hits = text, []
         else:
-            try:
-                sent, hits = secrets.redact(text)
-            except SecretScanError:
-                raise
-            except Exception as e:  # fail closed
-                raise SecretScanError(f"secret scan failed on {path}: {e}") from e
+            sent, hits = secrets.redact_closed(text, path)
         if not hits and index is not None:
             index.record(content_digest, key if trustworthy(st) else None)
     reds = [Redaction(path, h.line, h.rule) for h in hits]

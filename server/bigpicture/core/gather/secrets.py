@@ -91,6 +91,20 @@ def redact(text: str, path: str = "") -> tuple[str, list[RedactionHit]]:
     return _guarded(text, path)
 
 
+def redact_closed(text: str, what: str) -> tuple[str, list[RedactionHit]]:
+    """``redact`` for a caller that must send nothing when the scan fails in any way: every
+    error (also one ``redact`` itself did not turn into a ``SecretScanError``) becomes one that
+    names ``what`` and the kind of error, never the error's words (they may quote the text)."""
+    try:
+        return redact(text)
+    except SecretScanError:
+        raise
+    except Exception as e:  # fail closed
+        raise SecretScanError(
+            f"the secret scan of {what} failed, so nothing was sent", detail=type(e).__name__
+        ) from e
+
+
 def scan(text: str, path: str = "") -> list[RedactionHit]:
     """Where ``redact`` would replace something (same findings)."""
     return _guarded(text, path)[1]

@@ -7,8 +7,9 @@ Each ``Rule`` names the literal keywords that anchor it (the prefilter in
 expression only in a window around its keywords' hits), the regular expression itself, what
 its value must look like, and at least one example: a line of code holding a value that looks
 real but is not a live secret (generated here from a fixed seed; tokens with a checksum get a
-wrong one). ``tests/core/test_secret_rules.py`` checks that every example is found and
-redacted, in a source line, in a diff line, and in Latin-1 and UTF-16 files through the gather.
+wrong one). ``tests/core/gather/secretscan/test_rules.py`` checks that every example is found
+and redacted, in a source line, in a diff line, and in Latin-1 and UTF-16 files through the
+gather.
 
 Rules whose ``handler`` is not ``"regex"`` are driven by code in the engine (private-key
 blocks, assignments to secret-looking names, base64 that decodes to a token, Kubernetes

@@ -2,7 +2,7 @@
 
 Used by the assignment finder (``keyed``) and the rule engine
 (``engine``); the thresholds are explained in ``core.gather.secrets``' docstring and each
-is pinned by a test in ``tests/core/test_secrets.py``.
+is pinned by a test in ``tests/core/gather/test_secrets.py``.
 """
 
 from __future__ import annotations
