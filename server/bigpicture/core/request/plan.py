@@ -217,6 +217,23 @@ def _map_group(maps: cache_layout.MapState) -> cache_layout.Group:
     return cache_layout.Group("repository map", m.text, [], m.tokens, None)
 
 
+_RANKED: dict[int, tuple[import_graph.ImportGraph, dict[str, float]]] = {}
+
+
+def _ranked(
+    outlines: dict[str, outlining.Outline],
+) -> tuple[import_graph.ImportGraph, dict[str, float]]:
+    """The import graph and ranks of these outlines, remembered for the last set of files and
+    imports (a save that changes no import ranks nothing again)."""
+    key = hash(tuple((p, tuple(o.imports)) for p, o in sorted(outlines.items())))
+    got = _RANKED.get(key)
+    if got is None:
+        graph = import_graph.build_graph({p: o.imports for p, o in outlines.items()})
+        _RANKED.clear()
+        got = _RANKED[key] = (graph, import_graph.rank(graph))
+    return got
+
+
 class _Choice(msgspec.Struct):
     chosen: list[SourceFile]
     left_out: list[LeftOut]
@@ -239,8 +256,7 @@ def _choose(
     if sum(sizes.values()) <= room:
         return _Choice(list(snapshot.files), [])
     outlines = outlining.outlines(snapshot.files, cache)
-    graph = import_graph.build_graph({p: o.imports for p, o in outlines.items()})
-    scores = import_graph.rank(graph)
+    graph, scores = _ranked(outlines)
     related = import_graph.neighbours(graph, snapshot.focus)
     map_budget = math.ceil(repomap.MAP_SHARE * window)
     extra = math.ceil(budgeting.CHANGE_SHARE * room)
