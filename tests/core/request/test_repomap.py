@@ -275,3 +275,21 @@ def test_with_a_base_new_focus_files_come_after_the_kept_ones_and_use_the_room_f
         files, tokens, 80, (), related=set(), scores=scores, previous=base, extra=30
     )
     assert {f.path for f in sent} == {"core.py", "util.py"}
+
+
+def test_a_changed_file_too_large_for_the_room_left_is_in_the_map_and_its_diff_anchors(
+    repo: Path,
+):
+    central_and_peripheral(repo)
+    _, first = plan(repo, tiny())
+    keep_base(repo, first)
+    write(repo, "app/huge.py", _core_module(60))  # ~10K tokens: more than the room for changes
+    commit(repo, "huge", when=1_800_000_000)
+    write(repo, "app/huge.py", _core_module(60).replace("return step_0 + 5\n", "return 0\n"))
+    snap, p = plan(repo, tiny(), kind="changes")
+    assert p.cache_base.id == first.cache_base.id  # the base is kept
+    assert "app/huge.py" not in sent(p) and "app/huge.py" in {lo.path for lo in p.left_out}
+    assert json.dumps("app/huge.py") in "".join(blocks(p)[1:])  # its outline, after the base
+    assert "return 0" in blocks(p)[-1]  # the diff
+    # a finding on the changed lines still anchors: the current text is what it is checked on
+    assert p.sent_texts(snap)["app/huge.py"] == (repo / "app/huge.py").read_text()

@@ -87,9 +87,12 @@ class Plan(msgspec.Struct):
     cache_generation: Any = None  # the new Generation of changes this plan appends, if any
 
     def sent_texts(self, snapshot: Snapshot) -> dict[str, str]:
-        """The exact text of every file in the request (what anchoring searches)."""
+        """The exact text of every file in the request (what anchoring searches), and of the
+        changed files of a changes review, whose changes the diff carries even when the file
+        is shown only in the repository map."""
         by_path = snapshot.by_path()
-        return {f.path: by_path[f.path].text for f in self.files if f.path in by_path}
+        paths = [f.path for f in self.files] + (list(self.focus) if self.diff_base else [])
+        return {p: by_path[p].text for p in paths if p in by_path}
 
 
 def _json_tokens(obj: Any) -> int:
