@@ -126,6 +126,22 @@ def test_every_file_not_sent_whole_is_in_the_map_with_its_outline_or_its_path(re
     assert p.cache_base.map_tokens <= 0.12 * WINDOW
 
 
+def test_the_plan_says_the_files_left_out_are_in_the_map(repo: Path, capsys):
+    central_and_peripheral(repo)
+    write(
+        repo,
+        "pyproject.toml",
+        "[tool.bigpicture]\nmodel = 'claude-tiny-test'\nmaxOutputTokens = 8000\n"
+        "[tool.bigpicture.models.claude-tiny-test]\n"
+        f"contextWindow = {WINDOW}\ninput = 3.0\noutput = 15.0\ncacheWrite5m = 3.75\n"
+        "cacheWrite1h = 6.0\ncacheRead = 0.3\nminCacheTokens = 1024\nmaxOutput = 8000\n",
+    )
+    assert main(["review", str(repo), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "shown in outline only, in the repository map" in out
+    assert "with the map of" in out
+
+
 def test_the_map_stays_byte_identical_across_an_edit_that_keeps_the_definitions(repo: Path):
     central_and_peripheral(repo)
     _, first = plan(repo, tiny())
