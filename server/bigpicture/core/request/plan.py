@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -30,6 +31,7 @@ from bigpicture.core.models import (
     ChangedFile,
     CostEstimate,
     LeftOut,
+    Policy,
     Redaction,
     Segment,
     Skipped,
@@ -79,6 +81,7 @@ class Plan(msgspec.Struct):
     warnings: list[str] = []
     diff_base: str | None = None
     diff_files: list[ChangedFile] = []
+    policy: Policy | None = None  # the team's policy in force (``core.gather.policy``)
     exact_input_tokens: int | None = None  # from count_tokens, when asked
     layout: str = "snapshot"
     nonce: str = ""  # the delimiter nonce of this request
@@ -89,10 +92,22 @@ class Plan(msgspec.Struct):
     def sent_texts(self, snapshot: Snapshot) -> dict[str, str]:
         """The exact text of every file in the request (what anchoring searches), and of the
         changed files of a changes review, whose changes the diff carries even when the file
-        is shown only in the repository map."""
+        is shown only in the repository map (when read). Raises ValueError when ``snapshot``
+        only lists one of the files sent (a lazy gather's, not read)."""
         by_path = snapshot.by_path()
-        paths = [f.path for f in self.files] + (list(self.focus) if self.diff_base else [])
-        return {p: by_path[p].text for p in paths if p in by_path}
+        out: dict[str, str] = {}
+        for f in self.files:
+            got = by_path.get(f.path)
+            if got is None:
+                continue
+            if not got.loaded:
+                raise ValueError(f"{f.path} is not read in this snapshot: plan it first")
+            out[f.path] = got.text
+        for path in self.focus if self.diff_base else []:
+            got = by_path.get(path)
+            if got is not None and got.loaded:
+                out.setdefault(path, got.text)
+        return out
 
 
 def _json_tokens(obj: Any) -> int:
@@ -105,23 +120,39 @@ def max_output_tokens(settings: Settings, info: ModelInfo) -> int:
 
 
 def file_tokens(snapshot: Snapshot, token_scale: float = 1.0) -> dict[str, int]:
-    """Each file's estimated tokens in the request: its text and its framing."""
-    return {
-        f.path: math.ceil(
-            tokens.estimate(
-                f.text, f.kind, f.size if f.encoding == "utf-8" and not f.redactions else None
-            )
-            * token_scale
-        )
-        + tokens.framing(f.path, len(f.text))
-        for f in snapshot.files
-    }
+    """Each file's estimated tokens in the request: its text and its framing (for a file not
+    read yet, its estimate from its size: ``tokens.from_size``)."""
+    return {f.path: _tokens_of(f, token_scale) for f in snapshot.files}
+
+
+def _tokens_of(f: SourceFile, scale: float) -> int:
+    if not f.loaded:
+        return math.ceil(tokens.from_size(f.size, f.kind) * scale) + tokens.framing(f.path, f.size)
+    nbytes = f.size if f.encoding == "utf-8" and not f.redactions else None
+    return math.ceil(tokens.estimate(f.text, f.kind, nbytes) * scale) + tokens.framing(
+        f.path, len(f.text)
+    )
+
+
+class OutlinesNeeded(Exception):
+    """The workspace does not fit and the map needs the outlines of files a lazy gather only
+    listed: the caller reads them (``app.listed``) and passes ``outlines`` to ``build``."""
+
+
+class NotLoaded(Exception):
+    """The budget chose files a lazy gather has only listed: they must be read and scanned
+    (``core.gather.gather.load``) and the plan built again. Nothing unscanned is sent."""
+
+    def __init__(self, paths: list[str]) -> None:
+        super().__init__(f"{len(paths)} chosen files are not read yet")
+        self.paths = paths
 
 
 class _Head(msgspec.Struct):
     """The parts of the request that do not depend on which files are chosen."""
 
     system: str
+    policy: str  # the team's policy block ("" when none): the second system block
     tool: dict[str, Any]
     diff_text: str
     head_tokens: int  # system, tools and the API's tool-use overhead
@@ -131,6 +162,7 @@ class _Head(msgspec.Struct):
 def _head(snapshot: Snapshot, kind: str, nonce: str, thinking: bool, scale: float) -> _Head:
     tool = tool_definition()
     system = prompt.system_prompt(nonce)
+    policy = prompt.policy_text(snapshot.policy, nonce)
     diff = snapshot.diff
     diff_text = prompt.render_diff(diff.patch, nonce, diff.base) if diff else ""
     # the request text's length barely depends on its numbers; estimate it once
@@ -139,6 +171,7 @@ def _head(snapshot: Snapshot, kind: str, nonce: str, thinking: bool, scale: floa
     )
     head = (
         tokens.estimate(system, "doc")
+        + (tokens.estimate(policy, "doc") if policy else 0)
         + _json_tokens(tool)
         + TOOL_OVERHEAD["auto" if thinking else "forced"]
     )
@@ -148,7 +181,7 @@ def _head(snapshot: Snapshot, kind: str, nonce: str, thinking: bool, scale: floa
         + tokens.estimate(probe, "doc")
         + 64  # message framing
     )
-    return _Head(system, tool, diff_text, head, fixed)
+    return _Head(system, policy, tool, diff_text, head, fixed)
 
 
 def _room(info: ModelInfo, max_output: int, head: _Head) -> int:
@@ -252,13 +285,22 @@ def _choose(
     nonce: str,
     cache: outlining.OutlineCache | None,
     kind: str,
+    given: Mapping[str, outlining.Outline] | None = None,
 ) -> _Choice:
     """The files sent whole and the map of the others (``core.request.budget`` and
     ``core.request.repomap``): everything when it fits, else by importance, keeping room for
-    the map and for the changes after the cache base."""
+    the map and for the changes after the cache base. ``given``: the outlines of files only
+    listed (a lazy gather's), which their empty text cannot give."""
     if sum(sizes.values()) <= room:
         return _Choice(list(snapshot.files), [])
-    outlines = outlining.outlines(snapshot.files, cache)
+    if given is None and any(not f.loaded for f in snapshot.files):
+        raise OutlinesNeeded()
+    given = given or {}
+    parsed = outlining.outlines([f for f in snapshot.files if f.loaded], cache)
+    outlines = {
+        f.path: parsed[f.path] if f.loaded else given.get(f.path, outlining.NO_OUTLINE)
+        for f in snapshot.files
+    }
     graph, scores = _ranked(outlines)
     related = import_graph.neighbours(graph, snapshot.focus)
     map_budget = math.ceil(repomap.MAP_SHARE * window)
@@ -329,7 +371,8 @@ def _body(
     body: dict[str, Any] = {
         "model": info.id,
         "max_tokens": max_output,
-        "system": [{"type": "text", "text": head.system}],
+        "system": [{"type": "text", "text": head.system}]
+        + ([{"type": "text", "text": head.policy}] if head.policy else []),
         "tools": [head.tool],
         "messages": [{"role": "user", "content": blocks}],
     }
@@ -394,12 +437,19 @@ def _max_output(settings: Settings, info: ModelInfo) -> int:
 
 
 def _check_fits(choice: _Choice, snapshot: Snapshot, kind: str, info: ModelInfo, room: int) -> None:
+    not_read = [f.path for f in choice.chosen if not f.loaded]
+    if not_read:
+        raise NotLoaded(not_read)
     left_out = choice.left_out
     missing_focus = [lo.path for lo in left_out if lo.path in set(snapshot.focus)]
     if missing_focus and kind == "file":
         raise BudgetError(f"{missing_focus[0]} alone does not fit the context window")
     if not choice.chosen and snapshot.diff is None:
         smallest = min(left_out, key=lambda lo: lo.tokens)
+        listed_only = {f.path for f in snapshot.files if not f.loaded}
+        unread = [lo for lo in left_out if lo.path in listed_only]
+        if unread:  # its size-based estimate may overstate it: read the smallest, try again
+            raise NotLoaded([min(unread, key=lambda lo: lo.tokens).path])
         raise BudgetError(
             f"no file fits the {info.context_window:,}-token window of {info.id}: the smallest, "
             f"{smallest.path}, needs about {smallest.tokens:,} tokens and there is room for "
@@ -451,6 +501,7 @@ def build(
     base: cache_layout.CacheBase | None = None,
     now: float | None = None,
     outline_cache: outlining.OutlineCache | None = None,
+    outlines: Mapping[str, outlining.Outline] | None = None,
 ) -> Plan:
     """Plan a review of ``snapshot``. Raises ``BudgetError`` when nothing sensible fits, and
     ``NothingToReview`` when there is nothing to send at all.
@@ -458,7 +509,8 @@ def build(
     ``layout``: ``snapshot`` (the default: the cache base, then the changes since it),
     ``tiers`` (recency tiers) or ``naive`` (path order, one breakpoint), the last two kept for
     the replay benchmark's comparison. ``base`` is the workspace's current cache base, if any;
-    ``outline_cache`` the outlines already parsed (``core.request.outline``).
+    ``outline_cache`` the outlines already parsed; ``outlines`` those of files only listed
+    (``app.listed``). ``OutlinesNeeded`` and ``NotLoaded``: see ``app.prepare.plan_for``.
     """
     registry = registry or Registry(settings.models)
     info, warning = registry.get(settings.model)
@@ -469,22 +521,14 @@ def build(
     sizes = file_tokens(snapshot, token_scale)
     head = _head(snapshot, kind, nonce, bool(thinking), token_scale)
     room = _room(info, max_output, head)
-    choice = _choose(snapshot, sizes, room, info.context_window, base, nonce, outline_cache, kind)
+    window = info.context_window
+    choice = _choose(snapshot, sizes, room, window, base, nonce, outline_cache, kind, outlines)
     chosen, left_out = choice.chosen, choice.left_out
     _check_fits(choice, snapshot, kind, info, room)
     groups, new_base, generation, deleted = _groups(
-        layout,
-        chosen,
-        sizes,
-        base,
-        room,
-        snapshot=snapshot,
-        nonce=nonce,
-        ttl=ttl,
-        model=info.id,
-        now=now,
-        maps=choice.maps,
-    )
+        layout, chosen, sizes, base, room, snapshot=snapshot, nonce=nonce, ttl=ttl,
+        model=info.id, now=now, maps=choice.maps,
+    )  # fmt: skip
     segments, planned, blocks = _segments(groups, head.head_tokens, info.min_cache_tokens)
     diff = snapshot.diff
     segment, block = _volatile(snapshot, kind, nonce, head, deleted, choice, bool(thinking))
@@ -516,6 +560,7 @@ def build(
         warnings=[warning] if warning else [],
         diff_base=diff.base if diff else None,
         diff_files=list(diff.files) if diff else [],
+        policy=snapshot.policy,
         body=_body(info, max_output, head, blocks, thinking),
     )
 
