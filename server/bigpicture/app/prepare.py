@@ -191,6 +191,9 @@ def plan_for(
     cache = outlines()
     loader = Loader(snapshot, settings, progress)
     listed: dict[str, Outline] | None = None
+    if snapshot.diff is not None:  # findings on the changes anchor on the changed files' text,
+        focus = set(snapshot.focus)  # sent whole or only in the map
+        loader([p for p in gathering.unloaded(snapshot.files) if p in focus])
 
     def build(n: str) -> planning.Plan:
         nonlocal listed

@@ -178,7 +178,8 @@ def render_text(plan: Plan, *, max_list: int = 50) -> str:
     add("")
     _listing(
         add,
-        f"Left out to fit the window ({len(plan.left_out)}):",
+        f"Left out to fit the window ({len(plan.left_out)}; shown in outline only, in the "
+        "repository map):",
         [f"{lo.path} ({_n(lo.tokens)} tokens) {lo.reason}" for lo in plan.left_out],
         max_list,
     )

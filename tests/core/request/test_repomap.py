@@ -126,6 +126,22 @@ def test_every_file_not_sent_whole_is_in_the_map_with_its_outline_or_its_path(re
     assert p.cache_base.map_tokens <= 0.12 * WINDOW
 
 
+def test_the_plan_says_the_files_left_out_are_in_the_map(repo: Path, capsys):
+    central_and_peripheral(repo)
+    write(
+        repo,
+        "pyproject.toml",
+        "[tool.bigpicture]\nmodel = 'claude-tiny-test'\nmaxOutputTokens = 8000\n"
+        "[tool.bigpicture.models.claude-tiny-test]\n"
+        f"contextWindow = {WINDOW}\ninput = 3.0\noutput = 15.0\ncacheWrite5m = 3.75\n"
+        "cacheWrite1h = 6.0\ncacheRead = 0.3\nminCacheTokens = 1024\nmaxOutput = 8000\n",
+    )
+    assert main(["review", str(repo), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "shown in outline only, in the repository map" in out
+    assert "with the map of" in out
+
+
 def test_the_map_stays_byte_identical_across_an_edit_that_keeps_the_definitions(repo: Path):
     central_and_peripheral(repo)
     _, first = plan(repo, tiny())
@@ -275,3 +291,21 @@ def test_with_a_base_new_focus_files_come_after_the_kept_ones_and_use_the_room_f
         files, tokens, 80, (), related=set(), scores=scores, previous=base, extra=30
     )
     assert {f.path for f in sent} == {"core.py", "util.py"}
+
+
+def test_a_changed_file_too_large_for_the_room_left_is_in_the_map_and_its_diff_anchors(
+    repo: Path,
+):
+    central_and_peripheral(repo)
+    _, first = plan(repo, tiny())
+    keep_base(repo, first)
+    write(repo, "app/huge.py", _core_module(60))  # ~10K tokens: more than the room for changes
+    commit(repo, "huge", when=1_800_000_000)
+    write(repo, "app/huge.py", _core_module(60).replace("return step_0 + 5\n", "return 0\n"))
+    snap, p = plan(repo, tiny(), kind="changes")
+    assert p.cache_base.id == first.cache_base.id  # the base is kept
+    assert "app/huge.py" not in sent(p) and "app/huge.py" in {lo.path for lo in p.left_out}
+    assert json.dumps("app/huge.py") in "".join(blocks(p)[1:])  # its outline, after the base
+    assert "return 0" in blocks(p)[-1]  # the diff
+    # a finding on the changed lines still anchors: the current text is what it is checked on
+    assert p.sent_texts(snap)["app/huge.py"] == (repo / "app/huge.py").read_text()

@@ -90,8 +90,10 @@ class Plan(msgspec.Struct):
     cache_generation: Any = None  # the new Generation of changes this plan appends, if any
 
     def sent_texts(self, snapshot: Snapshot) -> dict[str, str]:
-        """The exact text of every file in the request (what anchoring searches). Raises
-        ValueError when ``snapshot`` only lists one of them (a lazy gather's, not read)."""
+        """The exact text of every file in the request (what anchoring searches), and of the
+        changed files of a changes review, whose changes the diff carries even when the file
+        is shown only in the repository map (when read). Raises ValueError when ``snapshot``
+        only lists one of the files sent (a lazy gather's, not read)."""
         by_path = snapshot.by_path()
         out: dict[str, str] = {}
         for f in self.files:
@@ -101,6 +103,10 @@ class Plan(msgspec.Struct):
             if not got.loaded:
                 raise ValueError(f"{f.path} is not read in this snapshot: plan it first")
             out[f.path] = got.text
+        for path in self.focus if self.diff_base else []:
+            got = by_path.get(path)
+            if got is not None and got.loaded:
+                out.setdefault(path, got.text)
         return out
 
 
@@ -247,6 +253,23 @@ def _map_group(maps: cache_layout.MapState) -> cache_layout.Group:
     return cache_layout.Group("repository map", m.text, [], m.tokens, None)
 
 
+_RANKED: dict[int, tuple[import_graph.ImportGraph, dict[str, float]]] = {}
+
+
+def _ranked(
+    outlines: dict[str, outlining.Outline],
+) -> tuple[import_graph.ImportGraph, dict[str, float]]:
+    """The import graph and ranks of these outlines, remembered for the last set of files and
+    imports (a save that changes no import ranks nothing again)."""
+    key = hash(tuple((p, tuple(o.imports)) for p, o in sorted(outlines.items())))
+    got = _RANKED.get(key)
+    if got is None:
+        graph = import_graph.build_graph({p: o.imports for p, o in outlines.items()})
+        _RANKED.clear()
+        got = _RANKED[key] = (graph, import_graph.rank(graph))
+    return got
+
+
 class _Choice(msgspec.Struct):
     chosen: list[SourceFile]
     left_out: list[LeftOut]
@@ -278,8 +301,7 @@ def _choose(
         f.path: parsed[f.path] if f.loaded else given.get(f.path, outlining.NO_OUTLINE)
         for f in snapshot.files
     }
-    graph = import_graph.build_graph({p: o.imports for p, o in outlines.items()})
-    scores = import_graph.rank(graph)
+    graph, scores = _ranked(outlines)
     related = import_graph.neighbours(graph, snapshot.focus)
     map_budget = math.ceil(repomap.MAP_SHARE * window)
     extra = math.ceil(budgeting.CHANGE_SHARE * room)
