@@ -44,7 +44,7 @@ CODE_SERVER_VERSION = "4.139.1"
 NODE_VERSION = "24.19.0"
 CHROMIUM = Path("/usr/bin/chromium")
 API_KEY = "sk-ant-e2e-0123456789abcdefghijklmnop"  # typed into the UI; the fake accepts any key
-DRIVE_TIMEOUT_S = 200
+DRIVE_TIMEOUT_S = 300  # the whole driver; steps have their own timeouts
 MISSING_PYTHON = "/nonexistent/venv/bin/python3"
 
 
@@ -477,11 +477,14 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
     fake.held["review"] = held
     held_save = HeldReply(ToolReply(on_save_reply()))
     fake.held["save"] = held_save
+    held_all = HeldReply(ToolReply(model_reply()))  # "Review Whole Repository (all shards)"
+    fake.held["all"] = held_all
     fake.script(
         held,
         ToolReply({"findings": [], "summary": EXPLANATION}),
         ToolReply(changes_reply()),
         held_save,
+        held_all,
     )
     run = tmp_path / "run"
     run.mkdir()
@@ -539,6 +542,7 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
         "userSettings": str(server.data / "User" / "settings.json"),
         "view": {"listed": VIEW_ROWS},
         "busy": True,
+        "allShards": {"holdName": "all", "expectStatus": r"\d+ · \$"},
         "onSave": {
             "file": "app/db.py",
             "typed": DEBUG_LINE,
@@ -611,7 +615,7 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
         # Only the reviews and the explanation reached the API (nothing without a key), with the
         # key typed into the masked box.
         requests = fake.messages_requests()
-        assert len(requests) == 4, [r.path for r in requests]
+        assert len(requests) == 5, [r.path for r in requests]
         # (SDK 2.x sends the key as a bearer token; code-server's environment had none.)
         headers = requests[0].headers
         assert API_KEY in (headers.get("x-api-key"), headers.get("authorization", "")[7:])
@@ -751,7 +755,18 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
         assert "--" not in over["dialog"], over
         # (The dialog lays its buttons out in the platform's order; the set is what matters.)
         assert sorted(over["buttons"]) == ["Cancel", "Open Settings", "Review Changes instead"]
-        assert len(fake.messages_requests()) == 4
+        assert len(fake.messages_requests()) == 5
+
+        # "Review Whole Repository (all shards)": progress per shard while it ran (a cancellable
+        # notification, the status bar), one request (this workspace is one shard), its summary.
+        every = results["allShards"]
+        assert "shard 1/1: sending" in every["toast"] and "Cancel" in every["toast"], every
+        assert "reviewing whole repository (all shards)" in every["reviewing"], every
+        full = fake.messages_requests()[4].body
+        assert "shard 1 of 1 of a review that covers every file" in json.dumps(full)
+        assert '"kind":"full"' in server.extension_log().replace(" ", ""), server.extension_log()[
+            -2000:
+        ]
 
         # bigpicture.trace.server alone turned the JSON-RPC trace on.
         trace = server.trace_log()

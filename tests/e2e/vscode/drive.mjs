@@ -710,6 +710,25 @@ try {
     return { reviewing, status };
   });
 
+  if (config.allShards) {
+    await step('all-shards', async () => {
+      // "Review Whole Repository (all shards)": progress per shard in the notification and the
+      // status bar while the fake holds the shard's answer. (confirmAbove was raised to 5 by
+      // the save-skipped step: under it no confirmation is asked.)
+      const want = config.allShards;
+      await runCommand('Notifications: Clear All Notifications');
+      await runCommand('BigPicture: Review Whole Repository (all shards)');
+      await fakeWait({ held: want.holdName, event: 'started', timeout: 60 });
+      const toast = await notification(/reviewing the whole repository \(all shards\): shard 1\/1: sending/);
+      const reviewing = await statusMatches('BigPicture: reviewing whole repository \\(all shards\\)');
+      await fakeRelease(want.holdName);
+      await fakeWait({ held: want.holdName, event: 'finished', timeout: 30 });
+      const status = await statusMatches(`^(?![\\s\\S]*reviewing)[\\s\\S]*${want.expectStatus}`);
+      results.allShards = { toast, reviewing, status };
+      return results.allShards;
+    });
+  }
+
   await step('over-limit', async () => {
     // A limit below any estimate, set in the Settings editor: the confirmation says the limit
     // blocks the review and offers what can be done instead of "Review".
