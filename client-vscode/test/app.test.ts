@@ -696,6 +696,37 @@ test('a review started while one runs asks: cancel it and start, or wait', async
   assert.equal(host.client.sentCommands.length, count + 1);
 });
 
+test("a rate-limited review gets one message: the server's own error is not shown beside it", async () => {
+  await host.secrets.store(SECRET_NAME, KEY);
+  host.settings.confirmAbove = -1;
+  const error = 'rate limited after 3 attempts (429): try again in 1 s';
+  host.serverAnswers.set('bigpicture.reviewWorkspace', () => {
+    // The server's window/showMessage while the review runs, then its summary, which adds
+    // what is kept to the same text.
+    const shownByServer = host.client.spec.onShowMessage('error', `BigPicture: ${error}`);
+    assert.equal(shownByServer, true, 'held while the review runs');
+    return summary({
+      status: 'failed',
+      error: 'rate-limited',
+      findings: 0,
+      costUsd: null,
+      attempts: 3,
+      retryAfter: 1,
+      retryable: true,
+      kept: 1,
+      message: `${error}; no new findings; the 1 from the previous review is kept`,
+    });
+  });
+  await activate();
+  await app.handlers['bigpicture.review.workspace']();
+  await settle();
+  const errors = host.shown.filter((s) => s.level === 'error');
+  assert.deepEqual(
+    errors.map((s) => s.message),
+    ['BigPicture: the workspace review was rate limited after 3 attempts; try again in 1 s. Earlier findings are kept.'],
+  );
+});
+
 test('a rate-limited review says what happened with Retry, which runs it again', async () => {
   await host.secrets.store(SECRET_NAME, KEY);
   host.settings.confirmAbove = -1;
@@ -711,7 +742,7 @@ test('a rate-limited review says what happened with Retry, which runs it again',
   const message = host.shown.find((s) => s.level === 'error')!;
   assert.equal(
     message.message,
-    'BigPicture: the API rate-limited the review after 3 attempts; try again in 42 s. Earlier findings are kept.',
+    'BigPicture: the workspace review was rate limited after 3 attempts; try again in 42 s. Earlier findings are kept.',
   );
   assert.deepEqual(message.actions, ['Retry', 'Show Log']);
   assert.doesNotMatch(message.message, /--/);
