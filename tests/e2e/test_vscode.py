@@ -44,7 +44,7 @@ CODE_SERVER_VERSION = "4.139.1"
 NODE_VERSION = "24.19.0"
 CHROMIUM = Path("/usr/bin/chromium")
 API_KEY = "sk-ant-e2e-0123456789abcdefghijklmnop"  # typed into the UI; the fake accepts any key
-DRIVE_TIMEOUT_S = 420  # the whole user journey (about 180 s on a loaded 2-core machine)
+DRIVE_TIMEOUT_S = 420  # the whole driver; steps have their own timeouts
 MISSING_PYTHON = "/nonexistent/venv/bin/python3"
 
 
@@ -507,6 +507,10 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
     fake.held["review"] = held
     held_save = HeldReply(ToolReply(on_save_reply()))
     fake.held["save"] = held_save
+    # "Review Whole Repository (all shards)": the on-save finding again (the rate-limited
+    # review after it keeps what is shown)
+    held_all = HeldReply(ToolReply(on_save_reply()))
+    fake.held["all"] = held_all
     # Then a workspace review that the API rate-limits on every attempt (the SDK's two retries
     # included), and its Retry, answered.
     limited = ErrorReply(
@@ -520,6 +524,7 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
         ToolReply({"findings": [], "summary": EXPLANATION}),
         ToolReply(changes_reply()),
         held_save,
+        held_all,
         limited,
         limited,
         limited,
@@ -606,6 +611,7 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
         "userSettings": str(server.data / "User" / "settings.json"),
         "view": {"listed": VIEW_ROWS},
         "busy": True,
+        "allShards": {"holdName": "all", "expectStatus": r"\d+ · \$"},
         "onSave": {
             "file": "app/db.py",
             "typed": DEBUG_LINE,
@@ -678,8 +684,8 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
         # Only the reviews and the explanation reached the API (nothing without a key), with the
         # key typed into the masked box.
         requests = fake.messages_requests()
-        # (and the rate-limited review's three attempts, then its Retry)
-        assert len(requests) == 8, [r.path for r in requests]
+        # (and the rate-limited review's three attempts, then its Retry, and the all-shards review)
+        assert len(requests) == 9, [r.path for r in requests]
         # (SDK 2.x sends the key as a bearer token; code-server's environment had none.)
         headers = requests[0].headers
         assert API_KEY in (headers.get("x-api-key"), headers.get("authorization", "")[7:])
@@ -844,7 +850,7 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
         assert any("Debug mode left on" in r for r in limited_ui["problems"]), limited_ui
         assert any(RETRIED_TITLE in r for r in limited_ui["retried"]), limited_ui
         assert re.fullmatch(r"\d+ · \$\d+\.\d+", limited_ui["after"]), limited_ui
-        attempts = fake.messages_requests()[4:8]
+        attempts = fake.messages_requests()[5:9]  # (after the all-shards review)
         assert [r.retry_count for r in attempts] == [0, 1, 2, 0], attempts
         assert all(
             "-diff base=" not in r.body["messages"][-1]["content"][-1]["text"] for r in attempts
@@ -870,7 +876,18 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
         assert "--" not in over["dialog"], over
         # (The dialog lays its buttons out in the platform's order; the set is what matters.)
         assert sorted(over["buttons"]) == ["Cancel", "Open Settings", "Review Changes instead"]
-        assert len(fake.messages_requests()) == 8
+        assert len(fake.messages_requests()) == 9
+
+        # "Review Whole Repository (all shards)": progress per shard while it ran (a cancellable
+        # notification, the status bar), one request (this workspace is one shard), its summary.
+        every = results["allShards"]
+        assert "shard 1/1: sending" in every["toast"] and "Cancel" in every["toast"], every
+        assert "reviewing whole repository (all shards)" in every["reviewing"], every
+        full = fake.messages_requests()[4].body
+        assert "shard 1 of 1 of a review that covers every file" in json.dumps(full)
+        assert '"kind":"full"' in server.extension_log().replace(" ", ""), server.extension_log()[
+            -2000:
+        ]
 
         # bigpicture.trace.server alone turned the JSON-RPC trace on.
         trace = server.trace_log()

@@ -89,7 +89,8 @@ def cmd_full(
     if progress:
         n = len(ps.plan.shards)
         progress(
-            f"full coverage: {n} shards, {ps.plan.input_tokens:,} tokens (estimated "
+            f"full coverage: {n} shard{'s' if n != 1 else ''}, {ps.plan.input_tokens:,} tokens "
+            "(estimated "
             f"${total:.4f}); shard 1 first, then up to {settings.concurrency} at a time"
         )
     result = asyncio.run(_send(ps, settings, args, progress))

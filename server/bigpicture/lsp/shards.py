@@ -105,7 +105,8 @@ async def run(
     req.files = (sum(len(s.files) for s in ps.plan.shards), len(ps.plan.left_out))
     st.prepared_by_path = {}
     total = app_shards.check_total(ps, st.settings)
-    progress.report(f"{n} shards, {ps.plan.input_tokens:,} tokens (estimated ${total:.4f})")
+    shards = f"{n} shard" + ("s" if n != 1 else "")
+    progress.report(f"{shards}, {ps.plan.input_tokens:,} tokens (estimated ${total:.4f})")
     ended: list[int] = []
 
     async def on_shard(index: int, stage: str, info: dict[str, Any]) -> None:
@@ -138,7 +139,7 @@ async def run(
             at=at,
         )
     status, msg, kept = reviewing.result_message(ls, result)
-    msg = f"{n} shards: {msg}"
+    msg = f"{shards}: {msg}"
     if status == "ok":
         show(ls, f"review done: {msg}")
         out = reviewing.summary(KIND, status, msg, result, at=at)

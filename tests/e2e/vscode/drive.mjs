@@ -772,6 +772,25 @@ try {
     return { reviewing, status };
   });
 
+  if (config.allShards) {
+    await step('all-shards', async () => {
+      // "Review Whole Repository (all shards)": progress per shard in the notification and the
+      // status bar while the fake holds the shard's answer. (confirmAbove was raised to 5 by
+      // the save-skipped step: under it no confirmation is asked.)
+      const want = config.allShards;
+      await runCommand('Notifications: Clear All Notifications');
+      await runCommand('BigPicture: Review Whole Repository (all shards)');
+      await fakeWait({ held: want.holdName, event: 'started', timeout: 60 });
+      const toast = await notification(/reviewing the whole repository \(all shards\): shard 1\/1: sending/);
+      const reviewing = await statusMatches('BigPicture: reviewing whole repository \\(all shards\\)');
+      await fakeRelease(want.holdName);
+      await fakeWait({ held: want.holdName, event: 'finished', timeout: 30 });
+      const status = await statusMatches(`^(?![\\s\\S]*reviewing)[\\s\\S]*${want.expectStatus}`);
+      results.allShards = { toast, reviewing, status };
+      return results.allShards;
+    });
+  }
+
   if (config.rateLimited) {
     await step('rate-limited', async () => {
       // The API answers 429 (with retry-after) to every attempt: one message says what
