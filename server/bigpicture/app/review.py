@@ -103,7 +103,9 @@ def check_cost(plan: Plan, settings: Settings, root: str) -> float:
     return usd
 
 
-async def _maybe(fn: Callable[..., Any] | None, *args: Any) -> None:
+async def maybe_call(fn: Callable[..., Any] | None, *args: Any) -> None:
+    """Call an optional callback (``on_stage``, ``on_findings``, ...), awaiting it when it is a
+    coroutine function."""
     if fn is None:
         return
     res = fn(*args)
@@ -275,16 +277,10 @@ def from_reply(
     )
     if not record:
         return result
-    accounting.account(
-        reply.usage,
-        model=plan.model,
-        kind=plan.kind,
-        settings=settings,
-        request_id=reply.request_id,
-        workspace=prepared.snapshot.root,
-        batch=batch,
-        complete=got.complete,
+    charge = accounting.Charge(
+        plan.model, plan.kind, reply.request_id, prepared.snapshot.root, complete=got.complete
     )
+    accounting.account(charge, reply.usage, settings, batch=batch)
     if got.complete and cache_key is not None:
         resultcache.put(
             prepared.snapshot.root,
@@ -331,7 +327,7 @@ async def review(
         estimate, _ = estimated_cost(plan, root, settings)
     if client is None:
         raise NoApiKey("ANTHROPIC_API_KEY is not set")
-    await _maybe(
+    await maybe_call(
         on_stage,
         "sending",
         {"tokens": plan.input_tokens, "estimate": estimate, "files": len(plan.files)},
@@ -344,15 +340,15 @@ async def review(
             cachestate.record_sent(root, plan, time.time())
             if plan.cache_base is not None:
                 cachebase.save(root, note_sent(plan.cache_base, plan.cache_generation))
-            await _maybe(on_stage, "accepted", {"request_id": reply.request_id})
-            await _maybe(on_stage, "receiving", {"findings": 0})
+            await maybe_call(on_stage, "accepted", {"request_id": reply.request_id})
+            await maybe_call(on_stage, "receiving", {"findings": 0})
         elif ev["stage"] == "receiving" and (on_findings is not None or on_stage is not None):
             before = streamed.count
             new = streamed.feed(reply.tool_json)
             if streamed.count != before:
-                await _maybe(on_stage, "receiving", {"findings": streamed.count})
+                await maybe_call(on_stage, "receiving", {"findings": streamed.count})
             if new and on_findings is not None:
-                await _maybe(on_findings, new)
+                await maybe_call(on_findings, new)
 
     try:
         await client.stream(plan.body, betas=plan.betas, on_progress=progress, into=reply)
@@ -362,7 +358,7 @@ async def review(
         raise
     except PromptTooLong as e:
         raise prompt_too_long(e, plan, settings) from e
-    await _maybe(on_stage, "received", {"findings": streamed.count})  # before the whole read
+    await maybe_call(on_stage, "received", {"findings": streamed.count})  # before the whole read
     return from_reply(prepared, settings, reply, cache_key=key, streamed=streamed)
 
 
@@ -399,16 +395,16 @@ def record_interrupted(prepared: Prepared, settings: Settings, reply: Reply) -> 
     guess = tokens.estimate(streamed, "source") if streamed else 0
     if guess > usage.output_tokens:
         usage = msgspec.structs.replace(usage, output_tokens=guess)
-    accounting.account(
-        usage,
-        model=prepared.plan.model,
-        kind=prepared.plan.kind,
-        settings=settings,
-        request_id=reply.request_id,
-        workspace=prepared.snapshot.root,
+    plan = prepared.plan
+    charge = accounting.Charge(
+        plan.model,
+        plan.kind,
+        reply.request_id,
+        prepared.snapshot.root,
         complete=False,
         interrupted=True,
     )
+    accounting.account(charge, usage, settings)
 
 
 def count_exact(prepared: Prepared, settings: Settings) -> Plan:

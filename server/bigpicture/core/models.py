@@ -57,17 +57,23 @@ class Redaction(msgspec.Struct, frozen=True):
 
 
 class SourceFile(msgspec.Struct, frozen=True):
-    """A file that will be sent, holding exactly the text that will be sent."""
+    """A file that may be sent. When ``loaded``, it holds exactly the text that will be sent.
+
+    A large workspace is gathered lazily (``core.gather.gather.gather(lazy=True)``): every
+    file is listed with its path, size, kind and history, but only the files the budget
+    chooses are read, decoded and secret-scanned (``core.gather.gather.load``). Until then
+    ``loaded`` is False, ``text`` and ``sha`` are empty, and the plan refuses to send it."""
 
     path: str  # workspace-relative, POSIX
-    text: str  # decoded once, secrets redacted
-    sha: str  # sha256 of ``text`` (hex, first 16 chars)
+    text: str  # decoded once, secrets redacted ("" while not loaded)
+    sha: str  # sha256 of ``text`` (hex, first 16 chars; "" while not loaded)
     size: int  # bytes on disk
     encoding: str = "utf-8"
     kind: str = "source"  # source | test | doc | vendor | config
     last_change: int = 0  # unix time of the last commit touching it (mtime outside git); 0 = new
     redactions: int = 0
     dirty: bool = False  # differs from HEAD (modified, staged or untracked)
+    loaded: bool = True  # False: listed and sized only, not read or scanned yet
 
 
 class Skipped(msgspec.Struct, frozen=True):

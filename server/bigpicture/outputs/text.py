@@ -129,6 +129,17 @@ def _sent_line(result: models.ReviewResult) -> str:
     return " · ".join(parts)
 
 
+def _shards_line(result: models.ReviewResult) -> str:
+    """A full-coverage review: how its shards ended, and which did not complete."""
+    done = sum(1 for s in result.shards if s.status == "complete")
+    line = f"{len(result.shards)} shards: {done} complete"
+    bad = [s for s in result.shards if s.status != "complete"]
+    if bad:
+        line += ", " + ", ".join(f"shard {s.index} {s.status}" for s in bad)
+        line += f" ({_plural(len(result.not_reviewed), 'file')} not reviewed)"
+    return line
+
+
 def _cost_line(result: models.ReviewResult) -> str | None:
     if result.from_cache:
         return "from the local result cache: no API call, no cost"
@@ -209,6 +220,8 @@ def render(
             f"{c['updated']} updated, {c['unchanged']} unchanged, {c['absent']} gone"
         )
     out.append(_sent_line(result))
+    if result.shards:
+        out.append(_shards_line(result))
     dropped = _dropped(result.dropped)
     if dropped:
         out.append(f"dropped: {dropped}")
