@@ -246,3 +246,40 @@ async def test_the_language_server_reviews_changes_under_the_base_branchs_policy
         finally:
             await s.client.shutdown_session()
             await s.client.stop()
+
+
+def test_streamed_findings_get_the_policy_as_the_result_does(defects, monkeypatch):
+    """What the editor shows while a reply streams (``app.review.Streamed``) has the policy
+    applied exactly as the final result: overridden severities, strict paths below
+    ``minSeverity`` shown, nothing on ignored paths."""
+    import asyncio
+
+    from bigpicture.app import prepare as pipeline
+    from bigpicture.app import review as reviewing
+    from bigpicture.client.anthropic import ApiClient
+    from bigpicture.core.config import Settings
+
+    write(defects, "pyproject.toml", PYPROJECT)
+    commit(defects, "policy keys")
+    with FakeAnthropic() as fake:
+        settings = Settings(baseUrl=fake.url, minSeverity="high")
+        prepared = pipeline.prepare(defects, settings, kind="workspace")
+        fake.script(ToolReply(planted_findings(), chunk_size=7))
+        handed: list = []
+
+        async def go():
+            client = ApiClient(base_url=fake.url)
+            try:
+                return await reviewing.review(
+                    prepared, settings, client, use_cache=False, on_findings=handed.extend
+                )
+            finally:
+                await client.aclose()
+
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
+        result = asyncio.run(go())
+    streamed = sorted((f.path, f.cwe or f.category, f.severity) for f in handed)
+    final = sorted((f.path, f.cwe or f.category, f.severity) for f in result.findings)
+    assert streamed == final
+    assert ("app/db.py", "architecture", "low") in final  # overridden, shown: strict path
+    assert all(cwe != "CWE-78" for _, cwe, _ in final)  # overridden to medium: hidden

@@ -158,3 +158,11 @@ def test_policy_keys_are_not_settings_and_editors_cannot_set_them(tmp_path):
         "editor: 'severityOverrides' is part of the team's review policy, read only from "
         "pyproject.toml [tool.bigpicture]; ignored"
     ]
+
+
+def test_a_first_commits_staged_review_has_the_empty_policy_of_the_empty_tree(repo: Path):
+    write(repo, ".bigpicture/REVIEW.md", "staged words\n")
+    write(repo, "a.py", "x = 1\n")
+    git(repo, "add", "-A")
+    got, _ = policy.for_review(repo, kind="changes", staged=True)
+    assert got.empty and got.source == "base 4b825dc642cb" and got.working_tree_differs

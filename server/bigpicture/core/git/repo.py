@@ -332,10 +332,11 @@ def dirty(repo: Repo, untracked: set[str] | None = None) -> set[str]:
 
 
 def file_at(repo: Repo, commit: str, path: str) -> bytes | None:
-    """The bytes of the workspace-relative ``path`` at ``commit``; None when it is not there
-    (a GatherError when git fails otherwise)."""
+    """The bytes of the workspace-relative ``path`` at ``commit`` (or tree); None when it is
+    not there (a GatherError when git fails otherwise)."""
     spec = f"{commit}:{repo.prefix}{path}"
-    if repo.run_with_warnings("cat-file", "-t", commit)[0].strip() != "commit":
+    # a commit, or a tree (the empty tree a first commit's staged review compares with)
+    if repo.run_with_warnings("cat-file", "-t", commit)[0].strip() not in ("commit", "tree"):
         raise GatherError(f"{commit} is not a commit")
     try:
         done = subprocess.run(
