@@ -526,8 +526,11 @@ def test_json_shape():
         "files_sent",
         "from_cache",
         "root",
+        "shards",
+        "not_reviewed",
     ]
     assert doc["version"] == 1 and doc["complete"] is True
+    assert doc["shards"] == [] and doc["not_reviewed"] == []
     first = doc["findings"][0]
     assert list(first) == [
         "id",

@@ -15,7 +15,12 @@ return {
   { key = "maxOutputTokens", type = "integer", nullable = false, default = 16000 },
   { key = "keepWarm", type = "boolean", nullable = false, default = false },
   { key = "debounceMs", type = "integer", nullable = false, default = 1500 },
+  { key = "concurrency", type = "integer", nullable = false, default = 4 },
   { key = "baseUrl", type = "string", nullable = true, machine = true },
   { key = "provider", type = "string", nullable = false, enum = { "anthropic", "bedrock", "vertex", "foundry" }, default = "anthropic" },
   { key = "models", type = "object", nullable = false, default = {} },
+  { key = "verify", type = "string", nullable = false, enum = { "auto", "off", "on" }, default = "auto" },
+  { key = "minConfidence", type = "number", nullable = false, default = 0.7 },
+  { key = "maxFindings", type = "integer", nullable = false, default = 25 },
+  { key = "language", type = "string", nullable = true },
 }

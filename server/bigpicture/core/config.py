@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
+from bigpicture.core import language as languages
 from bigpicture.core.errors import ConfigError
 from bigpicture.core.models import SEVERITIES
 
@@ -82,6 +83,11 @@ class Settings:
     debounceMs: int = 1500
     """Language server: quiet period after the last save before a review on save starts."""
 
+    concurrency: int = 4
+    """Full coverage (``review --coverage full``): how many shard requests may be in flight at
+    once (at least 1). The first shard is sent alone until its response begins, so the others
+    read the prefix it wrote; a 429 is retried after the ``retry-after`` the API gives."""
+
     baseUrl: str | None = None
     """API base URL (default: ``ANTHROPIC_BASE_URL`` or the SDK's). Not read from
     pyproject.toml."""
@@ -94,6 +100,23 @@ class Settings:
     models: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Model registry overrides and additions, keyed by model ID (see the model registry keys:
     contextWindow, maxOutput, input, output, cacheWrite5m, cacheWrite1h, cacheRead, ...)."""
+
+    verify: Literal["auto", "off", "on"] = "auto"
+    """A second request after a review, on its cached repository prefix, that re-examines each
+    finding against the code and keeps only those it confirms (its input is read from the cache
+    at 0.1x). ``auto``: on for ``--format sarif`` and ``--fail-on`` (CI), off otherwise (editor
+    commands, review on save)."""
+
+    minConfidence: float = 0.7
+    """Findings rated below this confidence (0 to 1; the verification pass's rating when it ran)
+    are not shown."""
+
+    maxFindings: int = 25
+    """The most findings one review reports, the most severe first."""
+
+    language: str | None = None
+    """BCP 47 tag (``zh-CN``, ``ja``, ``de``) of the language titles, messages and the summary are
+    written in; code, quotes and identifiers stay verbatim. Unset: English."""
 
 
 SETTING_NAMES = tuple(f.name for f in fields(Settings))
@@ -139,8 +162,12 @@ def _coerce(name: str, value: Any) -> Any:
             raise ValueError("must be an integer")
         if value < 0:
             raise ValueError("must not be negative")
+        if name == "concurrency" and value < 1:
+            raise ValueError("must be at least 1")
         if name == "thinkingBudget" and value < 1024:
             raise ValueError("must be at least 1024")
+        if name == "maxFindings" and value < 1:
+            raise ValueError("must be at least 1")
         return value
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
@@ -149,12 +176,16 @@ def _coerce(name: str, value: Any) -> Any:
             raise ValueError("must be a finite number")
         if value < 0:
             raise ValueError("must not be negative")
+        if name == "minConfidence" and value > 1:
+            raise ValueError("must be between 0 and 1")
         return float(value)
     if hint == str | None or hint is str:
         if value is None and hint is not str:
             return None
         if not isinstance(value, str) or not value.strip():
             raise ValueError("must be a non-empty string")
+        if name == "language":
+            return languages.normalize(value)
         return value
     if origin is tuple:
         if isinstance(value, str):

@@ -225,6 +225,20 @@ class DroppedCounts(msgspec.Struct):
     below_threshold: int = 0  # under minSeverity / confidence bar
 
 
+class ShardStatus(msgspec.Struct):
+    """One shard of a full-coverage review (``review --coverage full``) and how it ended."""
+
+    index: int  # 1-based
+    files: list[str]  # the files it carried, whole
+    tokens: int  # the estimated input tokens of its request
+    status: str  # complete | incomplete | failed | not-sent
+    reason: str | None = None  # why it is not complete
+    findings: int = 0  # findings it reported (after anchoring and filtering)
+    request_id: str | None = None
+    cost_usd: float | None = None
+    from_cache: bool = False
+
+
 class ReviewResult(msgspec.Struct):
     """What one review produced: what every output format renders."""
 
@@ -245,3 +259,9 @@ class ReviewResult(msgspec.Struct):
     from_cache: bool = False  # served from the local result cache, no API call
     root: str = ""
     attempts: int = 0  # HTTP attempts its request took (0: none, e.g. from the cache)
+    shards: list[ShardStatus] = []  # a full-coverage review: each shard's status, in order
+
+    @property
+    def not_reviewed(self) -> list[str]:
+        """The files of the shards that did not complete (a full-coverage review)."""
+        return sorted(p for s in self.shards if s.status != "complete" for p in s.files)
