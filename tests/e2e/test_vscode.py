@@ -489,6 +489,8 @@ def user_settings(workspace_trust: bool = False) -> dict:
         "bigpicture.debounceMs": 200,
         # The JSON-RPC trace, to check that it works and that the key is not in it either.
         "bigpicture.trace.server": "verbose",
+        # The team's language (issue 13): a contributed setting, sent to the server.
+        "bigpicture.language": "zh-CN",
     }
 
 
@@ -916,6 +918,10 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
 
         # bigpicture.trace.server alone turned the JSON-RPC trace on.
         trace = server.trace_log()
+        # bigpicture.language (issue 13), set in the User settings, went to the server with its
+        # settings. (The server does not put it in the request yet: core/language.py's
+        # instruction() has no caller on main.)
+        assert '"language": "zh-CN"' in trace, trace[-2000:]
         assert "Sending request 'workspace/executeCommand" in trace, trace[-2000:]
         assert '"command": "bigpicture.reviewWorkspace"' in trace, trace[-2000:]
         assert '"command": "bigpicture.reviewChanges"' in trace, trace[-2000:]
