@@ -386,6 +386,12 @@ def test_review_diagnostics_fix_explain_dismiss_plan_usage_clear(
         assert buf["shown"] and buf["buftype"] == "nofile" and not buf["modifiable"], (name, buf)
     assert data["plan"]["filetype"] == "markdown"
     assert "claude-opus-4-6" in data["plan"]["text"]
+    # The plan lists every file that would be sent, with its tokens.
+    for path in ("README.md", "app/db.py", "app/other.py"):
+        assert re.search(rf"^\s*{re.escape(path)}\s+[\d,]+ tokens", data["plan"]["text"], re.M), (
+            path,
+            data["plan"]["text"],
+        )
     assert "claude-opus-4-6" in data["usage"]["text"]
     info = data["info"]["text"]
     assert str(workspace) in info and "last review: workspace review: " in info, info

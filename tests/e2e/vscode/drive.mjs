@@ -548,6 +548,41 @@ try {
     const toasts = await toastTexts();
     await crop('view', [sidebar.locator('.composite.title').first(), rows.last()], 6);
     results.view = { rows: rowTexts, message, toasts };
+    if (want.filterOnly) {
+      // Filter by Severity: check one severity in the list (none checked: all); the view hides
+      // the others and says how many it shows. Clear Filters shows them all again.
+      await sidebar.locator('.action-label[aria-label="Filter by Severity..."]').first().click();
+      const pick = page.locator('.quick-input-widget');
+      await pick.waitFor({ state: 'visible' });
+      const choices = pick.locator('.quick-input-list .monaco-list-row');
+      await choices.filter({ hasText: want.filterOnly }).first().waitFor({ state: 'visible' });
+      const offered = await choices.evaluateAll((els) => els.map((el) => el.innerText.replace(/\s+/g, ' ').trim()));
+      await choices.filter({ hasText: want.filterOnly }).first().click();
+      await page.keyboard.press('Enter');
+      await pick.waitFor({ state: 'hidden' });
+      const note = sidebar.locator('.message').filter({ hasText: 'Filtered' }).first();
+      await note.waitFor({ state: 'visible' });
+      const filtered = {
+        offered,
+        message: (await note.innerText()).trim(),
+        rows: await rows.evaluateAll((els) => els.map((el) => el.getAttribute('aria-label') ?? el.innerText.trim())),
+      };
+      await sidebar.locator('.action-label[aria-label="Clear Filters"]').first().click();
+      await note.waitFor({ state: 'hidden' });
+      await rows.filter({ hasText: want.hiddenRow }).first().waitFor({ state: 'visible' });
+      results.view.filtered = filtered;
+    }
+    if (want.open) {
+      // A click on a finding opens its file with the finding's range selected.
+      await rows.filter({ hasText: want.open.row }).first().click();
+      await page.locator('.tab.active').filter({ hasText: want.open.tab }).waitFor({ state: 'visible' });
+      const selection = page.locator('.statusbar-item[id="status.editor.selection"]');
+      await page.waitForFunction(
+        ([sel, text]) => document.querySelector(sel)?.textContent?.includes(text),
+        ['.statusbar-item[id="status.editor.selection"]', want.open.selection],
+      );
+      results.view.opened = { selection: (await selection.innerText()).trim() };
+    }
     return { rows: rowTexts.length, message };
   });
 
@@ -807,10 +842,15 @@ try {
       const problems = await problemRows(want.keptText);
       const errorToasts = (await toastTexts()).filter((t) => /BigPicture|rate/i.test(t));
       await crop('rate-limited', [toast], 12);
+      // The view's summary: the failure, and what is still shown (never "Findings: 0").
+      await runCommand('View: Show BigPicture');
+      const viewRows = page.locator('.part.sidebar .monaco-list-row');
+      await viewRows.filter({ hasText: 'No new findings' }).first().waitFor({ state: 'visible' });
+      const view = await viewRows.evaluateAll((els) => els.map((el) => el.getAttribute('aria-label') ?? el.innerText.trim()));
       await toast.getByRole('button', { name: 'Retry' }).click();
       const retried = await problemRows(want.retriedText);
       const after = await statusMatches(`^(?![\\s\\S]*(reviewing|failed))[\\s\\S]*${want.expectStatus}`, config.reviewTimeoutMs ?? 90000);
-      results.rateLimited = { text, buttons, status, problems, errorToasts, retried, after };
+      results.rateLimited = { text, buttons, status, problems, errorToasts, view, retried, after };
       return { text, buttons, status, after };
     });
   }
