@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parents[2]
 PLUGIN = REPO / "client-nvim"
 DRIVERS = Path(__file__).resolve().parent / "nvim"
 SERVER_CMD = [sys.executable, "-m", "bigpicture", "serve"]
-RUN_TIMEOUT_S = 120
+RUN_TIMEOUT_S = 300  # a ceiling for one driver run (its waits are ceilings too)
 
 
 @dataclass(frozen=True)

@@ -39,10 +39,14 @@ function M.setup_plugin(settings, extra)
   return require("bigpicture")
 end
 
+-- Every wait's `ms` is a ceiling, not an expectation: scaled up so that a loaded 2-core CI
+-- machine (where starting a server has taken 10 s) does not fail a step that would pass.
+M.WAIT_SCALE = 3
+
 ---Wait for `pred`, recording the step's name, whether it held, and how long it took.
 function M.wait(name, ms, pred)
   local start = vim.loop.hrtime()
-  local ok = vim.wait(ms, pred, 50)
+  local ok = vim.wait(ms * M.WAIT_SCALE, pred, 50)
   table.insert(M.out.steps, {
     name = name,
     ok = ok and true or false,
