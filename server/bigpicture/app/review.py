@@ -35,7 +35,7 @@ from bigpicture.core.config import Settings
 from bigpicture.core.errors import BudgetError, NoApiKey, PromptTooLong
 from bigpicture.core.models import DroppedCounts, Finding, ReviewResult, Usage, severity_rank
 from bigpicture.core.registry import Registry
-from bigpicture.core.reply import suppress
+from bigpicture.core.reply import limits, suppress
 from bigpicture.core.reply.anchor import Anchorer
 from bigpicture.core.reply.findings import Known, decode_finding
 from bigpicture.core.reply.interpret import Reply, interpret
@@ -122,6 +122,8 @@ class Streamed:
         self.scanner = FindingsScanner()
         self.anchorer = Anchorer(prepared.plan.sent_texts(prepared.snapshot))
         self.floor = severity_rank(settings.minSeverity)
+        self.min_confidence = settings.minConfidence
+        self.kind = prepared.plan.kind
         self.dismissed = dismissed.load(prepared.snapshot.root)
         self.malformed = 0
         self.decoded: list[Known] = []  # each findings item and what it decoded to, in order
@@ -159,7 +161,11 @@ class Streamed:
                 self.malformed += 1
                 continue
             got = self.anchorer.add(f)
-            if got is not None and severity_rank(got.severity) <= self.floor:
+            if (
+                got is not None
+                and severity_rank(got.severity) <= self.floor
+                and limits.why_out(got, min_confidence=self.min_confidence, kind=self.kind) is None
+            ):
                 new += suppress.apply([got], self.dismissed)
         self._fed = len(tool_json)
         self._tail = tool_json[-32:]
@@ -201,6 +207,13 @@ def finish(
     shown = [f for f in anchored if severity_rank(f.severity) <= floor]
     dropped.below_threshold = len(anchored) - len(shown)
     shown = suppress.apply(shown, dismissed.load(prepared.snapshot.root))
+    shown = limits.apply(
+        shown,
+        dropped,
+        min_confidence=settings.minConfidence,
+        max_findings=settings.maxFindings,
+        kind=plan.kind,
+    )
     shown.sort(key=lambda f: (f.path, f.range.start_line if f.range else f.line - 1, f.id))
     cost = (
         accounting.price(usage, plan.model, settings, batch=batch)

@@ -10,6 +10,7 @@ from typing import Any
 
 from bigpicture.app import prepare as pipeline
 from bigpicture.app import review as reviewing
+from bigpicture.app import verify as verifying
 from bigpicture.app.prepare import Prepared
 from bigpicture.cli import console
 from bigpicture.cli.batch import cmd_submit
@@ -93,10 +94,21 @@ def cmd_review(args: argparse.Namespace) -> int:
         if args.format not in ("text", "json"):
             raise UsageError(f"a plan has no {args.format} form: use --format text or json")
         plan = prepared.plan
-        out = plan_out.render_json(plan) if args.format == "json" else plan_out.render_text(plan)
+        verify = verifying.wanted(settings, ci=_ci_run(args))
+        out = (
+            plan_out.render_json(plan, verify=verify)
+            if args.format == "json"
+            else plan_out.render_text(plan, verify=verify)
+        )
         console.write(out, args.output)
         return console.EXIT_OK
     return run_review(prepared, settings, args, progress)
+
+
+def _ci_run(args: argparse.Namespace) -> bool:
+    """A run CI reads: SARIF out, or a gate (``verify = "auto"`` turns the pass on)."""
+    formats_out = [args.format, *(f for f, _ in formats.parse_also(args.also_output))]
+    return "sarif" in formats_out or bool(args.fail_on)
 
 
 def run_review(
@@ -118,10 +130,20 @@ def run_review(
                     )
                 elif progress and name == "accepted":
                     progress(f"the API accepted the request ({info['request_id']}); receiving")
+                elif progress and name == "verifying":
+                    progress(
+                        f"verification pass: re-examining {info['findings']} findings on the "
+                        f"cached prefix (estimated ${info['estimate']:.4f})"
+                    )
 
-            return await reviewing.review(
+            result = await reviewing.review(
                 prepared, settings, client, use_cache=not args.no_cache, on_stage=stage
             )
+            if verifying.wanted(settings, ci=_ci_run(args)):
+                result = await verifying.verify(
+                    prepared, settings, client, result, use_cache=not args.no_cache, on_stage=stage
+                )
+            return result
         finally:
             await client.aclose()
 

@@ -8,6 +8,13 @@ from the code-point ranges using the text that was sent. Each result carries the
 stable id as ``partialFingerprints["bigpicture/v1"]``; dismissed findings carry an external
 suppression. An incomplete review sets ``executionSuccessful: false`` with the reason.
 
+BigPicture's own additions are versioned by the run's ``properties.outputVersion`` (2: each
+result's ``properties`` has ``origin`` (changes reviews: ``introduced`` / ``pre-existing``)
+and ``verification`` (``confirmed``, or ``unverified`` when the verification pass did not
+finish); the run's ``properties.verification`` describes the pass, and an unfinished pass is
+an error notification ``verification-incomplete`` with ``executionSuccessful: false``).
+Findings the verification pass dropped are never results.
+
 The output validates against the OASIS schema vendored in ``bigpicture/data``.
 """
 
@@ -28,6 +35,7 @@ SCHEMA_URI = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 )
 SARIF_VERSION = "2.1.0"
+OUTPUT_VERSION = 2  # BigPicture's properties (see the module docstring)
 FINGERPRINT = "bigpicture/v1"
 BASE_ID = "SRCROOT"
 
@@ -195,6 +203,10 @@ def _result(f: models.Finding, rule_index: dict[str, int], lines: _Lines) -> dic
     }
     if f.confidence is not None:
         props["confidence"] = f.confidence
+    if f.origin is not None:
+        props["origin"] = f.origin
+    if f.verification is not None:
+        props["verification"] = f.verification
     if f.cwe:
         props["cwe"] = f.cwe
     out["properties"] = props
@@ -236,6 +248,18 @@ def _notifications(result: models.ReviewResult) -> list[dict[str, Any]]:
                 "descriptor": {"id": "dropped-findings"},
             }
         )
+    v = result.verification
+    if v is not None and v.status != "complete":
+        notes.append(
+            {
+                "level": "error" if v.status == "incomplete" else "note",
+                "message": {
+                    "text": f"Verification pass {v.status}: {v.reason or 'no reason given'}."
+                    + (" The findings are unverified." if v.status == "incomplete" else "")
+                },
+                "descriptor": {"id": f"verification-{v.status}"},
+            }
+        )
     if result.left_out:
         notes.append(
             {
@@ -260,6 +284,7 @@ def to_dict(result: models.ReviewResult, texts: dict[str, str] | None = None) ->
     if notes:
         invocation["toolExecutionNotifications"] = notes
     run_props: dict[str, Any] = {
+        "outputVersion": OUTPUT_VERSION,
         "kind": result.kind,
         "model": result.model,
         "summary": result.summary,
@@ -272,6 +297,12 @@ def to_dict(result: models.ReviewResult, texts: dict[str, str] | None = None) ->
         run_props["costUsd"] = result.cost.usd
     if result.usage is not None:
         run_props["usage"] = msgspec.to_builtins(result.usage)
+    if result.verification is not None:
+        v = msgspec.to_builtins(result.verification)
+        run_props["verification"] = {
+            k: v[k]
+            for k in ("status", "reason", "checked", "confirmed", "rejected", "cost", "request_id")
+        }
     return {
         "$schema": SCHEMA_URI,
         "version": SARIF_VERSION,

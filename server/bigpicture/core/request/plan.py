@@ -41,6 +41,7 @@ from bigpicture.core.reply.findings import tool_definition
 from bigpicture.core.request import budget as budgeting
 from bigpicture.core.request import layout as cache_layout
 from bigpicture.core.request import prompt, tokens
+from bigpicture.core.request import verify as verification
 
 MAX_BREAKPOINTS = 4
 TOOL_OVERHEAD = {"forced": 313, "auto": 346}  # tokens the API adds for tool use (section 3.2)
@@ -123,14 +124,23 @@ class _Head(msgspec.Struct):
     fixed_tokens: int  # the head, the diff, the closing request and message framing
 
 
-def _head(snapshot: Snapshot, kind: str, nonce: str, thinking: bool, scale: float) -> _Head:
+def _head(
+    snapshot: Snapshot, kind: str, nonce: str, thinking: bool, scale: float, settings: Settings
+) -> _Head:
     tool = tool_definition()
     system = prompt.system_prompt(nonce)
     diff = snapshot.diff
     diff_text = prompt.render_diff(diff.patch, nonce, diff.base) if diff else ""
     # the request text's length barely depends on its numbers; estimate it once
     probe = prompt.request_text(
-        kind, nonce, focus=snapshot.focus, left_out=99999, diff_base="x" * 40, thinking=thinking
+        kind,
+        nonce,
+        focus=snapshot.focus,
+        left_out=99999,
+        diff_base="x" * 40,
+        thinking=thinking,
+        language=settings.language,
+        max_findings=settings.maxFindings,
     )
     head = (
         tokens.estimate(system, "doc")
@@ -277,6 +287,14 @@ def _cost(
         batch_repeat=est(0, cached_upto, uncached, True),
         tier=pricing.rates(info, input_tokens).tier,
         output_tokens_assumed=output,
+        verify=pricing.split_cost(
+            info,
+            uncached=uncached + verification.ASSUMED_FINDINGS * verification.ASSUMED_FINDING_TOKENS,
+            written=0,
+            read=cached_upto,
+            output=verification.ASSUMED_OUTPUT,
+            ttl=ttl,
+        ),
     )
 
 
@@ -324,7 +342,7 @@ def build(
     if not snapshot.files:
         raise _nothing_to_send(snapshot)
     sizes = file_tokens(snapshot, token_scale)
-    head = _head(snapshot, kind, nonce, bool(thinking), token_scale)
+    head = _head(snapshot, kind, nonce, bool(thinking), token_scale, settings)
     room = _room(info, max_output, head)
     chosen, left_out = budgeting.select(snapshot.files, sizes, room, snapshot.focus)
     missing_focus = [lo.path for lo in left_out if lo.path in set(snapshot.focus)]
@@ -360,6 +378,8 @@ def build(
         left_out=len(left_out),
         diff_base=diff.base if diff else None,
         thinking=bool(thinking),
+        language=settings.language,
+        max_findings=settings.maxFindings,
     )
     volatile = diff_text + ("\n" if diff_text else "") + request
     segments.append(
