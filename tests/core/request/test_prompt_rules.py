@@ -1,14 +1,12 @@
-"""The prompt's rules (core.request.prompt) and the ones enforced in code (core.reply.limits):
-every category and severity the schema allows is defined, the do-not-report list is there, a
-changes review asks for ``origin``, the cap and the language sit in the last block (the
-cached prefix does not depend on them), and the code drops what the prompt forbids."""
+"""The prompt's rules (core.request.prompt): every category and severity the schema allows is
+defined, the do-not-report list and the evidence bars are there, a changes review asks for
+``origin``, and the cap and the language sit in the last block (the cached prefix does not
+depend on them). The code's side of the same rules: tests/core/reply/test_limits.py."""
 
 from __future__ import annotations
 
 import pytest
 from bigpicture.core import models
-from bigpicture.core.models import DroppedCounts, Finding
-from bigpicture.core.reply import limits
 from bigpicture.core.reply.findings import decode_finding
 from bigpicture.core.request import prompt
 
@@ -65,19 +63,6 @@ def test_the_instructions_version_moved_with_the_rules():
     assert prompt.INSTRUCTIONS_VERSION == "2026-12-07.1"
 
 
-def finding(title: str, severity: str = "high", **over) -> Finding:
-    return Finding(
-        path="a.py",
-        line=1,
-        quote="x",
-        severity=severity,  # type: ignore[arg-type]
-        category="bug",
-        title=title,
-        message="",
-        **over,
-    )
-
-
 def test_origin_is_decoded_tolerantly():
     base = {
         "path": "a",
@@ -91,35 +76,3 @@ def test_origin_is_decoded_tolerantly():
     assert decode_finding({**base, "origin": "Pre-Existing"}).origin == "pre-existing"
     assert decode_finding({**base, "origin": "introduced"}).origin == "introduced"
     assert decode_finding({**base, "origin": "maybe"}).origin is None
-
-
-def test_the_code_enforces_confidence_pre_existing_and_the_cap():
-    found = [
-        finding("sure", confidence=0.9),
-        finding("unsure", confidence=0.69),
-        finding("unrated"),  # no confidence: passes
-        finding("old but serious", "critical", origin="pre-existing"),
-        finding("old and minor", "medium", origin="pre-existing"),
-        finding("new and minor", "low", origin="introduced"),
-        finding("info", "info"),
-    ]
-    dropped = DroppedCounts()
-    kept = limits.apply(found, dropped, min_confidence=0.7, max_findings=4, kind="changes")
-    assert [f.title for f in kept] == ["sure", "unrated", "old but serious", "new and minor"]
-    assert (dropped.low_confidence, dropped.pre_existing, dropped.over_limit) == (1, 1, 1)
-    reasons = {d.finding.title: d.reason for d in dropped.findings}
-    assert reasons["unsure"] == "confidence 0.69 is below minConfidence 0.70"
-    assert "pre-existing findings only at high severity" in reasons["old and minor"]
-    assert reasons["info"] == "beyond maxFindings (4), less severe"
-
-
-def test_a_workspace_review_keeps_pre_existing_findings():
-    dropped = DroppedCounts()
-    kept = limits.apply(
-        [finding("old", "low", origin="pre-existing")],
-        dropped,
-        min_confidence=0.7,
-        max_findings=25,
-        kind="workspace",
-    )
-    assert len(kept) == 1 and dropped.findings == []
