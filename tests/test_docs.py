@@ -32,3 +32,11 @@ def test_every_review_option_is_in_the_readme():
 def test_readme_test_command_is_what_ci_runs():
     ci = (Path(__file__).parents[1] / ".ci/run").read_text()
     assert "python -m pytest" in ci and "python -m pytest" in README
+
+
+def test_every_test_file_the_readme_names_exists():
+    root = Path(__file__).parents[1]
+    named = set(re.findall(r"`(tests/[\w/]+\.py)", README))
+    assert named, "the README names no test file"
+    missing = sorted(p for p in named if not (root / p).is_file())
+    assert not missing, f"README names test files that do not exist: {missing}"

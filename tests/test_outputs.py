@@ -526,9 +526,12 @@ def test_json_shape():
         "files_sent",
         "from_cache",
         "root",
+        "shards",
+        "not_reviewed",
         "verification",
     ]
     assert doc["version"] == 2 and doc["complete"] is True
+    assert doc["shards"] == [] and doc["not_reviewed"] == []
     assert doc["verification"] is None  # no verification pass was asked for
     first = doc["findings"][0]
     assert list(first) == [

@@ -13,16 +13,8 @@ from bigpicture.client.anthropic import ApiClient
 from bigpicture.core.config import Settings
 from bigpicture.core.errors import BudgetError
 from bigpicture.store import ledger
-from fake_api import FakeAnthropic, ToolReply
+from fake_api import ToolReply
 from planted import planted_findings
-
-
-@pytest.fixture
-def fake(monkeypatch):
-    with FakeAnthropic() as f:
-        monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
-        monkeypatch.setenv("ANTHROPIC_BASE_URL", f.url)
-        yield f
 
 
 async def run(root: Path, settings: Settings, **kw):

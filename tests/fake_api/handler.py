@@ -330,6 +330,7 @@ class Handler(BaseHTTPRequestHandler):
         # The cache lookup happens on arrival; the writes become visible when the response
         # begins, so a hold before the start lets a parallel request miss.
         usage, writes = fake._plan_cache(checked, body, platform)
+        self._recorded.usage = usage.as_usage()
         if held is not None and (held.before_start or not stream):
             self._hold(held)
             held = None

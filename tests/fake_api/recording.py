@@ -28,6 +28,7 @@ class RecordedRequest:
     status: int | None = None  # the response status, once sent (None: dropped or pending)
     request_id: str = ""
     last_byte_at: float | None = None  # time.monotonic() once a stream's last byte was written
+    usage: dict[str, Any] | None = None  # the usage a messages create answered with
 
     @property
     def is_messages_create(self) -> bool:

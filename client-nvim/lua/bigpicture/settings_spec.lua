@@ -15,6 +15,7 @@ return {
   { key = "maxOutputTokens", type = "integer", nullable = false, default = 16000 },
   { key = "keepWarm", type = "boolean", nullable = false, default = false },
   { key = "debounceMs", type = "integer", nullable = false, default = 1500 },
+  { key = "concurrency", type = "integer", nullable = false, default = 4 },
   { key = "baseUrl", type = "string", nullable = true, machine = true },
   { key = "provider", type = "string", nullable = false, enum = { "anthropic", "bedrock", "vertex", "foundry" }, default = "anthropic" },
   { key = "models", type = "object", nullable = false, default = {} },

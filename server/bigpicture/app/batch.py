@@ -168,9 +168,14 @@ def batch_requests(planned: list[Planned]) -> tuple[list[dict[str, Any]], list[s
 
 
 async def submit(
-    client: ApiClient, planned: list[Planned], *, nothing: dict[str, str] | None = None
+    client: ApiClient,
+    planned: list[Planned],
+    *,
+    nothing: dict[str, str] | None = None,
+    coverage: str = "window",
 ) -> Record:
-    """Submit one batch for ``planned`` and store its record (before returning)."""
+    """Submit one batch for ``planned`` and store its record (before returning).
+    ``coverage="full"``: the requests are the shards of one review (merged when read)."""
     requests, betas = batch_requests(planned)
     status = await client.create_batch(requests, betas=betas)
     first = planned[0].settings
@@ -198,6 +203,7 @@ async def submit(
         provider=first.provider,
         base_url=first.baseUrl,
         nothing=dict(nothing or {}),
+        coverage=coverage,
     )
     update(record, status)
     texts = {p.custom_id: p.prepared.plan.sent_texts(p.prepared.snapshot) for p in planned}

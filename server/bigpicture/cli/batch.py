@@ -28,6 +28,7 @@ import msgspec
 
 from bigpicture.app import prepare as pipeline
 from bigpicture.app import review as reviewing
+from bigpicture.app import shards as app_shards
 from bigpicture.app.batch import (
     Outcome,
     Planned,
@@ -40,16 +41,18 @@ from bigpicture.app.batch import (
     update,
     wait,
 )
+from bigpicture.app.shards import PreparedShards
 from bigpicture.cli import console
 from bigpicture.cli.parser import review_kind, settings_from_args
 from bigpicture.client.anthropic import ApiClient, BatchItem, BatchStatus
 from bigpicture.client.credentials import has_credentials
 from bigpicture.core import config as configuration
-from bigpicture.core.errors import NothingToReview, UsageError
+from bigpicture.core.config import Settings
+from bigpicture.core.errors import BudgetError, NothingToReview, UsageError
 from bigpicture.core.models import ReviewResult
+from bigpicture.outputs import formats, sarif, text
 from bigpicture.outputs import json as json_out
 from bigpicture.outputs import plan as plan_out
-from bigpicture.outputs import sarif, text
 from bigpicture.store.batches import Record, check_id, find_identical, load, save, stored
 
 
@@ -160,6 +163,8 @@ def finish(
     record.outcome = "complete" if all(o.ok for o in outcomes) else "incomplete"
     save(record)
     color = sys.stdout.isatty() and not output and fmt == "text"
+    if record.coverage == "full" and outcomes:
+        return _finish_shards(record, outcomes, status, fmt, output, fail_on, color, progress)
     console.write(render(record, outcomes, status, fmt, color), output)
     for o in outcomes:
         if o.reanchored and progress:
@@ -174,6 +179,56 @@ def finish(
         cost = sum(o.result.cost.usd for o in outcomes if o.result.cost is not None)
         progress(f"{describe(status)}; cost ${cost:.4f} at batch price")
     return console.review_exit([o.result for o in outcomes] + _failed(outcomes), fail_on)
+
+
+def _finish_shards(
+    record: Record,
+    outcomes: list[Outcome],
+    status: BatchStatus,
+    fmt: str,
+    output: str | None,
+    fail_on: str | None,
+    color: bool,
+    progress: Any,
+) -> int:
+    """A full-coverage review's batch: its shards merged into one result."""
+    result = app_shards.merge_outcomes(outcomes)
+    texts: dict[str, str] = {}
+    for o in outcomes:
+        texts.update(o.texts)
+    console.write(formats.render(fmt, result, texts, color=color), output)
+    if not result.complete:
+        console.say(f"INCOMPLETE REVIEW: {result.incomplete_reason}")
+    if progress:
+        cost = result.cost.usd if result.cost is not None else 0.0
+        progress(f"{describe(status)}; {len(outcomes)} shards; cost ${cost:.4f} at batch price")
+    return console.review_exit([result], fail_on)
+
+
+def cmd_submit_shards(
+    args: argparse.Namespace,
+    ps: PreparedShards,
+    settings: Settings,
+    progress: console.Progress | None,
+) -> int:
+    """``bigpicture review --coverage full --batch PATH``: every shard in one batch."""
+    total = sum(app_shards.estimates(ps, settings, batch=True))
+    if total > settings.maxCostPerReview:
+        raise BudgetError(
+            f"estimated cost ${total:.2f} of the {len(ps.plan.shards)} shards together at batch "
+            f"price is over the limit of ${settings.maxCostPerReview:.2f} per review: raise the "
+            "`maxCostPerReview` setting, or send less (the `exclude` setting); nothing was "
+            "submitted"
+        )
+    label = args.path[0] if args.path else "."
+    cid = custom_id_for(ps.snapshot.root, ps.plan.kind, args.diff)
+    n = len(ps.plan.plans)
+    planned = [
+        Planned(f"{label} shard {i + 1}/{n}", settings, ps.prepared(i), f"{cid}-s{i + 1}")
+        for i in range(n)
+    ]
+    record = _submit_or_resume(args, planned, {}, progress, coverage="full")
+    return _after_submit(args, record, progress)
 
 
 def _plan_each(
@@ -249,6 +304,7 @@ def _submit_or_resume(
     planned: list[Planned],
     nothing: dict[str, str],
     progress: console.Progress | None,
+    coverage: str = "window",
 ) -> Record:
     """The batch of these reviews: an identical one still readable, or a new one submitted."""
     total = check_costs(planned)
@@ -272,7 +328,7 @@ def _submit_or_resume(
     async def go() -> Record:
         client = _client(first.provider, first.baseUrl)
         try:
-            return await submit(client, planned, nothing=nothing)
+            return await submit(client, planned, nothing=nothing, coverage=coverage)
         finally:
             await client.aclose()
 
@@ -295,6 +351,13 @@ def cmd_submit(args: argparse.Namespace, progress: console.Progress | None) -> i
             console.say("ANTHROPIC_API_KEY is not set: showing the plans only, nothing sent")
         return _show_plans(args, planned)
     record = _submit_or_resume(args, planned, nothing, progress)
+    return _after_submit(args, record, progress)
+
+
+def _after_submit(
+    args: argparse.Namespace, record: Record, progress: console.Progress | None
+) -> int:
+    """Print the id (``--no-wait``), or wait for the batch and show its results."""
     if args.no_wait:
         print(record.id)
         console.say(

@@ -15,6 +15,7 @@ from bigpicture.app.prepare import Prepared
 from bigpicture.cli import console
 from bigpicture.cli.batch import cmd_submit
 from bigpicture.cli.parser import review_kind, settings_from_args
+from bigpicture.cli.shards import cmd_full
 from bigpicture.client.anthropic import ApiClient
 from bigpicture.client.credentials import credentials_problem, unsupported
 from bigpicture.core import spending
@@ -34,9 +35,12 @@ def cmd_review(args: argparse.Namespace) -> int:
         raise UsageError(
             "--staged, --also-output and --format gitlab|rdjson do not go with --batch"
         )
-    if args.batch:
+    if args.batch and args.coverage == "full" and len(args.path) > 1:
+        raise UsageError("--coverage full --batch reviews one PATH (its shards in one batch)")
+    _no_verification_here(args)
+    if args.batch and args.coverage != "full":
         return cmd_submit(args, progress)
-    if args.no_wait:
+    if args.no_wait and not args.batch:
         raise UsageError("--no-wait goes with --batch")
     if len(args.path) > 1:
         raise UsageError("several paths are reviewed together only with --batch")
@@ -65,6 +69,8 @@ def cmd_review(args: argparse.Namespace) -> int:
         return console.EXIT_OK
     if no_key and settings.provider != "anthropic" and not args.dry_run:
         raise ConfigError(no_key)  # a chosen cloud platform is never a silent plan-only run
+    if args.coverage == "full":
+        return cmd_full(args, root, settings, kind, has_key=has_key, progress=progress)
     try:
         prepared = pipeline.prepare(
             root,
@@ -103,6 +109,15 @@ def cmd_review(args: argparse.Namespace) -> int:
         console.write(out, args.output)
         return console.EXIT_OK
     return run_review(prepared, settings, args, progress)
+
+
+def _no_verification_here(args: argparse.Namespace) -> None:
+    """``--verify`` where there is no verification pass: a batch refuses it, a full-coverage
+    review says it does not verify."""
+    if args.batch and args.verify:
+        raise UsageError("--verify does not go with --batch (a batch has no verification pass)")
+    if args.coverage == "full" and args.verify:
+        console.say("warning: --coverage full has no verification pass yet; not verifying")
 
 
 def _ci_run(args: argparse.Namespace) -> bool:

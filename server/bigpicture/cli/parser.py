@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bigpicture import __version__
 from bigpicture.core import config as configuration
@@ -14,6 +14,10 @@ from bigpicture.core.config import Settings
 from bigpicture.core.errors import UsageError
 from bigpicture.core.models import SEVERITIES
 from bigpicture.outputs.formats import REVIEW_FORMATS
+
+if TYPE_CHECKING:
+    # What ``add_subparsers`` returns (typeshed's name for it; a type only).
+    Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def usd(value: str) -> float:
@@ -57,25 +61,26 @@ def positive_int(value: str) -> int:
     return n
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="bigpicture",
-        description="Whole-repository code review in one large-context Claude request.",
-    )
-    p.add_argument("--version", action="version", version=f"bigpicture {__version__}")
-    p.add_argument(
-        "--debug",
-        action="store_true",
-        help="on an internal error, print the traceback (it is always written to the log file)",
-    )
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+def _formats(p: argparse.ArgumentParser, *formats: str, help: str | None = None) -> None:
+    p.add_argument("--format", choices=formats or ("text", "json"), default="text", help=help)
 
-    r = sub.add_parser(
-        "review",
-        help="review a workspace, its changes or one file (or show the plan)",
-        description="Review PATH (default: the current folder). Without ANTHROPIC_API_KEY, or "
-        "with --dry-run, print the plan of the review and send nothing.",
+
+def _quiet(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+
+
+def _fail_on(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--fail-on", choices=SEVERITIES, metavar="SEVERITY", help="exit 1 on a finding at or above"
     )
+
+
+def _output(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--output", "-o", metavar="FILE", help="write the output to FILE")
+
+
+def _review_scope(r: argparse.ArgumentParser) -> None:
+    """What ``review`` reads: the folders, the changes or one file, and the model."""
     r.add_argument(
         "path",
         nargs="*",
@@ -99,11 +104,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     r.add_argument("--file", metavar="FILE", help="review one file, the workspace as context")
     r.add_argument(
+        "--coverage",
+        choices=("window", "full"),
+        default="window",
+        help="window (the default): one request, the files that fit the window, the rest "
+        "listed as left out; full: every file whole, in shards of related files that each "
+        "fit the window, one request per shard (the plan shows the shards and the total cost)",
+    )
+    r.add_argument(
         "--model", type=model_id, help=f"model ID (default {configuration.DEFAULT_MODEL})"
     )
+
+
+def _review_output(r: argparse.ArgumentParser) -> None:
+    """How ``review`` reports: plan or result, in which formats and files."""
     r.add_argument("--dry-run", action="store_true", help="print the plan; send nothing")
     r.add_argument("--format", choices=REVIEW_FORMATS, default="text", help="output format")
-    r.add_argument("--output", "-o", metavar="FILE", help="write the output to FILE")
+    _output(r)
     r.add_argument(
         "--also-output",
         action="append",
@@ -121,12 +138,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="ask the API's free count_tokens endpoint for the exact input tokens (needs a key)",
     )
+
+
+def _review_limits(r: argparse.ArgumentParser) -> None:
+    """What ``review`` sends and spends, and what it reports (the settings the flags give)."""
     r.add_argument("--include", action="append", metavar="GLOB", help="only send matching files")
     r.add_argument("--exclude", action="append", metavar="GLOB", help="never send matching files")
     r.add_argument("--max-cost", type=usd, metavar="USD", help="refuse to send above this estimate")
-    r.add_argument(
-        "--fail-on", choices=SEVERITIES, metavar="SEVERITY", help="exit 1 on a finding at or above"
-    )
+    _fail_on(r)
     r.add_argument("--min-severity", choices=SEVERITIES, help="hide findings below this severity")
     r.add_argument("--thinking", type=int, metavar="BUDGET", help="extended thinking budget tokens")
     r.add_argument("--cache-ttl", choices=("5m", "1h"), help="prompt-cache lifetime")
@@ -134,6 +153,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-file-size", type=positive_int, metavar="BYTES", help="largest file to send"
     )
     r.add_argument("--no-cache", action="store_true", help="ignore the local result cache")
+    _quiet(r)
+
+
+def _review_quality(r: argparse.ArgumentParser) -> None:
+    """The verification pass, the confidence bar and the findings' language."""
     r.add_argument(
         "--verify",
         action=argparse.BooleanOptionalAction,
@@ -152,7 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="TAG",
         help="write titles, messages and the summary in this BCP 47 language (zh-CN, ja, de)",
     )
-    r.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+
+
+def _review_batch(r: argparse.ArgumentParser) -> None:
     r.add_argument(
         "--batch",
         action="store_true",
@@ -166,6 +192,22 @@ def build_parser() -> argparse.ArgumentParser:
         "`bigpicture batch results ID`",
     )
 
+
+def _add_review(sub: Subparsers) -> None:
+    r = sub.add_parser(
+        "review",
+        help="review a workspace, its changes or one file (or show the plan)",
+        description="Review PATH (default: the current folder). Without ANTHROPIC_API_KEY, or "
+        "with --dry-run, print the plan of the review and send nothing.",
+    )
+    _review_scope(r)
+    _review_output(r)
+    _review_limits(r)
+    _review_quality(r)
+    _review_batch(r)
+
+
+def _add_batch(sub: Subparsers) -> None:
     b = sub.add_parser(
         "batch",
         help="Message Batches submitted by `review --batch`: status, results, wait, cancel, list",
@@ -173,32 +215,30 @@ def build_parser() -> argparse.ArgumentParser:
     bsub = b.add_subparsers(dest="batch_command", metavar="ACTION", required=True)
     bs = bsub.add_parser("status", help="processing status, request counts, created/expires")
     bs.add_argument("id", metavar="ID")
-    bs.add_argument("--format", choices=("text", "json"), default="text")
+    _formats(bs)
     br = bsub.add_parser(
         "results", help="wait for the batch to end (resumes polling), then print its reviews"
     )
     br.add_argument("id", metavar="ID")
-    br.add_argument(
-        "--format", choices=("text", "json", "sarif"), default="text", help="output format"
-    )
-    br.add_argument("--output", "-o", metavar="FILE", help="write the output to FILE")
-    br.add_argument(
-        "--fail-on", choices=SEVERITIES, metavar="SEVERITY", help="exit 1 on a finding at or above"
-    )
+    _formats(br, "text", "json", "sarif", help="output format")
+    _output(br)
+    _fail_on(br)
     br.add_argument(
         "--no-wait", action="store_true", help="do not wait: exit 6 if it has not ended yet"
     )
-    br.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    _quiet(br)
     bw = bsub.add_parser("wait", help="poll until the batch has ended, then show its status")
     bw.add_argument("id", metavar="ID")
-    bw.add_argument("--format", choices=("text", "json"), default="text")
-    bw.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    _formats(bw)
+    _quiet(bw)
     bc = bsub.add_parser("cancel", help="ask the API to cancel the batch")
     bc.add_argument("id", metavar="ID")
-    bc.add_argument("--format", choices=("text", "json"), default="text")
+    _formats(bc)
     bl = bsub.add_parser("list", help="the batches stored on this machine, newest first")
-    bl.add_argument("--format", choices=("text", "json"), default="text")
+    _formats(bl)
 
+
+def _add_github_review(sub: Subparsers) -> None:
     g = sub.add_parser(
         "github-review",
         help="post a review result on a GitHub pull request as one review (inline comments, "
@@ -217,15 +257,35 @@ def build_parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="print the review payload instead of posting it"
     )
 
+
+def _add_small_commands(sub: Subparsers) -> None:
+    """serve, usage, models."""
     s = sub.add_parser("serve", help="run the language server")
     s.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (the default)")
     s.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead (for debugging)")
-
     u = sub.add_parser("usage", help="cost and cache use so far, by day and model")
     u.add_argument("--days", type=positive_int, default=30, help="how many days back (default 30)")
-    u.add_argument("--format", choices=("text", "json"), default="text")
-
+    _formats(u)
     sub.add_parser("models", help="list the models BigPicture knows, with limits and prices")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole grammar: one function adds each command's arguments."""
+    p = argparse.ArgumentParser(
+        prog="bigpicture",
+        description="Whole-repository code review in one large-context Claude request.",
+    )
+    p.add_argument("--version", action="version", version=f"bigpicture {__version__}")
+    p.add_argument(
+        "--debug",
+        action="store_true",
+        help="on an internal error, print the traceback (it is always written to the log file)",
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    _add_review(sub)
+    _add_batch(sub)
+    _add_github_review(sub)
+    _add_small_commands(sub)
     return p
 
 

@@ -23,10 +23,10 @@ import contextvars
 import logging
 import os
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import anthropic
-import httpx2
+if TYPE_CHECKING:
+    import httpx2
 
 from bigpicture.client.credentials import credentials_problem
 from bigpicture.client.errors import map_error, no_batches
@@ -83,6 +83,9 @@ class ApiClient:
         models: dict[str, dict[str, Any]] | None = None,
     ) -> None:
         """``models``: the ``models`` setting (registry overrides), for platform model IDs."""
+        import anthropic
+        import httpx2
+
         self.provider = provider
         self.deadline = deadline
         problem = credentials_problem(provider, base_url)
@@ -185,6 +188,8 @@ class ApiClient:
 
     async def count_tokens(self, body: dict[str, Any], *, betas: list[str] | None = None) -> int:
         """The exact input tokens of ``body`` from the free count_tokens endpoint."""
+        import anthropic
+
         params = {
             k: v
             for k, v in self._params(body).items()
@@ -206,6 +211,8 @@ class ApiClient:
 
     async def create(self, body: dict[str, Any], *, betas: list[str] | None = None) -> Reply:
         """A small non-streaming request (cache keep-warm, short questions)."""
+        import httpx2
+
         extra_headers = {"anthropic-beta": ",".join(betas)} if betas else None
         attempts = [0]
         token = _ATTEMPTS.set(attempts)
@@ -239,6 +246,8 @@ class ApiClient:
     async def _batch_call(
         self, what: str, call: Callable[[], Awaitable[Any]], batch_id: str | None = None
     ) -> Any:
+        import anthropic
+
         try:
             async with asyncio.timeout(300):
                 return await call()
@@ -270,6 +279,8 @@ class ApiClient:
     ) -> BatchStatus:
         """Submit one Message Batch: ``requests`` is ``[{"custom_id", "params"}]`` with
         non-streaming request bodies. ``betas`` apply to the whole batch."""
+        import httpx2
+
         batches = self._batches()
         extra_headers = {"anthropic-beta": ",".join(betas)} if betas else None
         got = await self._batch_call(

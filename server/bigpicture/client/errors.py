@@ -5,10 +5,12 @@ the API's message text is a 400 "prompt is too long", which has no type or statu
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import anthropic
-import httpx2
+if TYPE_CHECKING:
+    import anthropic
 
 from bigpicture.core import errors
 
@@ -40,6 +42,8 @@ def no_batches(provider: str) -> errors.ConfigError:
 
 
 def is_prompt_too_long(e: BaseException) -> bool:
+    import anthropic
+
     return isinstance(e, anthropic.BadRequestError) and api_message(e).lower().startswith(
         "prompt is too long"
     )
@@ -54,12 +58,119 @@ def _made(cls: type[E], message: str, e: anthropic.APIStatusError, **extra: Any)
     return cls(message, status=e.status_code, request_id=rid, detail=str(e), **extra)
 
 
+@dataclass(frozen=True)
+class _Failure:
+    """An API status error and what its message needs: the API's text, the retries said."""
+
+    e: anthropic.APIStatusError
+    msg: str
+    tries: str  # " after N attempts", or "" when sent once
+    provider: str
+    attempts: int
+
+    def made(self, cls: type[E], message: str, **extra: Any) -> E:
+        return _made(cls, message, self.e, **extra)
+
+
+def _unauthorized(f: _Failure) -> errors.ApiError:
+    if f.provider != "anthropic":
+        return f.made(
+            errors.BadApiKey,
+            f"{f.provider} rejected the credentials (401): check its environment variables "
+            "(README, Cloud platforms)",
+        )
+    return f.made(errors.BadApiKey, "the API rejected the key (401): check ANTHROPIC_API_KEY")
+
+
+def _forbidden(f: _Failure) -> errors.ApiError:
+    return f.made(
+        errors.NoModelAccess, f"this key has no access to the model or resource (403): {f.msg}"
+    )
+
+
+def _not_found(f: _Failure) -> errors.ApiError:
+    return f.made(
+        errors.NoModelAccess,
+        f"model not found, or this key has no access to it (404): {f.msg}; choose another "
+        "model (the `model` setting)",
+    )
+
+
+def _too_large(f: _Failure) -> errors.ApiError:
+    return f.made(
+        errors.RequestTooLarge,
+        "the request is over the API's 32 MB limit (413): leave large files out (the "
+        "`exclude` setting)",
+    )
+
+
+def _rate_limited(f: _Failure) -> errors.ApiError:
+    wait = retry_after(f.e)
+    if wait is None:
+        where = (
+            "the limits in the Anthropic console"
+            if f.provider == "anthropic"
+            else f"the quotas of your {f.provider} account"
+        )
+        return f.made(
+            errors.SpendLimit,
+            f"spend or rate limit reached with no retry time (429): {f.msg}; check {where}",
+        )
+    return f.made(
+        errors.RateLimited,
+        f"rate limited{f.tries} (429): try again in {wait:.0f} s",
+        retry_after=wait,
+        attempts=f.attempts,
+    )
+
+
+def _overloaded(f: _Failure) -> errors.ApiError:
+    return f.made(
+        errors.Overloaded,
+        f"the API is overloaded (529){f.tries}: try again in a few minutes",
+        attempts=f.attempts,
+    )
+
+
+def _server_failed(f: _Failure) -> errors.ApiError:
+    return f.made(
+        errors.Overloaded,
+        f"the API failed ({f.e.status_code}){f.tries}: try again shortly",
+        attempts=f.attempts,
+    )
+
+
+def _refused(f: _Failure) -> errors.ApiError:
+    if is_prompt_too_long(f.e):
+        too_long = f.made(
+            errors.PromptTooLong,
+            f"the API counted more input than the model's window ({f.msg}); the local estimate "
+            "was under it: leave files out (the `exclude` setting), or review the changes only",
+        )
+        too_long.api_text = f.msg
+        return too_long
+    return f.made(errors.BadRequest, f"the API refused the request ({f.e.status_code}): {f.msg}")
+
+
+# The error kind of each status with one of its own; other 5xx are server failures, the rest
+# refusals (a 400 "prompt is too long" among them).
+_BY_STATUS: dict[int, Callable[[_Failure], errors.ApiError]] = {
+    401: _unauthorized,
+    403: _forbidden,
+    404: _not_found,
+    413: _too_large,
+    429: _rate_limited,
+    529: _overloaded,
+}
+
+
 def _status_error(
     e: anthropic.APIStatusError, *, streaming_started: bool, provider: str, attempts: int
 ) -> errors.ApiError:
+    import anthropic
+
     status = e.status_code
     msg = api_message(e)
-    tries = f" after {attempts} attempts" if attempts > 1 else ""
     if status == 200 or streaming_started:
         return _made(
             errors.StreamBroken,
@@ -67,77 +178,13 @@ def _status_error(
             "kept but the review is incomplete",
             e,
         )
-    if status == 401:
-        if provider != "anthropic":
-            return _made(
-                errors.BadApiKey,
-                f"{provider} rejected the credentials (401): check its environment variables "
-                "(README, Cloud platforms)",
-                e,
-            )
-        return _made(errors.BadApiKey, "the API rejected the key (401): check ANTHROPIC_API_KEY", e)
-    if status == 403:
-        return _made(
-            errors.NoModelAccess, f"this key has no access to the model or resource (403): {msg}", e
-        )
-    if status == 404:
-        return _made(
-            errors.NoModelAccess,
-            f"model not found, or this key has no access to it (404): {msg}; choose another "
-            "model (the `model` setting)",
-            e,
-        )
-    if status == 413:
-        return _made(
-            errors.RequestTooLarge,
-            "the request is over the API's 32 MB limit (413): leave large files out (the "
-            "`exclude` setting)",
-            e,
-        )
-    if status == 429:
-        wait = retry_after(e)
-        if wait is None:
-            where = (
-                "the limits in the Anthropic console"
-                if provider == "anthropic"
-                else f"the quotas of your {provider} account"
-            )
-            return _made(
-                errors.SpendLimit,
-                f"spend or rate limit reached with no retry time (429): {msg}; check {where}",
-                e,
-            )
-        return _made(
-            errors.RateLimited,
-            f"rate limited{tries} (429): try again in {wait:.0f} s",
-            e,
-            retry_after=wait,
-            attempts=attempts,
-        )
-    if status == 529 or isinstance(e, anthropic.OverloadedError):
-        return _made(
-            errors.Overloaded,
-            f"the API is overloaded (529){tries}: try again in a few minutes",
-            e,
-            attempts=attempts,
-        )
-    if status >= 500:
-        return _made(
-            errors.Overloaded,
-            f"the API failed ({status}){tries}: try again shortly",
-            e,
-            attempts=attempts,
-        )
-    if is_prompt_too_long(e):
-        too_long = _made(
-            errors.PromptTooLong,
-            f"the API counted more input than the model's window ({msg}); the local estimate "
-            "was under it: leave files out (the `exclude` setting), or review the changes only",
-            e,
-        )
-        too_long.api_text = msg
-        return too_long
-    return _made(errors.BadRequest, f"the API refused the request ({status}): {msg}", e)
+    failure = _Failure(
+        e, msg, f" after {attempts} attempts" if attempts > 1 else "", provider, attempts
+    )
+    if isinstance(e, anthropic.OverloadedError) and status not in _BY_STATUS:
+        return _overloaded(failure)
+    kind = _BY_STATUS.get(status) or (_server_failed if status >= 500 else _refused)
+    return kind(failure)
 
 
 def map_error(
@@ -145,6 +192,9 @@ def map_error(
 ) -> errors.ApiError:
     """One SDK (or transport) failure as a project error. ``attempts``: how many times the
     request was sent (the SDK's retries included), for the message."""
+    import anthropic
+    import httpx2
+
     if isinstance(e, errors.ApiError):
         return e
     if isinstance(e, anthropic.APIStatusError):

@@ -16,8 +16,6 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import anthropic
-
 from bigpicture.client.credentials import PROVIDERS, VERTEX_TOKEN_ENV, bedrock_region, env
 from bigpicture.core import errors
 
@@ -48,6 +46,8 @@ def _entra_token_provider() -> Callable[[], Awaitable[str]]:
 def platform_client(provider: str, base_url: str | None, common: dict[str, Any]) -> Any:
     """The SDK's async client for a cloud platform; ``common`` holds the arguments every
     client takes (retries, timeout, HTTP client)."""
+    import anthropic
+
     kwargs = dict(common)
     if base_url:
         kwargs["base_url"] = base_url

@@ -83,6 +83,11 @@ class Settings:
     debounceMs: int = 1500
     """Language server: quiet period after the last save before a review on save starts."""
 
+    concurrency: int = 4
+    """Full coverage (``review --coverage full``): how many shard requests may be in flight at
+    once (at least 1). The first shard is sent alone until its response begins, so the others
+    read the prefix it wrote; a 429 is retried after the ``retry-after`` the API gives."""
+
     baseUrl: str | None = None
     """API base URL (default: ``ANTHROPIC_BASE_URL`` or the SDK's). Not read from
     pyproject.toml."""
@@ -157,6 +162,8 @@ def _coerce(name: str, value: Any) -> Any:
             raise ValueError("must be an integer")
         if value < 0:
             raise ValueError("must not be negative")
+        if name == "concurrency" and value < 1:
+            raise ValueError("must be at least 1")
         if name == "thinkingBudget" and value < 1024:
             raise ValueError("must be at least 1024")
         if name == "maxFindings" and value < 1:

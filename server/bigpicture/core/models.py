@@ -259,6 +259,20 @@ class VerificationInfo(msgspec.Struct):
     from_cache: bool = False
 
 
+class ShardStatus(msgspec.Struct):
+    """One shard of a full-coverage review (``review --coverage full``) and how it ended."""
+
+    index: int  # 1-based
+    files: list[str]  # the files it carried, whole
+    tokens: int  # the estimated input tokens of its request
+    status: str  # complete | incomplete | failed | not-sent
+    reason: str | None = None  # why it is not complete
+    findings: int = 0  # findings it reported (after anchoring and filtering)
+    request_id: str | None = None
+    cost_usd: float | None = None
+    from_cache: bool = False
+
+
 class ReviewResult(msgspec.Struct):
     """What one review produced: what every output format renders."""
 
@@ -279,4 +293,10 @@ class ReviewResult(msgspec.Struct):
     from_cache: bool = False  # served from the local result cache, no API call
     root: str = ""
     attempts: int = 0  # HTTP attempts its request took (0: none, e.g. from the cache)
+    shards: list[ShardStatus] = []  # a full-coverage review: each shard's status, in order
     verification: VerificationInfo | None = None  # None: no verification pass was asked for
+
+    @property
+    def not_reviewed(self) -> list[str]:
+        """The files of the shards that did not complete (a full-coverage review)."""
+        return sorted(p for s in self.shards if s.status != "complete" for p in s.files)

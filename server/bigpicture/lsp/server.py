@@ -8,7 +8,8 @@ commands), ``actions`` (code actions), ``settings`` and ``lifecycle``.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import msgspec
 from lsprotocol import types as lsp
@@ -56,8 +57,32 @@ async def _review(
     return await reviews.run_command(ls, kind, uri=uri, options=options)
 
 
-def create_server() -> BigPictureServer:
-    server = BigPictureServer()
+# Document events: each handler hands the document's URI to ``documents``.
+_DOCUMENT_EVENTS: dict[str, Callable[[BigPictureServer, str], None]] = {
+    lsp.TEXT_DOCUMENT_DID_OPEN: documents.on_open,
+    lsp.TEXT_DOCUMENT_DID_CHANGE: documents.on_change,
+    lsp.TEXT_DOCUMENT_DID_SAVE: documents.on_save,
+    lsp.TEXT_DOCUMENT_DID_CLOSE: documents.on_close,
+}
+
+
+class _DocumentParams(Protocol):
+    @property
+    def text_document(self) -> lsp.TextDocumentIdentifier | lsp.TextDocumentItem: ...
+
+
+def _document_handler(
+    on_event: Callable[[BigPictureServer, str], None],
+) -> Callable[[BigPictureServer, _DocumentParams], None]:
+    def handler(ls: BigPictureServer, params: _DocumentParams) -> None:
+        on_event(ls, params.text_document.uri)
+
+    handler.__name__ = on_event.__name__
+    return handler
+
+
+def _lifecycle(server: BigPictureServer) -> None:
+    """initialize, initialized, settings pushed by the client, shutdown."""
 
     @server.feature(lsp.INITIALIZE)
     def initialize(ls: BigPictureServer, params: lsp.InitializeParams) -> None:
@@ -73,21 +98,15 @@ def create_server() -> BigPictureServer:
     ) -> None:
         await settings.reload_settings(ls, pushed=params.settings)
 
-    @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
-    def did_open(ls: BigPictureServer, params: lsp.DidOpenTextDocumentParams) -> None:
-        documents.on_open(ls, params.text_document.uri)
+    @server.feature(lsp.SHUTDOWN)
+    async def shutdown(ls: BigPictureServer, params: Any = None) -> None:
+        await lifecycle.on_shutdown(ls)
 
-    @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
-    def did_change(ls: BigPictureServer, params: lsp.DidChangeTextDocumentParams) -> None:
-        documents.on_change(ls, params.text_document.uri)
 
-    @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
-    def did_save(ls: BigPictureServer, params: lsp.DidSaveTextDocumentParams) -> None:
-        documents.on_save(ls, params.text_document.uri)
-
-    @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
-    def did_close(ls: BigPictureServer, params: lsp.DidCloseTextDocumentParams) -> None:
-        documents.on_close(ls, params.text_document.uri)
+def _documents(server: BigPictureServer) -> None:
+    """Document and file events, code actions and hover."""
+    for method, on_event in _DOCUMENT_EVENTS.items():
+        server.feature(method)(_document_handler(on_event))
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def did_change_watched(ls: BigPictureServer, params: lsp.DidChangeWatchedFilesParams) -> None:
@@ -108,9 +127,9 @@ def create_server() -> BigPictureServer:
     def hover(ls: BigPictureServer, params: lsp.HoverParams) -> lsp.Hover | None:
         return findings.hover(ls, params)
 
-    @server.feature(lsp.SHUTDOWN)
-    async def shutdown(ls: BigPictureServer, params: Any = None) -> None:
-        await lifecycle.on_shutdown(ls)
+
+def _review_commands(server: BigPictureServer) -> None:
+    """The three reviews, their plan and estimate, and cancel."""
 
     @server.command(protocol.REVIEW_WORKSPACE)
     async def review_workspace(ls: BigPictureServer, *args: Any) -> dict[str, Any]:
@@ -136,6 +155,10 @@ def create_server() -> BigPictureServer:
     @server.command(protocol.CANCEL)
     async def cancel(ls: BigPictureServer, *args: Any) -> dict[str, Any]:
         return await reviews.cancel(ls)
+
+
+def _finding_commands(server: BigPictureServer) -> None:
+    """clear, dismiss, explain, the listing, restore; and usage."""
 
     @server.command(protocol.CLEAR_FINDINGS)
     def clear_findings(ls: BigPictureServer, *args: Any) -> dict[str, Any]:
@@ -163,6 +186,15 @@ def create_server() -> BigPictureServer:
     def usage(ls: BigPictureServer, *args: Any) -> dict[str, Any]:
         return commands.usage(ls)
 
+
+def create_server() -> BigPictureServer:
+    """The language server with every handler registered: thin ones, each calling the module
+    that owns the work."""
+    server = BigPictureServer()
+    _lifecycle(server)
+    _documents(server)
+    _review_commands(server)
+    _finding_commands(server)
     return server
 
 

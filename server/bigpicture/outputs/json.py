@@ -60,7 +60,12 @@ the review request's alone). ``parse`` reads versions 1 and 2::
       "redactions": [{"path", "line", "rule"}],   # where and which rule; never the value
       "files_sent": int,
       "from_cache": bool,            # answered by the local result cache, no API call
-      "root": str                    # the workspace root the paths are relative to
+      "root": str,                   # the workspace root the paths are relative to
+      "shards": [{"index", "files", "tokens", "status", "reason", "findings",
+                  "request_id", "cost_usd", "from_cache"}],
+                                     # a full-coverage review's shards (else []): status
+                                     # complete | incomplete | failed
+      "not_reviewed": [str]          # the files of the shards that did not complete
     }
 
 ``parse`` reads the document back into a ``models.ReviewResult``.
@@ -148,6 +153,8 @@ def to_dict(result: models.ReviewResult) -> dict[str, Any]:
         "files_sent": result.files_sent,
         "from_cache": result.from_cache,
         "root": result.root,
+        "shards": msgspec.to_builtins(result.shards),
+        "not_reviewed": result.not_reviewed,
         "verification": _verification(result.verification),
     }
 

@@ -297,6 +297,9 @@ def to_dict(result: models.ReviewResult, texts: dict[str, str] | None = None) ->
         run_props["costUsd"] = result.cost.usd
     if result.usage is not None:
         run_props["usage"] = msgspec.to_builtins(result.usage)
+    if result.shards:
+        run_props["shards"] = msgspec.to_builtins(result.shards)
+        run_props["notReviewed"] = result.not_reviewed
     if result.verification is not None:
         v = msgspec.to_builtins(result.verification)
         run_props["verification"] = {

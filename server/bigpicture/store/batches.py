@@ -54,6 +54,7 @@ class Record(msgspec.Struct):
     nothing: dict[str, str] = {}  # path → why there was nothing to review (not in the batch)
     recorded: bool = False  # the succeeded requests' usage is in the ledger
     outcome: str | None = None  # complete | incomplete, once the results were read
+    coverage: str = "window"  # full: the requests are the shards of one review, merged
 
 
 def batches_dir() -> Path:

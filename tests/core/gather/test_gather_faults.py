@@ -148,7 +148,10 @@ def simulate_git_warning(monkeypatch: pytest.MonkeyPatch, folder: str) -> None:
     def run(self: gitrepo.Repo, *args: str) -> tuple[str, str]:
         out, err = real(self, *args)
         if args[0] == "ls-files" and "--others" in args:
-            out = "\0".join(p for p in out.split("\0") if not p.startswith(folder))
+            # entries may carry ls-files -t's tag ("? path")
+            out = "\0".join(
+                p for p in out.split("\0") if not p.split(" ", 1)[-1].startswith(folder)
+            )
             err += f"warning: could not open directory '{folder}': Permission denied\n"
         return out, err
 

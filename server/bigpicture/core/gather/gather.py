@@ -20,7 +20,7 @@ import os
 import stat
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pathspec
@@ -45,6 +45,7 @@ class Listing:
     paths: list[str]
     repo: gitrepo.Repo | None
     skipped: list[Skipped]
+    untracked: set[str] = field(default_factory=set)  # paths git does not track
 
 
 def _spec(patterns: Iterable[str]) -> pathspec.GitIgnoreSpec | None:
@@ -119,11 +120,18 @@ def list_candidates(root: Path) -> Listing:
     """Paths that git would show (or a .gitignore-aware walk outside git), relative to root."""
     if not root.is_dir():
         raise GatherError(f"{root}: not a directory")
-    repo = gitrepo.open_repo(root)
+    return list_in(root, gitrepo.open_repo(root))
+
+
+def list_in(root: Path, repo: gitrepo.Repo | None) -> Listing:
+    """``list_candidates`` of ``root`` in ``repo`` (None: outside git), from one walk of the
+    tree: git's listing tags the untracked files, so nothing walks it again to find them."""
     skipped: list[Skipped] = []
     if repo is None:
         return Listing(walk_with_gitignore(root, "", skipped), None, skipped)
-    files, nested, unlisted = gitrepo.list_files(repo)
+    listed = gitrepo.list_all(repo)
+    files, nested, unlisted = listed.files, listed.nested, listed.unlisted
+    untracked = set(listed.untracked)
     skipped.extend(Skipped(d, "unreadable", f"directory: {why}") for d, why in unlisted)
     for sub in sorted(set(nested)):
         if any(part in pathrules.EXCLUDED_DIRS for part in sub.split("/")):
@@ -132,18 +140,18 @@ def list_candidates(root: Path) -> Listing:
         inner = gitrepo.open_repo(sub_root)
         if inner is not None and inner.toplevel == sub_root.resolve():
             try:
-                inner_files, _, inner_unlisted = gitrepo.list_files(inner)
+                inner_listed = gitrepo.list_all(inner)
             except GatherError as e:
                 skipped.append(Skipped(sub, "unreadable", f"nested repository: {e}"))
                 continue
-            files.extend(f"{sub}/{f}" for f in inner_files)
+            files.extend(f"{sub}/{f}" for f in inner_listed.files)
             skipped.extend(
                 Skipped(f"{sub}/{d}", "unreadable", f"directory: {why}")
-                for d, why in inner_unlisted
+                for d, why in inner_listed.unlisted
             )
         else:
             files.extend(walk_with_gitignore(root, sub, skipped))
-    return Listing(sorted(set(files)), repo, skipped)
+    return Listing(sorted(set(files)), repo, skipped, untracked)
 
 
 def name_filter(root: Path, settings: Settings) -> Callable[[str], tuple[str, str] | None]:
@@ -278,7 +286,31 @@ def gather(
     """The snapshot of ``root`` a workspace review would send. ``index``: contents already
     found clean (the caller loads and saves it; new clean contents are recorded in it)."""
     root = root.resolve()
-    listing = list_candidates(root)
+    if not root.is_dir():
+        raise GatherError(f"{root}: not a directory")
+    repo = gitrepo.open_repo(root)
+    if repo is None:
+        return _gather(root, None, None, settings, progress, workers, index)
+    # git reads the history and compares the work tree with HEAD on the other core while
+    # this process lists and reads files
+    pending = (gitrepo.PendingTimes(repo), gitrepo.PendingChanged(repo))
+    try:
+        return _gather(root, repo, pending, settings, progress, workers, index)
+    finally:
+        for p in pending:
+            p.cancel()
+
+
+def _gather(
+    root: Path,
+    repo: gitrepo.Repo | None,
+    pending: tuple[gitrepo.PendingTimes, gitrepo.PendingChanged] | None,
+    settings: Settings,
+    progress: Progress | None,
+    workers: int | None,
+    index: ScanIndex | None,
+) -> Snapshot:
+    listing = list_in(root, repo)
     check = name_filter(root, settings)
     skipped = list(listing.skipped)
     wanted: list[str] = []
@@ -318,13 +350,19 @@ def gather(
                 progress(f"read {done}/{len(wanted)} files")
 
     head = None
-    if listing.repo is not None:
+    if listing.repo is not None and pending is not None:
         head = gitrepo.head(listing.repo)
-        times = gitrepo.last_changes(listing.repo)
-        dirty = gitrepo.dirty(listing.repo)
-        oldest = min(times.values(), default=1)
+        changed = pending[1].result()
+        dirty = listing.untracked | changed if changed is not None and head else None
+        when = pending[0].result()
+        oldest = min(when.values(), default=1)
         files = [
-            _with_time(f, times.get(f.path, max(oldest - 1, 1)), f.path in dirty) for f in files
+            _with_time(
+                f,
+                when.get(f.path, max(oldest - 1, 1)),
+                dirty is None or f.path in dirty,
+            )
+            for f in files
         ]
     files.sort(key=lambda f: f.path)
     skipped.sort(key=lambda s: s.path)

@@ -31,18 +31,8 @@ def nonce_is_safe(nonce: str, texts: list[str]) -> bool:
     return all(nonce not in t for t in texts)
 
 
-def system_prompt(nonce: str) -> str:
-    tag = f"bp-{nonce}"
-    return f"""You are BigPicture, a senior reviewer who has read an entire code repository \
-and reports the problems that matter: architecture problems across files and exploitable \
-security flaws, plus real bugs. You report them by calling the report_findings tool exactly \
-once.
-
-First learn the repository: its layers and trust boundaries, where untrusted input enters, \
-the sanitizers, validators and conventions it already has. Then judge each deviation \
-against them.
-
-Categories (use exactly these):
+# The categories, severities, confidence bands and what not to report (no nonce in them).
+RULES = """Categories (use exactly these):
 - security: an exploitable flaw with a concrete attack path (injection of SQL, shell \
 commands or templates, path traversal, SSRF, unsafe deserialization, authentication or \
 authorization gaps, hard-coded credentials, weak cryptography, unsafe defaults). Trace the \
@@ -92,7 +82,21 @@ configuration treated as attacker-controlled;
 - what the code explicitly silences or documents as intended;
 - code you have seen only in outline, in a file that was left out, or not at all;
 - duplicates: one finding per problem, with the other places under "related".
+"""
 
+
+def system_prompt(nonce: str) -> str:
+    tag = f"bp-{nonce}"
+    return f"""You are BigPicture, a senior reviewer who has read an entire code repository \
+and reports the problems that matter: architecture problems across files and exploitable \
+security flaws, plus real bugs. You report them by calling the report_findings tool exactly \
+once.
+
+First learn the repository: its layers and trust boundaries, where untrusted input enters, \
+the sanitizers, validators and conventions it already has. Then judge each deviation \
+against them.
+
+{RULES}
 The report:
 - "quote" must be the exact text of the flagged lines, copied verbatim from the file, \
 complete lines, normally 1 to 5 lines and never more than 20. "line" is the 1-based line \
