@@ -66,6 +66,11 @@ async def test_verify_on_shows_only_confirmed_findings(defects, fake, tmp_path):
         assert summary["status"] == "ok" and summary["findings"] == 3, summary
         assert "2 dropped by the verification pass" in summary["message"]
         assert {d.code for d in s.diags("app/web.py")} == {"CWE-78"}
+        web = s.diags("app/web.py")[0]
+        hover = await s.client.text_document_hover_async(
+            lsp.HoverParams(lsp.TextDocumentIdentifier(s.uri("app/web.py")), web.range.start)
+        )
+        assert "confirmed by the verification pass" in hover.contents.value
         # nothing rejected was ever published, not even while the first reply streamed
         published = [
             dg.code
