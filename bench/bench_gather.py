@@ -1,18 +1,27 @@
-"""Benchmark: gather + plan of a large real repository, against the floor and against repomix.
+"""Benchmark: what a user pays for ``bigpicture review --dry-run`` on large real repositories,
+against the floor and against repomix, measured side by side in one run.
 
-Not a test. Builds (once, under bench/.work/) a git repository from the Python sources of the
-installed packages in this environment (or uses --repo PATH), then measures side by side in
-one run:
+Not a test. For each repository (``--repo PATH``, repeatable; by default shallow clones of
+astral-sh/ruff and biomejs/biome under bench/.work/repos, made once), it measures whole
+processes, start-up included, each the median of ``--runs`` (3):
 
-- the floor: ``git ls-files`` plus reading every listed file;
-- BigPicture: gather (listing, filters, decode, secret redaction) and plan, in a fresh process,
-  with its peak memory (ru_maxrss);
-- repomix 1.18 packing the same repository (``npx --yes repomix@1.18``, when npm is present;
-  ``--no-repomix`` skips it).
+- the floor: ``git ls-files -z | xargs -0 cat > /dev/null`` (listing and reading every file);
+- BigPicture, first run: ``bigpicture review --dry-run`` in a fresh process with an empty data
+  directory (no memory of scanned contents, no cache base): gather, budget, the reading and
+  secret scan of the files sent, the plan and its output;
+- BigPicture, later run: the same after a first run, with a few files changed (a line
+  appended to three tracked source files, restored afterwards);
+- repomix 1.18 packing the same repository, started from a local install (``npm install
+  --prefix bench/.work/repomix repomix@1.18``, made once, never fetched while timing).
 
-Targets: within 3x of the floor, at least 10x faster than repomix, under 500 MB peak.
+Peak memory is the largest resident set of a BigPicture process (its ``wait4`` usage).
+Every timed run reads from a warm page cache (each side is run once before timing), and
+Python writes its bytecode caches first (a user's installation has them).
 
-    python bench/bench_gather.py [--repo PATH] [--min-files 10000] [--no-repomix]
+Targets (issue 11): first run <= 3x the floor and >= 10x faster than repomix; a later run
+<= 3x the floor; peak memory < 500 MB.
+
+    python bench/bench_gather.py [--repo PATH ...] [--runs 3] [--no-repomix]
 """
 
 from __future__ import annotations
@@ -21,168 +30,198 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
-import sysconfig
+import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 WORK = Path(__file__).parent / ".work"
+REPOMIX_DIR = WORK / "repomix"
+REPOMIX_VERSION = "1.18"
+# (name, clone URL, commit) of the default repositories: both over 50 MB of tracked files.
+DEFAULT_REPOS = (
+    ("ruff", "https://github.com/astral-sh/ruff", None),
+    ("biome", "https://github.com/biomejs/biome", None),
+)
+CHANGED_FILES = 3
+
+
+@dataclass
+class Run:
+    seconds: float
+    maxrss_mb: float = 0.0
+
+
+def timed(cmd: list[str], *, cwd: Path, env: dict[str, str] | None = None) -> Run:
+    """Wall time and peak resident set of one whole process (its output discarded)."""
+    t = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    assert proc.stderr is not None
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - t
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{cmd[0]} failed ({proc.returncode}): {err.decode()[-400:]}")
+    scale = 1024 * 1024 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes or KiB
+    return Run(elapsed, usage.ru_maxrss / scale)
+
+
+def median(runs: list[Run]) -> Run:
+    secs = statistics.median(r.seconds for r in runs)
+    return Run(secs, max(r.maxrss_mb for r in runs))
 
 
 def git(cwd: Path, *args: str) -> str:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "b",
-        "GIT_AUTHOR_EMAIL": "b@x",
-        "GIT_COMMITTER_NAME": "b",
-        "GIT_COMMITTER_EMAIL": "b@x",
-    }
     return subprocess.run(
-        ["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
     ).stdout
 
 
-def build_corpus(min_files: int) -> Path:
-    """A git repository of real source: the installed packages' files, copied."""
-    repo = WORK / "corpus"
-    if (repo / ".git").exists():
-        return repo
-    repo.mkdir(parents=True, exist_ok=True)
-    site = Path(sysconfig.get_paths()["purelib"])
-    count = 0
-    for path in sorted(site.rglob("*")):
-        if not path.is_file() or path.is_symlink() or "__pycache__" in path.parts:
-            continue
-        if path.suffix not in (
-            ".py",
-            ".pyi",
-            ".txt",
-            ".md",
-            ".rst",
-            ".json",
-            ".toml",
-            ".cfg",
-            ".c",
-            ".h",
-            ".js",
-            ".ts",
-        ):
-            continue
-        rel = path.relative_to(site)
-        dest = repo / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, dest)
-        count += 1
-    # repeat the tree until it is big enough, as a monorepo with vendored copies would be
-    copy = 1
-    base = [p for p in repo.rglob("*") if p.is_file()]
-    while count < min_files:
-        for p in base:
-            dest = repo / f"copy{copy}" / p.relative_to(repo)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(p, dest)
-            count += 1
-        copy += 1
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "corpus")
-    return repo
+def clone(name: str, url: str, commit: str | None) -> Path:
+    dest = WORK / "repos" / name
+    if (dest / ".git").exists():
+        return dest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["git", "clone", "-q", "--depth", "1", url, str(dest)], check=True)
+    if commit:
+        git(dest, "fetch", "-q", "--depth", "1", "origin", commit)
+        git(dest, "checkout", "-q", commit)
+    return dest
 
 
-def floor(repo: Path) -> tuple[float, int, int]:
-    t = time.perf_counter()
-    out = subprocess.run(
-        ["git", "ls-files", "-z"], cwd=repo, capture_output=True, check=True
-    ).stdout
+def repo_size(repo: Path) -> tuple[int, int]:
+    out = subprocess.run(["git", "ls-files", "-z"], cwd=repo, capture_output=True, check=True)
     n = size = 0
-    for rel in out.split(b"\0"):
+    for rel in out.stdout.split(b"\0"):
         if rel:
-            size += len((repo / rel.decode()).read_bytes())
+            try:
+                size += (repo / os.fsdecode(rel)).stat().st_size
+            except OSError:
+                continue
             n += 1
-    return time.perf_counter() - t, n, size
+    return n, size
 
 
-CHILD = r"""
-import json, resource, sys, time
-from pathlib import Path
-t0 = time.perf_counter()
-from bigpicture.core import pipeline
-from bigpicture.core.config import Settings
-from bigpicture.core.registry import Registry
-t = time.perf_counter()
-prep = pipeline.prepare(Path(sys.argv[1]), Settings())
-elapsed = time.perf_counter() - t
-print(json.dumps({"seconds": elapsed, "imports": t - t0, "files": len(prep.snapshot.files), "sent": len(prep.plan.files),
-  "tokens": prep.plan.input_tokens, "skipped": len(prep.snapshot.skipped), "redactions": len(prep.snapshot.redactions),
-  "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-"""
+def floor_cmd() -> list[str]:
+    return ["sh", "-c", "git ls-files -z | xargs -0 cat > /dev/null"]
 
 
-def bigpicture(repo: Path, data: Path) -> dict:
-    out = subprocess.run(
-        [sys.executable, "-c", CHILD, str(repo)],
-        capture_output=True,
-        text=True,
+def bigpicture_cmd() -> list[str]:
+    return [sys.executable, "-m", "bigpicture", "review", "--dry-run", "--format", "json"]
+
+
+def bigpicture_env(data: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env.pop("ANTHROPIC_API_KEY", None)
+    return {**env, "BIGPICTURE_DATA_DIR": str(data)}
+
+
+def repomix_bin() -> Path | None:
+    """repomix from the local install, installed once with npm (None without npm)."""
+    exe = REPOMIX_DIR / "node_modules" / ".bin" / "repomix"
+    if exe.exists():
+        return exe
+    if shutil.which("npm") is None:
+        return None
+    REPOMIX_DIR.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        ["npm", "install", "--no-audit", "--no-fund", "--prefix", str(REPOMIX_DIR),
+         f"repomix@{REPOMIX_VERSION}"],
         check=True,
-        env={**os.environ, "BIGPICTURE_DATA_DIR": str(data)},
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def repomix(repo: Path) -> float | None:
-    if shutil.which("npx") is None:
-        return None
-    out = WORK / "repomix-output.xml"
-    t = time.perf_counter()
-    res = subprocess.run(
-        ["npx", "--yes", "repomix@1.18", "--quiet", "--output", str(out), str(repo)],
         capture_output=True,
-        text=True,
-        cwd=WORK,
+    )  # fmt: skip
+    return exe if exe.exists() else None
+
+
+def change_files(repo: Path, round_: int) -> list[str]:
+    """Append a line to a few tracked source files (the edits of a working session)."""
+    names = [p for p in git(repo, "ls-files", "*.py", "*.rs", "*.ts", "*.js").splitlines() if p]
+    step = max(1, len(names) // (CHANGED_FILES + 1))
+    chosen = names[step::step][:CHANGED_FILES]
+    for rel in chosen:
+        with open(repo / rel, "a", encoding="utf-8") as fh:
+            mark = "#" if rel.endswith(".py") else "//"
+            fh.write(f"\n{mark} edited in round {round_}\n")
+    return chosen
+
+
+def bench_repo(repo: Path, runs: int, rx: Path | None) -> dict[str, float]:
+    n, size = repo_size(repo)
+    print(f"\n{repo} ({n} files, {size / 1e6:.1f} MB)", flush=True)
+    scratch = Path(tempfile.mkdtemp(prefix="bp-bench-"))
+    try:
+        # warm-up, not timed: the page cache, Python's bytecode caches
+        timed(floor_cmd(), cwd=repo)
+        timed(bigpicture_cmd(), cwd=repo, env=bigpicture_env(scratch / "warm"))
+        floor_runs, first_runs, later_runs, rx_runs = [], [], [], []
+        out = scratch / "repomix-output.xml"
+        if rx is not None:
+            timed([str(rx), "--quiet", "--output", str(out), "."], cwd=repo)
+        for i in range(runs):
+            floor_runs.append(timed(floor_cmd(), cwd=repo))
+            data = scratch / f"data{i}"
+            first_runs.append(timed(bigpicture_cmd(), cwd=repo, env=bigpicture_env(data)))
+            changed = change_files(repo, i)
+            try:
+                later_runs.append(timed(bigpicture_cmd(), cwd=repo, env=bigpicture_env(data)))
+            finally:
+                git(repo, "checkout", "-q", "--", *changed)
+            if rx is not None:
+                rx_runs.append(timed([str(rx), "--quiet", "--output", str(out), "."], cwd=repo))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    floor_s, first, later = median(floor_runs), median(first_runs), median(later_runs)
+    print(f"  floor (git ls-files | xargs cat):    {floor_s.seconds:7.2f} s")
+    print(
+        f"  bigpicture first run (empty caches): {first.seconds:7.2f} s   "
+        f"{first.seconds / floor_s.seconds:5.2f}x the floor (target <= 3x)"
     )
-    elapsed = time.perf_counter() - t
-    if res.returncode != 0:
-        print(f"repomix failed: {res.stderr.strip()[:300]}", file=sys.stderr)
-        return None
-    return elapsed
+    print(
+        f"  bigpicture later run ({CHANGED_FILES} files changed): {later.seconds:7.2f} s   "
+        f"{later.seconds / floor_s.seconds:5.2f}x the floor (target <= 3x)"
+    )
+    peak = max(first.maxrss_mb, later.maxrss_mb)
+    print(f"  bigpicture peak memory:              {peak:7.0f} MB (target < 500 MB)")
+    result = {
+        "files": n,
+        "mb": size / 1e6,
+        "floor": floor_s.seconds,
+        "first": first.seconds,
+        "later": later.seconds,
+        "peak_mb": peak,
+    }
+    if rx_runs:
+        r = median(rx_runs)
+        print(
+            f"  repomix {REPOMIX_VERSION} pack:                   {r.seconds:7.2f} s   "
+            f"bigpicture's first run is {r.seconds / first.seconds:5.1f}x faster "
+            "(target >= 10x)"
+        )
+        result["repomix"] = r.seconds
+    else:
+        print("  repomix: not measured (no npm, or --no-repomix)")
+    return result
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--repo", type=Path)
-    ap.add_argument("--min-files", type=int, default=10000)
+    ap.add_argument("--repo", type=Path, action="append", help="a git work tree (repeatable)")
+    ap.add_argument("--runs", type=int, default=3, help="timed runs of each side (median)")
     ap.add_argument("--no-repomix", action="store_true")
+    ap.add_argument("--json", type=Path, help="also write the figures here")
     args = ap.parse_args()
-    repo = args.repo or build_corpus(args.min_files)
-    floor(repo)  # warm the page cache so both sides read from memory
-    f_s, n, size = floor(repo)
-    data = WORK / "data"
-    shutil.rmtree(data, ignore_errors=True)
-    cold = bigpicture(repo, data)  # first gather: every file is scanned for secrets
-    bp = bigpicture(repo, data)  # later gathers: only contents not already found clean
-    rx = None if args.no_repomix else repomix(repo)
-    print(f"repository: {repo} ({n} files, {size / 1e6:.1f} MB)")
-    print(f"floor (git ls-files + read):          {f_s:8.2f} s")
-    for label, r in (("first run", cold), ("again", bp)):
-        print(
-            f"bigpicture gather + plan, {label + ':':<11} {r['seconds']:8.2f} s   "
-            f"ratio to floor {r['seconds'] / f_s:5.2f}x (target <= 3x)"
-        )
-    print(
-        f"  {bp['files']} files gathered, {bp['sent']} planned, {bp['tokens']:,} tokens, "
-        f"{bp['skipped']} skipped, {bp['redactions']} redactions"
-    )
-    print(f"  (plus {bp['imports']:.2f} s of imports, as the floor excludes interpreter start-up)")
-    print(f"  peak memory {max(bp['maxrss_mb'], cold['maxrss_mb']):.0f} MB (target < 500 MB)")
-    if rx is not None:
-        print(
-            f"repomix 1.18 pack:                    {rx:8.2f} s   bigpicture is "
-            f"{rx / cold['seconds']:5.1f}x faster on a first run, {rx / bp['seconds']:5.1f}x "
-            "again (target >= 10x)"
-        )
-    else:
-        print("repomix: not measured (no npx, or --no-repomix)")
+    repos = args.repo or [clone(*r) for r in DEFAULT_REPOS]
+    rx = None if args.no_repomix else repomix_bin()
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; median of {args.runs}")
+    results = {str(r): bench_repo(r.resolve(), args.runs, rx) for r in repos}
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
     return 0
 
 

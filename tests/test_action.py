@@ -233,6 +233,8 @@ def test_the_action_reviews_uploads_posts_and_exits_with_the_review_code(world, 
     assert "::error title=BigPicture::findings at or above high" in run.log
     # verify: true (the default) passes --verify: the second request is the verification pass
     assert [seen(r.body).kind for r in api.messages_requests()] == ["review", "verification"]
+    # the installed CLI has --verify, so the action passes it (an older one gets a notice)
+    assert "this BigPicture has no --verify" not in run.log
     sarif = json.loads(Path(review["sarif"]).read_text())
     rules = {r["ruleId"] for r in sarif["runs"][0]["results"]}
     assert rules == {"CWE-78", "CWE-89"}

@@ -148,16 +148,10 @@ async def verify(
         await client.stream(body, betas=plan.betas, into=reply)
     except asyncio.CancelledError:
         if reply.request_id is not None or reply.usage.total_input:
-            accounting.account(
-                reply.usage,
-                model=plan.model,
-                kind="verify",
-                settings=settings,
-                request_id=reply.request_id,
-                workspace=root,
-                complete=False,
-                interrupted=True,
+            charge = accounting.Charge(
+                plan.model, "verify", reply.request_id, root, complete=False, interrupted=True
             )
+            accounting.account(charge, reply.usage, settings)
         raise
     except ApiError as e:
         info = VerificationInfo("incomplete", reason=e.message, checked=len(checked))
@@ -184,15 +178,10 @@ def _read(
     # The summary comes last in the schema: without it the pass may have been cut, and a cut
     # pass must not drop the findings it did not reach.
     complete = got.complete and isinstance(raw, dict) and "summary" in raw
-    cost = accounting.account(
-        reply.usage,
-        model=plan.model,
-        kind="verify",
-        settings=settings,
-        request_id=reply.request_id,
-        workspace=prepared.snapshot.root,
-        complete=complete,
+    charge = accounting.Charge(
+        plan.model, "verify", reply.request_id, prepared.snapshot.root, complete=complete
     )
+    cost = accounting.account(charge, reply.usage, settings)
     info = VerificationInfo(
         "complete",
         checked=len(checked),

@@ -59,17 +59,23 @@ class Redaction(msgspec.Struct, frozen=True):
 
 
 class SourceFile(msgspec.Struct, frozen=True):
-    """A file that will be sent, holding exactly the text that will be sent."""
+    """A file that may be sent. When ``loaded``, it holds exactly the text that will be sent.
+
+    A large workspace is gathered lazily (``core.gather.gather.gather(lazy=True)``): every
+    file is listed with its path, size, kind and history, but only the files the budget
+    chooses are read, decoded and secret-scanned (``core.gather.gather.load``). Until then
+    ``loaded`` is False, ``text`` and ``sha`` are empty, and the plan refuses to send it."""
 
     path: str  # workspace-relative, POSIX
-    text: str  # decoded once, secrets redacted
-    sha: str  # sha256 of ``text`` (hex, first 16 chars)
+    text: str  # decoded once, secrets redacted ("" while not loaded)
+    sha: str  # sha256 of ``text`` (hex, first 16 chars; "" while not loaded)
     size: int  # bytes on disk
     encoding: str = "utf-8"
     kind: str = "source"  # source | test | doc | vendor | config
     last_change: int = 0  # unix time of the last commit touching it (mtime outside git); 0 = new
     redactions: int = 0
     dirty: bool = False  # differs from HEAD (modified, staged or untracked)
+    loaded: bool = True  # False: listed and sized only, not read or scanned yet
 
 
 class Skipped(msgspec.Struct, frozen=True):
@@ -96,6 +102,38 @@ class DiffInfo(msgspec.Struct, frozen=True):
     redactions: list[Redaction] = []
 
 
+class PathRule(msgspec.Struct, frozen=True):
+    """One ``paths`` entry of the team's policy: a gitignore-style pattern and its rule."""
+
+    pattern: str
+    rule: Literal["ignore", "strict"]
+
+
+class SeverityOverride(msgspec.Struct, frozen=True):
+    """One ``severityOverrides`` entry: a category or a CWE id, and the severity it gets."""
+
+    match: str  # "performance" or "CWE-79"
+    severity: Severity
+
+
+class Policy(msgspec.Struct, frozen=True):
+    """The team's review policy (``core.gather.policy``): ``.bigpicture/REVIEW.md`` and the
+    ``paths`` and ``severityOverrides`` keys of ``[tool.bigpicture]``, read from the working
+    tree, or from the base of a changes review."""
+
+    source: str = "working tree"  # or "base <commit>" in a changes review
+    text: str = ""  # REVIEW.md exactly as sent (secrets redacted); "" when there is none
+    size: int = 0  # bytes of REVIEW.md
+    paths: list[PathRule] = []
+    severity_overrides: list[SeverityOverride] = []
+    redactions: int = 0  # secret values replaced in REVIEW.md
+    working_tree_differs: bool = False  # a changes review: the working tree's policy differs
+
+    @property
+    def empty(self) -> bool:
+        return not (self.text or self.paths or self.severity_overrides)
+
+
 class Snapshot(msgspec.Struct):
     """What a review could send: the workspace, with the diff when it is a changes review."""
 
@@ -107,6 +145,7 @@ class Snapshot(msgspec.Struct):
     head: str | None = None  # commit id of HEAD when in git
     diff: DiffInfo | None = None
     focus: list[str] = []  # paths in focus (diff files, or the file of a file review)
+    policy: Policy | None = None  # the team's policy in force (``core.gather.policy``)
 
     def by_path(self) -> dict[str, SourceFile]:
         return {f.path: f for f in self.files}

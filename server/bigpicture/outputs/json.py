@@ -18,7 +18,8 @@ the review request's alone). ``parse`` reads versions 1 and 2::
       "summary": str,
       "findings": [                  # dismissed ones included, with "suppressed" set
         {
-          "id": str,                 # 16 hex chars, stable across line moves
+          "id": str,                 # 16 hex chars: path, anchored code, category, CWE
+                                     # (stable across line moves and reworded titles)
           "path": str,               # workspace-relative, POSIX
           "line": int,               # 1-based first line
           "end_line": int | null,    # 1-based last line
@@ -36,9 +37,10 @@ the review request's alone). ``parse`` reads versions 1 and 2::
           "confidence": float | null,           # 0..1
           "suppressed": "false-positive" | "wont-fix" | null,
           "origin": "introduced" | "pre-existing" | null,   # changes reviews
-          "verification": "confirmed" | "unverified" | null
+          "verification": "confirmed" | "unverified" | null,
                                      # null: no verification pass was asked for;
                                      # "unverified": the pass did not finish (exit 6)
+          "baseline_state": "new" | "unchanged" | "updated" | null   # null: no --baseline
         }
       ],
       "dropped": {"malformed", "unknown_path", "out_of_range", "below_threshold",
@@ -65,7 +67,9 @@ the review request's alone). ``parse`` reads versions 1 and 2::
                   "request_id", "cost_usd", "from_cache"}],
                                      # a full-coverage review's shards (else []): status
                                      # complete | incomplete | failed
-      "not_reviewed": [str]          # the files of the shards that did not complete
+      "not_reviewed": [str],         # the files of the shards that did not complete
+      "baseline": {"file": str, "new", "unchanged", "updated", "absent": int} | null
+                                     # counts against --baseline FILE; null without
     }
 
 ``parse`` reads the document back into a ``models.ReviewResult``.
@@ -79,6 +83,7 @@ import msgspec
 
 from bigpicture.core import models
 from bigpicture.core.errors import ConfigError
+from bigpicture.outputs.baseline import Comparison
 
 VERSION = 2
 READABLE = (1, 2)  # versions ``parse`` reads
@@ -105,9 +110,11 @@ _FINDING_KEYS = (
 )
 
 
-def _finding(f: models.Finding) -> dict[str, Any]:
+def _finding(f: models.Finding, comparison: Comparison | None) -> dict[str, Any]:
     raw = msgspec.to_builtins(f)
-    return {key: raw[key] for key in _FINDING_KEYS}
+    out = {key: raw[key] for key in _FINDING_KEYS}
+    out["baseline_state"] = comparison.states.get(f.id, "new") if comparison else None
+    return out
 
 
 def _usage(usage: models.Usage | None) -> dict[str, Any] | None:
@@ -126,7 +133,7 @@ def _verification(v: models.VerificationInfo | None) -> dict[str, Any] | None:
     return {**msgspec.to_builtins(v), "usage": _usage(v.usage)}
 
 
-def to_dict(result: models.ReviewResult) -> dict[str, Any]:
+def to_dict(result: models.ReviewResult, comparison: Comparison | None = None) -> dict[str, Any]:
     """The documented shape as plain data."""
     usage = _usage(result.usage)
     return {
@@ -136,11 +143,11 @@ def to_dict(result: models.ReviewResult) -> dict[str, Any]:
         "complete": result.complete,
         "incomplete_reason": result.incomplete_reason,
         "summary": result.summary,
-        "findings": [_finding(f) for f in result.findings],
+        "findings": [_finding(f, comparison) for f in result.findings],
         "dropped": {
             **msgspec.to_builtins(result.dropped),
             "findings": [
-                {"finding": _finding(d.finding), "reason": d.reason, "stage": d.stage}
+                {"finding": _finding(d.finding, None), "reason": d.reason, "stage": d.stage}
                 for d in result.dropped.findings
             ],
         },
@@ -155,13 +162,15 @@ def to_dict(result: models.ReviewResult) -> dict[str, Any]:
         "root": result.root,
         "shards": msgspec.to_builtins(result.shards),
         "not_reviewed": result.not_reviewed,
+        "baseline": {"file": comparison.name, **comparison.counts()} if comparison else None,
         "verification": _verification(result.verification),
     }
 
 
-def render(result: models.ReviewResult) -> str:
+def render(result: models.ReviewResult, comparison: Comparison | None = None) -> str:
     """The result as the JSON document (2-space indent, trailing newline)."""
-    return msgspec.json.format(msgspec.json.encode(to_dict(result)), indent=2).decode() + "\n"
+    doc = to_dict(result, comparison)
+    return msgspec.json.format(msgspec.json.encode(doc), indent=2).decode() + "\n"
 
 
 class _Version(msgspec.Struct):

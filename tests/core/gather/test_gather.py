@@ -192,8 +192,12 @@ def test_remembered_clean_files_are_scanned_again_when_they_change(repo: Path, m
     import os
     import time
 
-    from bigpicture.app.prepare import gather as remembering_gather
+    from bigpicture.app import prepare as pipeline
     from bigpicture.core.gather import secrets
+
+    def remembering_gather(root, settings):
+        """The snapshot a review plans (and so reads and scans), remembering clean contents."""
+        return pipeline.prepare(root, settings).snapshot
 
     write(repo, "a.py", "x = 1\n")
     write(repo, "b.py", f"KEY = '{AWS_CANARY}'\n")

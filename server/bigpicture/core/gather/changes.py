@@ -17,7 +17,7 @@ from pathlib import Path
 
 import msgspec
 
-from bigpicture.core.errors import NothingToReview, SecretScanError
+from bigpicture.core.errors import GatherError, NothingToReview, SecretScanError
 from bigpicture.core.gather import secrets
 from bigpicture.core.git import diff
 from bigpicture.core.lines import split_lines_keepends
@@ -44,10 +44,14 @@ def changes(
     allowed: Callable[[str], bool],
     *,
     staged: bool = False,
+    load: Callable[[list[str]], object] | None = None,
 ) -> DiffInfo:
     """The diff a changes review focuses on. ``allowed(path)`` says whether a path (possibly
     deleted) may appear at all; files in the snapshot are allowed by construction. With
-    ``staged``, only the index against the base (no unstaged or untracked work)."""
+    ``staged``, only the index against the base (no unstaged or untracked work).
+
+    ``load(paths)``: reads and scans files a lazy gather only listed (``gather.load`` on
+    ``snapshot``); an untracked file's whole text is in the patch, so it is loaded first."""
     repo = diff.require_repo(root)
     label, base = diff.resolve_staged_base(repo, ref) if staged else diff.resolve_base(repo, ref)
     sent = snapshot.by_path()
@@ -60,6 +64,13 @@ def changes(
     untracked = (
         [] if staged else [p for p in diff.untracked(repo) if p in sent and p not in tracked]
     )
+    listed_only = [p for p in untracked if not sent[p].loaded]
+    if listed_only:
+        if load is None:
+            raise GatherError(f"{listed_only[0]} was listed but not read: cannot diff it")
+        load(listed_only)
+        sent = snapshot.by_path()  # read now, or gone (binary, deleted)
+        untracked = [p for p in untracked if p in sent and sent[p].loaded]
 
     patch_parts: list[str] = []
     if changed:

@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import msgspec
 import pathspec
 
 from bigpicture.core.config import Settings
@@ -203,6 +204,52 @@ class Loaded:
     redactions: list[Redaction]
 
 
+def _stat_checked(
+    root: Path, real_root: Path, path: str, max_size: int
+) -> tuple[str | Path, os.stat_result] | Loaded:
+    """The file to read and its stat, or what refuses it without reading it (a symlink out of
+    the workspace or in a loop, not a regular file, over ``max_size``, gone)."""
+    full: str | Path = os.path.join(root, path)  # a str: pathlib costs more than the lstat
+    try:
+        st = os.lstat(full)
+        if stat.S_ISLNK(st.st_mode):
+            target = resolve_link(Path(full))
+            if target is None:
+                return Loaded(None, Skipped(path, "symlink-loop", LOOP_DETAIL), [])
+            if not target.is_relative_to(real_root):
+                return Loaded(None, Skipped(path, "symlink-outside", "link points outside"), [])
+            st = target.stat()
+            full = target
+    except FileNotFoundError:
+        return Loaded(None, None, [])  # deleted in the work tree: nothing to send
+    except OSError as e:
+        return Loaded(None, Skipped(path, "unreadable", e.strerror or str(e)), [])
+    if not stat.S_ISREG(st.st_mode):
+        return Loaded(None, Skipped(path, "unreadable", "not a regular file"), [])
+    if st.st_size > max_size:
+        return Loaded(None, Skipped(path, "too-large", f"{st.st_size} bytes"), [])
+    return full, st
+
+
+def list_file(root: Path, real_root: Path, path: str, max_size: int) -> Loaded:
+    """What a lazy gather knows of one file without reading it: its size, kind and mtime (a
+    ``SourceFile`` with ``loaded=False``), or why it is refused by its stat alone."""
+    checked = _stat_checked(root, real_root, path, max_size)
+    if isinstance(checked, Loaded):
+        return checked
+    st = checked[1]
+    listed = SourceFile(
+        path=path,
+        text="",
+        sha="",
+        size=st.st_size,
+        kind=pathrules.kind_of(path),
+        last_change=int(st.st_mtime),
+        loaded=False,
+    )
+    return Loaded(listed, None, [])
+
+
 def load_file(
     root: Path,
     real_root: Path,
@@ -214,24 +261,15 @@ def load_file(
     secret-scan failure, which must stop the whole gather (fail closed).
 
     ``index`` remembers contents the scan already found clean (``core.gather.scanindex``)."""
-    full = root / path
+    checked = _stat_checked(root, real_root, path, max_size)
+    if isinstance(checked, Loaded):
+        return checked
+    full, st = checked
     try:
-        st = full.lstat()
-        if stat.S_ISLNK(st.st_mode):
-            target = resolve_link(full)
-            if target is None:
-                return Loaded(None, Skipped(path, "symlink-loop", LOOP_DETAIL), [])
-            if not target.is_relative_to(real_root):
-                return Loaded(None, Skipped(path, "symlink-outside", "link points outside"), [])
-            st = target.stat()
-            full = target
-        if not stat.S_ISREG(st.st_mode):
-            return Loaded(None, Skipped(path, "unreadable", "not a regular file"), [])
-        if st.st_size > max_size:
-            return Loaded(None, Skipped(path, "too-large", f"{st.st_size} bytes"), [])
-        data = full.read_bytes()
+        with open(full, "rb") as fh:
+            data = fh.read()
     except FileNotFoundError:
-        return Loaded(None, None, [])  # deleted in the work tree: nothing to send
+        return Loaded(None, None, [])  # deleted since its stat
     except OSError as e:
         return Loaded(None, Skipped(path, "unreadable", e.strerror or str(e)), [])
     try:
@@ -282,20 +320,26 @@ def gather(
     progress: Progress | None = None,
     workers: int | None = None,
     index: ScanIndex | None = None,
+    lazy: bool = False,
 ) -> Snapshot:
     """The snapshot of ``root`` a workspace review would send. ``index``: contents already
-    found clean (the caller loads and saves it; new clean contents are recorded in it)."""
+    found clean (the caller loads and saves it; new clean contents are recorded in it).
+
+    ``lazy``: list every file with its stat only (``loaded=False``: no read, no hash, no
+    secret scan) and leave reading to ``load``, for the files the budget chooses. A large
+    repository's files mostly do not fit the window: they need a path and a size, not a
+    scan."""
     root = root.resolve()
     if not root.is_dir():
         raise GatherError(f"{root}: not a directory")
     repo = gitrepo.open_repo(root)
     if repo is None:
-        return _gather(root, None, None, settings, progress, workers, index)
+        return _gather(root, None, None, settings, progress, workers, index, lazy)
     # git reads the history and compares the work tree with HEAD on the other core while
     # this process lists and reads files
     pending = (gitrepo.PendingTimes(repo), gitrepo.PendingChanged(repo))
     try:
-        return _gather(root, repo, pending, settings, progress, workers, index)
+        return _gather(root, repo, pending, settings, progress, workers, index, lazy)
     finally:
         for p in pending:
             p.cancel()
@@ -309,6 +353,7 @@ def _gather(
     progress: Progress | None,
     workers: int | None,
     index: ScanIndex | None,
+    lazy: bool = False,
 ) -> Snapshot:
     listing = list_in(root, repo)
     check = name_filter(root, settings)
@@ -321,7 +366,7 @@ def _gather(
         else:
             wanted.append(p)
     if progress:
-        progress(f"reading {len(wanted)} files")
+        progress(f"{'listing' if lazy else 'reading'} {len(wanted)} files")
 
     files: list[SourceFile] = []
     redactions: list[Redaction] = []
@@ -333,6 +378,8 @@ def _gather(
     batches = [wanted[i : i + chunk] for i in range(0, len(wanted), chunk)]
 
     def load_batch(paths: list[str]) -> list[Loaded]:
+        if lazy:
+            return [list_file(root, root, p, settings.maxFileSize) for p in paths]
         return [load_file(root, root, p, settings.maxFileSize, index) for p in paths]
 
     done = 0
@@ -346,7 +393,7 @@ def _gather(
                     skipped.append(loaded.skipped)
                 redactions.extend(loaded.redactions)
             done += len(results)
-            if progress and len(batches) > 8 and done % (chunk * 8) == 0:
+            if progress and not lazy and len(batches) > 8 and done % (chunk * 8) == 0:
                 progress(f"read {done}/{len(wanted)} files")
 
     head = None
@@ -378,6 +425,74 @@ def _gather(
 
 
 def _with_time(f: SourceFile, t: int, dirty: bool) -> SourceFile:
-    import msgspec
-
     return msgspec.structs.replace(f, last_change=t, dirty=dirty)
+
+
+def load(
+    snapshot: Snapshot,
+    paths: Iterable[str],
+    max_size: int,
+    index: ScanIndex | None = None,
+    progress: Progress | None = None,
+) -> list[str]:
+    """Read, decode and secret-scan the listed-only files ``paths`` of a lazy ``snapshot``, in
+    place: each becomes a loaded ``SourceFile`` (keeping its history and dirty flag), or moves
+    to ``skipped`` (binary, grown too large, unreadable), or goes (deleted since the listing).
+    Its redactions join the snapshot's. Returns the paths that are loaded now. A secret-scan
+    failure raises (fail closed): nothing unscanned is ever marked loaded."""
+    want = set(paths)
+    root = Path(snapshot.root)
+    todo = [f for f in snapshot.files if f.path in want and not f.loaded]
+    if not todo:
+        return []
+    if progress and len(todo) > 256:
+        progress(f"reading {len(todo)} files")
+    done: dict[str, SourceFile | None] = {}
+    for f in todo:
+        got = load_file(root, root, f.path, max_size, index)
+        if got.file is not None:
+            done[f.path] = msgspec.structs.replace(
+                got.file, last_change=f.last_change, dirty=f.dirty
+            )
+        else:
+            done[f.path] = None
+        if got.skipped is not None:
+            snapshot.skipped.append(got.skipped)
+        snapshot.redactions.extend(got.redactions)
+    kept: list[SourceFile] = []
+    for f in snapshot.files:
+        new = done.get(f.path, f)
+        if new is not None:
+            kept.append(new)
+    snapshot.files[:] = kept
+    snapshot.skipped.sort(key=lambda s: s.path)
+    snapshot.redactions.sort(key=lambda r: (r.path, r.line))
+    return [p for p, f in done.items() if f is not None]
+
+
+def read_text(root: Path, path: str, max_size: int) -> tuple[str, str] | Skipped | None:
+    """``(text, sha)`` of a file read and decoded but NOT secret-scanned, for what is derived
+    from it locally (an outline, whose parts the caller scans before any is sent); ``sha`` as
+    a loaded file's would be without redactions. A ``Skipped`` when it cannot be sent at all,
+    None when it is gone."""
+    checked = _stat_checked(root, root, path, max_size)
+    if isinstance(checked, Loaded):
+        return checked.skipped
+    try:
+        with open(checked[0], "rb") as fh:
+            data = fh.read()
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        return Skipped(path, "unreadable", e.strerror or str(e))
+    try:
+        text, encoding = decode(data)
+    except Undecodable as e:
+        return Skipped(path, "binary", str(e))
+    sha = hashlib.sha256(data).hexdigest()[:16] if encoding == "utf-8" else digest(text)
+    return text, sha
+
+
+def unloaded(files: Iterable[SourceFile]) -> list[str]:
+    """The paths of ``files`` that are listed only (not read or scanned yet)."""
+    return [f.path for f in files if not f.loaded]

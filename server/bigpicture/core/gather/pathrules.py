@@ -140,6 +140,7 @@ EXCLUDED_DIRS: frozenset[str] = frozenset(
 )
 
 _GLOB_CACHE: dict[tuple[str, ...], re.Pattern[str]] = {}
+_SECRET_DIRS = frozenset(d for d, _ in SECRET_DIR_FILES)
 
 
 def _glob_re(patterns: tuple[str, ...]) -> re.Pattern[str]:
@@ -159,9 +160,10 @@ def refusal(path: str) -> tuple[str, str] | None:
             return "excluded", f"inside {d}/"
     if _glob_re(SECRET_PATH_PATTERNS).match(name) and not _glob_re(SECRET_PATH_ALLOW).match(name):
         return "secret-path", "credential or key file"
-    for dirname, pattern in SECRET_DIR_FILES:
-        if len(parts) >= 2 and parts[-2].lower() == dirname and _glob_re((pattern,)).match(name):
-            return "secret-path", f"credential store {parts[-2]}/{name}"
+    if len(parts) >= 2 and parts[-2].lower() in _SECRET_DIRS:
+        for dirname, pattern in SECRET_DIR_FILES:
+            if parts[-2].lower() == dirname and _glob_re((pattern,)).match(name):
+                return "secret-path", f"credential store {parts[-2]}/{name}"
     if name in LOCKFILES:
         return "lockfile", "dependency lock file"
     if _glob_re(GENERATED_PATTERNS).match(name):
@@ -181,14 +183,24 @@ _VENDOR_RE = re.compile(r"(^|/)(vendor|vendored|third_party|thirdparty|external|
 _CONFIG_RE = re.compile(r"\.(toml|ya?ml|json|ini|cfg|conf|lock|xml|properties)$", re.I)
 
 
+_DOC_ENDS = (".md", ".rst", ".txt", ".adoc")
+_CONFIG_ENDS: tuple[str, ...] = (".toml", ".yaml", ".yml", ".json", ".ini", ".cfg", ".conf")
+_CONFIG_ENDS += (".lock", ".xml", ".properties")
+
+
 def kind_of(path: str) -> str:
-    """``vendor``, ``test``, ``doc``, ``config`` or ``source``: drives budgeting priority."""
-    if _VENDOR_RE.search(path):
+    """``vendor``, ``test``, ``doc``, ``config`` or ``source``: drives budgeting priority.
+
+    Each regex runs only when a word every one of its alternatives contains is in the path
+    (a substring test is far cheaper than a search, and a large repository has many paths)."""
+    low = path.lower()
+    if ("vendor" in low or "third" in low or "extern" in low) and _VENDOR_RE.search(path):
         return "vendor"
-    if _TEST_RE.search(path):
+    if ("test" in low or "spec" in low) and _TEST_RE.search(path):
         return "test"
-    if _DOC_RE.search(path):
+    doc_words = "doc" in low or "license" in low or "changelog" in low
+    if (doc_words or low.endswith(_DOC_ENDS)) and _DOC_RE.search(path):
         return "doc"
-    if _CONFIG_RE.search(path):
+    if low.endswith(_CONFIG_ENDS) and _CONFIG_RE.search(path):
         return "config"
     return "source"

@@ -2,26 +2,40 @@
 
 Budget = context window - max output tokens - a safety margin (the estimate is not exact) -
 the fixed parts of the request (instructions, tool schema, the diff and the closing request).
+When the repository does not fit whole, that room is shared: ``repomap.MAP_SHARE`` of the
+window for the map of the files not sent whole, ``CHANGE_SHARE`` of the room kept for the
+changes sent after the cache base (so a save does not re-take the base), the rest for files.
 
 Priority, highest first (files of a lower class are left out before any of a higher one):
 
 0. the files in focus: the changed files of a changes review, the file of a file review;
-1. the files they import or are imported by;
+1. the files they import or are imported by (the import graph, ``core.request.graph``);
 2. other source files;
 3. configuration files;
-4. tests;
+4. tests and test fixtures (``test-data``, ``fixtures``, ``testdata`` folders);
 5. documentation;
-6. vendored code.
+6. vendored code (also bundled copies of third-party stubs: ``typeshed`` folders).
 
-Within a class, recently changed files go first (uncommitted, then newest commit), then
-smaller files, then by path. Filling is greedy: a file too large for what is left is left out,
-and smaller files after it may still fit. Every left-out file is listed with its tokens.
+Within a class, files go by importance: PageRank in the import graph, highest first, then by
+path; never by recency, and never by size, so a large central module is not displaced by
+small peripheral ones. Filling is greedy: a file too large for what is left is left out, and
+less important files after it may still fit. Every left-out file is listed with its tokens.
+
+Stability (hysteresis), so that the cache base survives commits: a file sent whole last time
+(``previous``: the cache base's files, with the rank each had when the base was taken) keeps
+its place, before every other file (the focus files included), unless its rank fell below
+1/``KEEP_FACTOR`` of that rank; a file sent since the base (``sent_since``) keeps its place
+too. Kept files go in today's order while they fit, so only when the budget shrinks does one
+fall out, and a change touching many large files (a vendored copy synced) cannot push them
+out: the focus files not kept then share what is left, and those that do not fit are shown
+in the map (their changes are in the diff). Only the focus files, their neighbours and the
+kept files may use the room kept for changes (``extra``); other files fill the budget alone.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import PurePosixPath
 
 from bigpicture.core.models import LeftOut, SourceFile
@@ -112,32 +126,84 @@ def related_files(focus: Iterable[str], files: list[SourceFile]) -> set[str]:
     return related - focus
 
 
+KEEP_FACTOR = 2.0  # a file of the cache base keeps its place unless its rank fell this much
+CHANGE_SHARE = 0.08  # of the room, kept for the changes sent after the cache base
+_FIXTURE_RE = re.compile(r"(^|/)(test-data|test_data|testdata|fixtures?|__fixtures__)/", re.I)
+_BUNDLED_RE = re.compile(r"(^|/)typeshed/", re.I)  # third-party stubs copied in
+
+
+def priority(f: SourceFile, focus: set[str], related: set[str]) -> int:
+    """The priority class of a file (see the module doc)."""
+    if f.path in focus:
+        return 0
+    if f.path in related:
+        return 1
+    if f.kind in ("source", "config") and _FIXTURE_RE.search(f.path):
+        return KIND_RANK["test"]
+    if _BUNDLED_RE.search(f.path):
+        return KIND_RANK["vendor"]
+    return KIND_RANK.get(f.kind, 2)
+
+
+def importance_order(
+    files: Iterable[SourceFile],
+    focus: Iterable[str] = (),
+    related: Iterable[str] = (),
+    scores: Mapping[str, float] | None = None,
+) -> list[SourceFile]:
+    """``files`` most important first: priority class, then PageRank, then path."""
+    focus, related, scores = set(focus), set(related), scores or {}
+    return sorted(
+        files, key=lambda f: (priority(f, focus, related), -scores.get(f.path, 0.0), f.path)
+    )
+
+
 def select(
     files: list[SourceFile],
     tokens: dict[str, int],
     budget: int,
     focus: Iterable[str] = (),
+    *,
+    related: Iterable[str] | None = None,
+    scores: Mapping[str, float] | None = None,
+    previous: Mapping[str, float] | Collection[str] = (),
+    sent_since: Collection[str] = (),
+    extra: int = 0,
 ) -> tuple[list[SourceFile], list[LeftOut]]:
-    """The files that fit ``budget`` tokens by priority, and those left out."""
+    """The files that fit ``budget`` tokens (plus ``extra`` for the focus, its neighbours and
+    the kept files) by priority, and those left out. ``related`` defaults to the one-hop import
+    neighbours of ``focus`` by a regex scan (``related_files``); ``scores`` (PageRank) orders
+    files within a class, ``previous`` and ``sent_since`` are kept by the hysteresis rule."""
     total = sum(tokens[f.path] for f in files)
     if total <= budget:
         return list(files), []
     focus = set(focus)
-    related = related_files(focus, files)
+    rel = set(related) if related is not None else related_files(focus, files)
+    order = importance_order(files, focus, rel, scores)
+    prev = previous if isinstance(previous, Mapping) else dict.fromkeys(previous, 0.0)
+    since = set(sent_since)
+    now = scores or {}
 
-    def rank(f: SourceFile) -> tuple[int, int, int, str]:
-        cls = 0 if f.path in focus else 1 if f.path in related else KIND_RANK.get(f.kind, 2)
-        recency = -(2**62 if f.dirty or not f.last_change else f.last_change)  # dirty first
-        return (cls, recency, tokens[f.path], f.path)
+    def phase(f: SourceFile) -> int:
+        cls = priority(f, focus, rel)
+        kept = f.path in since or (
+            f.path in prev and now.get(f.path, 0.0) * KEEP_FACTOR >= prev[f.path]
+        )
+        if kept:
+            return 0 if cls == 0 else 1
+        if cls == 0:
+            return 2 if prev else 0  # with a base, after the files it keeps
+        return 3 if cls == 1 else 4
 
     chosen: set[str] = set()
     left: list[LeftOut] = []
-    room = budget
-    for f in sorted(files, key=rank):
+    used = 0
+    for f in sorted(order, key=phase):  # stable: importance order within a phase
         t = tokens[f.path]
-        if t <= room:
+        limit = budget + extra if phase(f) < 4 else budget
+        if used + t <= limit:
             chosen.add(f.path)
-            room -= t
+            used += t
         else:
             reason = "over budget (in focus)" if f.path in focus else "over budget"
             left.append(LeftOut(f.path, t, reason))

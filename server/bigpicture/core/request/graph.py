@@ -11,14 +11,17 @@ Public API (also used to split a repository into shards by import-graph communit
 
 Resolution: a Python spec is dotted (``pkg.mod.Name``, ``..rel``): its longest prefix that
 names a module or package of the repository wins (``pkg.mod``); a relative one is resolved from
-the importing file's package. A path spec (``./util``, ``"x.h"``, a Go import path) resolves
+the importing file's package; an absolute one naming a standard-library module (``os``,
+``collections``) resolves to nothing, even when a stub of that name is in the repository. A
+path spec (``./util``, ``"x.h"``, a Go import path) resolves
 against the importing file's folder first, then as a path suffix of any file. Each file is
 known by its path without suffix, with its leading folders dropped one by one (``src/pkg/mod``
 is also ``pkg/mod`` and ``mod``), and a package's ``__init__``/``index``/``mod`` file by its
 folder; a name that more than ``MAX_AMBIGUOUS`` files share links none of them. Imports of
 the standard library and of other packages resolve to nothing and add no edge.
 
-Ranking: PageRank (damping 0.85) with rustworkx, chosen over networkx for speed (its Rust
+Ranking: PageRank (damping 0.85) along and against the imports, averaged (see ``rank``), with
+rustworkx, chosen over networkx for speed (its Rust
 implementation ranks 100K files in well under a second; networkx's needs scipy for
 comparable speed). The rank is global, not personalised to the focus files, so it moves
 little from one commit to the next: the focus files and their neighbours get their place by
@@ -28,6 +31,7 @@ priority class (``core.request.budget``), not by rank.
 from __future__ import annotations
 
 import posixpath
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -76,18 +80,48 @@ def _packages(paths: Iterable[str]) -> set[str]:
     return {d for d in inits if d}
 
 
+_FAMILIES = {
+    **dict.fromkeys((".py", ".pyi"), "python"),
+    **dict.fromkeys((".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx"), "js"),
+    **dict.fromkeys((".c", ".h", ".cc", ".cpp", ".cxx", ".hpp", ".hh", ".inc"), "c"),
+}
+
+
+def family(path: str) -> str:
+    """Files import only files of their own family (a Python module never a C header)."""
+    name = path.rsplit("/", 1)[-1]
+    dot = name.rfind(".")
+    suffix = name[dot:].lower() if dot > 0 else ""
+    return _FAMILIES.get(suffix, suffix)
+
+
 class _Index:
     def __init__(self, paths: list[str]) -> None:
-        self.by_key: dict[str, set[str]] = {}
-        self.dirs: dict[str, set[str]] = {}
+        self.keys: dict[str, dict[str, set[str]]] = {}  # family -> key -> paths
+        self.folders: dict[str, dict[str, set[str]]] = {}  # family -> folder suffix -> paths
         packages = _packages(paths)
         for path in paths:
+            fam = family(path)
+            by_key = self.keys.setdefault(fam, {})
             for k in _keys(path, packages):
-                self.by_key.setdefault(k, set()).add(path)
+                by_key.setdefault(k, set()).add(path)
             parent = posixpath.dirname(path)
             parts = parent.split("/") if parent else []
+            dirs = self.folders.setdefault(fam, {})
             for i in range(len(parts)):
-                self.dirs.setdefault("/".join(parts[i:]), set()).add(path)
+                dirs.setdefault("/".join(parts[i:]), set()).add(path)
+        self.by_key: dict[str, set[str]] = {}
+        self.dirs: dict[str, set[str]] = {}
+        self.family = ""
+
+    def use(self, importer: str) -> _Index:
+        """Look up among the files of ``importer``'s family."""
+        fam = family(importer)
+        if fam != self.family:
+            self.family = fam
+            self.by_key = self.keys.get(fam, {})
+            self.dirs = self.folders.get(fam, {})
+        return self
 
     def lookup(self, key: str) -> set[str]:
         got = self.by_key.get(key.strip("/"), set())
@@ -109,6 +143,8 @@ def _resolve_dotted(importer: str, spec: str, index: _Index) -> set[str]:
             if got:
                 return got
         return set()
+    if index.family == "python" and name.split(".", 1)[0] in sys.stdlib_module_names:
+        return set()  # the standard library, not a test stub or a vendored copy named alike
     parts = name.replace("::", ".").split(".")
     while parts and parts[0] in ("crate", "self", "super"):  # Rust paths
         parts = parts[1:]
@@ -149,6 +185,7 @@ def resolve(importer: str, spec: str, index: _Index) -> set[str]:
     """The repository files ``spec``, imported by ``importer``, names (see the module doc)."""
     if not spec:
         return set()
+    index.use(importer)
     if "/" in spec or spec.endswith((".h", ".hpp", ".js", ".ts")) or spec.startswith("./"):
         return _resolve_path(importer, spec, index)
     return _resolve_dotted(importer, spec, index)
@@ -175,17 +212,28 @@ def graph_of(
     return build_graph({p: o.imports for p, o in outlining.outlines(files, cache).items()})
 
 
-def rank(graph: ImportGraph) -> dict[str, float]:
-    """PageRank of every file of ``graph`` (see the module doc)."""
-    if not graph.paths:
-        return {}
+def _pagerank(paths: list[str], edges: list[tuple[str, str]]) -> dict[str, float]:
     import rustworkx as rx
 
     g = rx.PyDiGraph(check_cycle=False, multigraph=False)
-    ids = {p: g.add_node(p) for p in graph.paths}
-    g.add_edges_from_no_data([(ids[a], ids[b]) for a, b in graph.edges()])
+    ids = {p: g.add_node(p) for p in paths}
+    g.add_edges_from_no_data([(ids[a], ids[b]) for a, b in edges])
     scores = rx.pagerank(g, alpha=DAMPING, max_iter=200, tol=1e-9)
     return {p: float(scores[i]) for p, i in ids.items()}
+
+
+def rank(graph: ImportGraph) -> dict[str, float]:
+    """The importance of every file of ``graph`` (sums to 1): the mean of its PageRank along
+    the imports (a module many important modules import) and against them (a module that
+    imports many important modules: the type checker of a compiler, the router of a web
+    application), so both the shared foundations and the large modules that tie them
+    together rank above peripheral files."""
+    if not graph.paths:
+        return {}
+    edges = graph.edges()
+    along = _pagerank(graph.paths, edges)
+    against = _pagerank(graph.paths, [(b, a) for a, b in edges])
+    return {p: (along[p] + against[p]) / 2 for p in graph.paths}
 
 
 def neighbours(graph: ImportGraph, paths: Iterable[str], hops: int = 1) -> set[str]:

@@ -18,7 +18,14 @@ The base is re-taken (a "re-snapshot") when:
 - its cache entry has lapsed on this machine's record: writing it again costs the same as
   writing a fresh one, so the fresh one (with no changes after it) is taken instead;
 - there are ``MAX_GENERATIONS`` generations, the changes reached ``RESNAPSHOT_FRACTION`` of
-  the base's tokens, or the base plus the changes no longer fit the budget.
+  the base's tokens, or the base plus the changes no longer fit the budget. The changes are
+  counted as sent (a changed file's diff block, not its whole text), and the budget keeps
+  room for them (``core.request.budget.CHANGE_SHARE``).
+
+The repository map (``core.request.repomap``), when the repository does not fit whole, is
+part of the base: written with it, before its files. A file shown in it whose outline changed
+since (or a new file left out) is sent again, as an outline update, in the next generation;
+a file in it that is now refused or excluded re-takes the base, like a file sent whole.
 
 Kept per workspace by ``store.cachebase``, with the order of the changed files (the most recently changed last, so an edit invalidates as little of the tail as
 possible).
@@ -28,12 +35,15 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Collection
 
 import msgspec
 
 from bigpicture.core.gather.secrets import rules_fingerprint
 from bigpicture.core.models import SourceFile
-from bigpicture.core.request import prompt, tokens
+from bigpicture.core.request import prompt, repomap, tokens
+from bigpicture.core.request.outline import Outline
+from bigpicture.core.request.repomap import RepoMap
 
 RESNAPSHOT_FRACTION = 1.0
 
@@ -55,6 +65,8 @@ class Generation(msgspec.Struct):
     texts: dict[str, str]  # path -> current text as of this generation
     shas: dict[str, str]
     tokens: int
+    outlines: dict[str, str] = {}  # path -> outline digest, for the outline updates it sends
+    outline_tokens: int = 0  # of ``tokens``, the outline updates'
 
 
 MAX_GENERATIONS = 12  # beyond this, re-snapshot (the API's lookback is 20 blocks)
@@ -72,6 +84,17 @@ class CacheBase(msgspec.Struct):
     expires: float = 0.0  # when its cache entry lapses, as far as this machine knows
     seq: int = 0  # bumped at every review sent on this base
     generations: list[Generation] = []
+    map_text: str = ""  # the repository map written with the base ("" when none)
+    map_tokens: int = 0
+    map_digests: dict[str, str] = {}  # path -> outline digest of every file in the map
+    ranks: dict[str, float] = {}  # path -> importance when taken (``core.request.budget``)
+
+    def outlines(self) -> dict[str, str]:
+        """path -> digest of the latest outline sent on this base, for files in outline only."""
+        out = dict(self.map_digests)
+        for g in self.generations:
+            out.update(g.outlines)
+        return out
 
     def by_path(self) -> dict[str, BaseFile]:
         return {f.path: f for f in self.files}
@@ -98,6 +121,8 @@ def new_base(
     nonce: str,
     ttl: str,
     now: float | None = None,
+    repo_map: RepoMap | None = None,
+    ranks: dict[str, float] | None = None,
 ) -> CacheBase:
     ordered = sorted(files, key=lambda f: (f.last_change or 2**62, f.path))
     h = hashlib.sha256()
@@ -112,6 +137,10 @@ def new_base(
         files=[BaseFile(f.path, f.text, f.sha, f.kind, file_tokens[f.path]) for f in ordered],
         rules=rules_fingerprint(),
         tokens=sum(file_tokens[f.path] for f in ordered),
+        map_text=repo_map.text if repo_map else "",
+        map_tokens=repo_map.tokens if repo_map else 0,
+        map_digests=dict(repo_map.digests) if repo_map else {},
+        ranks={f.path: ranks[f.path] for f in ordered if f.path in ranks} if ranks else {},
     )
 
 
@@ -208,6 +237,61 @@ def _base_text(base: CacheBase, nonce: str) -> str:
     return text
 
 
+class MapState(msgspec.Struct):
+    """The repository map of this plan, with the outlines it was built from."""
+
+    repo_map: RepoMap
+    outlines: dict[str, Outline]
+    left: dict[str, SourceFile]  # the files not sent whole
+    scores: dict[str, float] = {}  # path -> importance (``core.request.graph.rank``)
+    budget: int = 0  # the map's share of the window: its updates share it with it
+
+
+def _usable(base: CacheBase | None, model: str, nonce: str, ttl: str, now: float) -> bool:
+    return (
+        base is not None
+        and (base.model, base.nonce, base.ttl, base.rules)
+        == (model, nonce, ttl, rules_fingerprint())
+        and base.expires > now
+        and len(base.generations) < MAX_GENERATIONS
+    )
+
+
+def _changes_text(
+    fresh: list[SourceFile],
+    latest_text: dict[str, str],
+    updates: list[SourceFile],
+    maps: MapState | None,
+    nonce: str,
+) -> str:
+    text = "".join(prompt.render_changed(f, latest_text.get(f.path), nonce) for f in fresh)
+    if updates and maps is not None:
+        text += repomap.render_updates(updates, maps.outlines, nonce)
+    return text
+
+
+def _outline_updates(
+    base: CacheBase, maps: MapState | None, sent: dict[str, str]
+) -> list[SourceFile]:
+    """Files shown in outline whose outline is not the one the base (or a generation) sent,
+    the most important first while they fit the map's share with the map and earlier updates
+    (the others wait for the next base)."""
+    if maps is None:
+        return []
+    known = base.outlines()
+    room = maps.budget - base.map_tokens - sum(g.outline_tokens for g in base.generations)
+    out = []
+    for p, f in maps.left.items():  # in importance order
+        digest = maps.repo_map.digests.get(p)
+        if digest is None or p in sent or known.get(p) == digest:
+            continue
+        cost = tokens.estimate(repomap.full_entry(p, maps.outlines[p], f.size), "source")
+        if cost <= room:
+            out.append(f)
+            room -= cost
+    return sorted(out, key=lambda f: f.path)
+
+
 def layout_snapshot(
     chosen: list[SourceFile],
     file_tokens: dict[str, int],
@@ -219,42 +303,90 @@ def layout_snapshot(
     model: str,
     now: float | None,
     present: set[str],
+    refused: Collection[str] = (),
+    maps: MapState | None = None,
 ) -> tuple[list[Group], CacheBase | None, Generation | None, list[str]]:
-    """The cache base (frozen), the generations of changes already sent on it (append-only),
-    then a new generation with what changed since the last one; and the files deleted since
-    the base (``present``: every path the gather saw, sent or not)."""
+    """The cache base (frozen, with the repository map), the generations of changes already
+    sent on it (append-only), then a new generation with what changed since the last one; and
+    the files deleted since the base (``present``: every path the gather saw, sent or not;
+    ``refused``: those it saw and will not send)."""
     now = now or time.time()
     new = None
     fresh: list[SourceFile] = []
+    updates: list[SourceFile] = []
     deleted: list[str] = []
-    latest_sha: dict[str, str] = {}
     latest_text: dict[str, str] = {}
     chosen_paths = {f.path for f in chosen}
-    if (
-        base is not None
-        and (base.model, base.nonce, base.ttl, base.rules)
-        == (model, nonce, ttl, rules_fingerprint())
-        and base.expires > now
-        and len(base.generations) < MAX_GENERATIONS
-    ):
+    text = ""
+    if base is not None and _usable(base, model, nonce, ttl, now):
         latest_sha, latest_text = base.latest()
-        fresh = [f for f in chosen if latest_sha.get(f.path) != f.sha]
-        deleted = sorted(p for p in latest_sha if p not in present)
-        changes = base.changes_tokens + sum(file_tokens[f.path] for f in fresh)
+        in_outline = base.outlines()
+        fresh = sorted((f for f in chosen if latest_sha.get(f.path) != f.sha), key=lambda f: f.path)
+        updates = _outline_updates(base, maps, latest_sha)
+        deleted = sorted(p for p in set(latest_sha) | set(in_outline) if p not in present)
+        text = _changes_text(fresh, latest_text, updates, maps, nonce)
+        changes = base.changes_tokens + (tokens.estimate(text, "source") if text else 0)
         if (
             # a file still there but newly excluded, refused or left out to fit must not go
             # on being sent (a deleted one is only listed as deleted)
             any(p in present and p not in chosen_paths for p in latest_sha)
+            or any(p in refused for p in in_outline)
             or changes > RESNAPSHOT_FRACTION * max(base.tokens, 1)
-            or base.tokens + changes > room
+            or base.tokens + base.map_tokens + changes > room
         ):
             base = None
     else:
         base = None
     if base is None:
-        base = new = new_base(chosen, file_tokens, model=model, nonce=nonce, ttl=ttl, now=now)
-        fresh, deleted = [], []
-        latest_sha = {b.path: b.sha for b in base.files}
+        base = new = new_base(
+            chosen,
+            file_tokens,
+            model=model,
+            nonce=nonce,
+            ttl=ttl,
+            now=now,
+            repo_map=maps.repo_map if maps else None,
+            ranks=maps.scores if maps else None,
+        )
+        fresh, updates, deleted, text = [], [], [], ""
+    groups = _snapshot_groups(base, chosen, file_tokens, fresh, updates, text, nonce, ttl)
+    return groups, new, _generation(base, fresh, updates, text, maps), deleted
+
+
+def _generation(
+    base: CacheBase,
+    fresh: list[SourceFile],
+    updates: list[SourceFile],
+    text: str,
+    maps: MapState | None,
+) -> Generation | None:
+    if not text:
+        return None
+    return Generation(
+        seq=base.seq + 1,
+        text=text,
+        texts={f.path: f.text for f in fresh},
+        shas={f.path: f.sha for f in fresh},
+        tokens=tokens.estimate(text, "source"),
+        outlines={f.path: maps.outlines[f.path].digest for f in updates} if maps else {},
+        outline_tokens=(
+            tokens.estimate(repomap.render_updates(updates, maps.outlines, base.nonce), "source")
+            if maps and updates
+            else 0
+        ),
+    )
+
+
+def _snapshot_groups(
+    base: CacheBase,
+    chosen: list[SourceFile],
+    file_tokens: dict[str, int],
+    fresh: list[SourceFile],
+    updates: list[SourceFile],
+    text: str,
+    nonce: str,
+    ttl: str,
+) -> list[Group]:
     current = {f.path: f for f in chosen}
     fresh_paths = {f.path for f in fresh}
 
@@ -263,22 +395,21 @@ def layout_snapshot(
         return f is not None and f.sha == sha and path not in fresh_paths
 
     superseded = {p for g in base.generations for p in g.shas}
+    in_map = f", with the map of {len(base.map_digests)} files" if base.map_text else ""
     groups = [
         Group(
-            name=f"repository snapshot {base.id[:8]}",
-            text=_base_text(base, nonce),
+            name=f"repository snapshot {base.id[:8]}{in_map}",
+            text=base.map_text + _base_text(base, nonce),
             files=[
                 (b.path, b.tokens, b.kind, 0)
                 for b in base.files
                 if b.path not in superseded and is_current(b.path, b.sha)
             ],
-            tokens=base.tokens,
+            tokens=base.tokens + base.map_tokens,
             ttl=ttl,
         )
     ]
-    blocks: list[
-        tuple[str, str, list[tuple[str, int, str, int]], int]
-    ] = []  # name, text, files, tokens
+    blocks = []
     for i, g in enumerate(base.generations):
         later = {p for h in base.generations[i + 1 :] for p in h.shas}
         files = [
@@ -287,28 +418,14 @@ def layout_snapshot(
             if p not in later and is_current(p, sha)
         ]
         blocks.append((f"changes sent at review {g.seq}", g.text, files, g.tokens))
-    generation = None
-    if fresh:
-        fresh.sort(key=lambda f: f.path)
-        text = "".join(prompt.render_changed(f, latest_text.get(f.path), nonce) for f in fresh)
-        gen_tokens = tokens.estimate(text, "source")
-        generation = Generation(
-            seq=base.seq + 1,
-            text=text,
-            texts={f.path: f.text for f in fresh},
-            shas={f.path: f.sha for f in fresh},
-            tokens=gen_tokens,
-        )
-        blocks.append(
-            (
-                "changes since the last review",
-                text,
-                [(f.path, file_tokens[f.path], f.kind, f.last_change) for f in fresh],
-                gen_tokens,
-            )
-        )
-    for i, (name, text, files, tok) in enumerate(blocks):
+    if text:
+        name = "changes since the last review"
+        if updates:
+            name += f" ({len(updates)} outline updates)"
+        files = [(f.path, file_tokens[f.path], f.kind, f.last_change) for f in fresh]
+        blocks.append((name, text, files, tokens.estimate(text, "source")))
+    for i, (name, btext, bfiles, tok) in enumerate(blocks):
         # breakpoints end the three newest generations; older ones are read through them
         want = "5m" if i >= len(blocks) - 3 else None
-        groups.append(Group(name=name, text=text, files=files, tokens=tok, ttl=want))
-    return groups, new, generation, deleted
+        groups.append(Group(name=name, text=btext, files=bfiles, tokens=tok, ttl=want))
+    return groups

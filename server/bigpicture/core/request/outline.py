@@ -181,6 +181,9 @@ class Outline(msgspec.Struct, frozen=True):
         return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
+NO_OUTLINE = Outline("", [], [])  # a file whose text is not known: the map shows path and size
+
+
 def language_of(path: str) -> str:
     """The grammar for ``path``, or "" when there is none."""
     lang = LANGUAGES.get(PurePosixPath(path).suffix.lower(), "")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -30,6 +31,7 @@ from bigpicture.core.models import (
     ChangedFile,
     CostEstimate,
     LeftOut,
+    Policy,
     Redaction,
     Segment,
     Skipped,
@@ -39,8 +41,10 @@ from bigpicture.core.models import (
 from bigpicture.core.registry import BETA_1M, ModelInfo, Registry
 from bigpicture.core.reply.findings import tool_definition
 from bigpicture.core.request import budget as budgeting
+from bigpicture.core.request import graph as import_graph
 from bigpicture.core.request import layout as cache_layout
-from bigpicture.core.request import prompt, tokens
+from bigpicture.core.request import outline as outlining
+from bigpicture.core.request import prompt, repomap, tokens
 from bigpicture.core.request import verify as verification
 
 MAX_BREAKPOINTS = 4
@@ -78,6 +82,7 @@ class Plan(msgspec.Struct):
     warnings: list[str] = []
     diff_base: str | None = None
     diff_files: list[ChangedFile] = []
+    policy: Policy | None = None  # the team's policy in force (``core.gather.policy``)
     exact_input_tokens: int | None = None  # from count_tokens, when asked
     layout: str = "snapshot"
     nonce: str = ""  # the delimiter nonce of this request
@@ -86,9 +91,18 @@ class Plan(msgspec.Struct):
     cache_generation: Any = None  # the new Generation of changes this plan appends, if any
 
     def sent_texts(self, snapshot: Snapshot) -> dict[str, str]:
-        """The exact text of every file in the request (what anchoring searches)."""
+        """The exact text of every file in the request (what anchoring searches). Raises
+        ValueError when ``snapshot`` only lists one of them (a lazy gather's, not read)."""
         by_path = snapshot.by_path()
-        return {f.path: by_path[f.path].text for f in self.files if f.path in by_path}
+        out: dict[str, str] = {}
+        for f in self.files:
+            got = by_path.get(f.path)
+            if got is None:
+                continue
+            if not got.loaded:
+                raise ValueError(f"{f.path} is not read in this snapshot: plan it first")
+            out[f.path] = got.text
+        return out
 
 
 def _json_tokens(obj: Any) -> int:
@@ -101,23 +115,39 @@ def max_output_tokens(settings: Settings, info: ModelInfo) -> int:
 
 
 def file_tokens(snapshot: Snapshot, token_scale: float = 1.0) -> dict[str, int]:
-    """Each file's estimated tokens in the request: its text and its framing."""
-    return {
-        f.path: math.ceil(
-            tokens.estimate(
-                f.text, f.kind, f.size if f.encoding == "utf-8" and not f.redactions else None
-            )
-            * token_scale
-        )
-        + tokens.framing(f.path, len(f.text))
-        for f in snapshot.files
-    }
+    """Each file's estimated tokens in the request: its text and its framing (for a file not
+    read yet, its estimate from its size: ``tokens.from_size``)."""
+    return {f.path: _tokens_of(f, token_scale) for f in snapshot.files}
+
+
+def _tokens_of(f: SourceFile, scale: float) -> int:
+    if not f.loaded:
+        return math.ceil(tokens.from_size(f.size, f.kind) * scale) + tokens.framing(f.path, f.size)
+    nbytes = f.size if f.encoding == "utf-8" and not f.redactions else None
+    return math.ceil(tokens.estimate(f.text, f.kind, nbytes) * scale) + tokens.framing(
+        f.path, len(f.text)
+    )
+
+
+class OutlinesNeeded(Exception):
+    """The workspace does not fit and the map needs the outlines of files a lazy gather only
+    listed: the caller reads them (``app.listed``) and passes ``outlines`` to ``build``."""
+
+
+class NotLoaded(Exception):
+    """The budget chose files a lazy gather has only listed: they must be read and scanned
+    (``core.gather.gather.load``) and the plan built again. Nothing unscanned is sent."""
+
+    def __init__(self, paths: list[str]) -> None:
+        super().__init__(f"{len(paths)} chosen files are not read yet")
+        self.paths = paths
 
 
 class _Head(msgspec.Struct):
     """The parts of the request that do not depend on which files are chosen."""
 
     system: str
+    policy: str  # the team's policy block ("" when none): the second system block
     tool: dict[str, Any]
     diff_text: str
     head_tokens: int  # system, tools and the API's tool-use overhead
@@ -129,6 +159,7 @@ def _head(
 ) -> _Head:
     tool = tool_definition()
     system = prompt.system_prompt(nonce)
+    policy = prompt.policy_text(snapshot.policy, nonce)
     diff = snapshot.diff
     diff_text = prompt.render_diff(diff.patch, nonce, diff.base) if diff else ""
     # the request text's length barely depends on its numbers; estimate it once
@@ -144,6 +175,7 @@ def _head(
     )
     head = (
         tokens.estimate(system, "doc")
+        + (tokens.estimate(policy, "doc") if policy else 0)
         + _json_tokens(tool)
         + TOOL_OVERHEAD["auto" if thinking else "forced"]
     )
@@ -153,7 +185,7 @@ def _head(
         + tokens.estimate(probe, "doc")
         + 64  # message framing
     )
-    return _Head(system, tool, diff_text, head, fixed)
+    return _Head(system, policy, tool, diff_text, head, fixed)
 
 
 def _room(info: ModelInfo, max_output: int, head: _Head) -> int:
@@ -187,6 +219,7 @@ def _groups(
     ttl: str,
     model: str,
     now: float | None,
+    maps: cache_layout.MapState | None = None,
 ) -> tuple[
     list[cache_layout.Group],
     cache_layout.CacheBase | None,
@@ -204,16 +237,92 @@ def _groups(
             model=model,
             now=now,
             present={f.path for f in snapshot.files} | {s.path for s in snapshot.skipped},
+            refused={s.path for s in snapshot.skipped},
+            maps=maps,
         )
+    head = [_map_group(maps)] if maps else []
     if layout_name == "naive":
         ordered = sorted(chosen, key=lambda f: f.path)
         return (
-            [cache_layout.group("repository (path order)", ordered, sizes, nonce, "5m")],
+            [*head, cache_layout.group("repository (path order)", ordered, sizes, nonce, "5m")],
             None,
             None,
             [],
         )
-    return cache_layout.layout_tiers(chosen, sizes, nonce, ttl), None, None, []
+    return [*head, *cache_layout.layout_tiers(chosen, sizes, nonce, ttl)], None, None, []
+
+
+def _map_group(maps: cache_layout.MapState) -> cache_layout.Group:
+    m = maps.repo_map
+    return cache_layout.Group("repository map", m.text, [], m.tokens, None)
+
+
+class _Choice(msgspec.Struct):
+    chosen: list[SourceFile]
+    left_out: list[LeftOut]
+    maps: cache_layout.MapState | None = None
+
+
+def _choose(
+    snapshot: Snapshot,
+    sizes: dict[str, int],
+    room: int,
+    window: int,
+    base: cache_layout.CacheBase | None,
+    nonce: str,
+    cache: outlining.OutlineCache | None,
+    kind: str,
+    given: Mapping[str, outlining.Outline] | None = None,
+) -> _Choice:
+    """The files sent whole and the map of the others (``core.request.budget`` and
+    ``core.request.repomap``): everything when it fits, else by importance, keeping room for
+    the map and for the changes after the cache base. ``given``: the outlines of files only
+    listed (a lazy gather's), which their empty text cannot give."""
+    if sum(sizes.values()) <= room:
+        return _Choice(list(snapshot.files), [])
+    if given is None and any(not f.loaded for f in snapshot.files):
+        raise OutlinesNeeded()
+    given = given or {}
+    parsed = outlining.outlines([f for f in snapshot.files if f.loaded], cache)
+    outlines = {
+        f.path: parsed[f.path] if f.loaded else given.get(f.path, outlining.NO_OUTLINE)
+        for f in snapshot.files
+    }
+    graph = import_graph.build_graph({p: o.imports for p, o in outlines.items()})
+    scores = import_graph.rank(graph)
+    related = import_graph.neighbours(graph, snapshot.focus)
+    map_budget = math.ceil(repomap.MAP_SHARE * window)
+    extra = math.ceil(budgeting.CHANGE_SHARE * room)
+
+    def select(keep: bool) -> tuple[list[SourceFile], list[LeftOut]]:
+        return budgeting.select(
+            snapshot.files,
+            sizes,
+            max(room - map_budget - extra, 0),
+            snapshot.focus,
+            related=related,
+            scores=scores,
+            previous={b.path: base.ranks.get(b.path, 0.0) for b in base.files}
+            if keep and base
+            else (),
+            sent_since=[p for g in base.generations for p in g.shas] if keep and base else (),
+            extra=extra,
+        )
+
+    chosen, left_out = select(base is not None)
+    if kind == "file" and base is not None and {lo.path for lo in left_out} & set(snapshot.focus):
+        chosen, left_out = select(False)  # the file under review comes before the base
+    sent = {f.path for f in chosen}
+    left = budgeting.importance_order(
+        [f for f in snapshot.files if f.path not in sent], snapshot.focus, related, scores
+    )
+    repo_map = repomap.build(
+        left, outlines, math.floor(map_budget * (1 - repomap.UPDATE_SHARE)), nonce
+    )
+    maps = cache_layout.MapState(
+        repo_map, outlines, {f.path: f for f in left}, scores, budget=map_budget
+    )
+    return _Choice(chosen, left_out, maps)
 
 
 def _segments(
@@ -250,7 +359,8 @@ def _body(
     body: dict[str, Any] = {
         "model": info.id,
         "max_tokens": max_output,
-        "system": [{"type": "text", "text": head.system}],
+        "system": [{"type": "text", "text": head.system}]
+        + ([{"type": "text", "text": head.policy}] if head.policy else []),
         "tools": [head.tool],
         "messages": [{"role": "user", "content": blocks}],
     }
@@ -311,6 +421,74 @@ def _nothing_to_send(snapshot: Snapshot) -> NothingToReview:
     return NothingToReview(f"nothing to review: the workspace has no file that can be sent{why}")
 
 
+def _max_output(settings: Settings, info: ModelInfo) -> int:
+    max_output = max_output_tokens(settings, info)
+    thinking = settings.thinkingBudget or 0
+    if thinking and thinking >= max_output:
+        raise BudgetError(
+            f"thinking budget {thinking} leaves no room for the findings within the model's "
+            f"{info.max_output} output tokens; lower the `thinkingBudget` setting"
+        )
+    return max_output
+
+
+def _check_fits(choice: _Choice, snapshot: Snapshot, kind: str, info: ModelInfo, room: int) -> None:
+    not_read = [f.path for f in choice.chosen if not f.loaded]
+    if not_read:
+        raise NotLoaded(not_read)
+    left_out = choice.left_out
+    missing_focus = [lo.path for lo in left_out if lo.path in set(snapshot.focus)]
+    if missing_focus and kind == "file":
+        raise BudgetError(f"{missing_focus[0]} alone does not fit the context window")
+    if not choice.chosen and snapshot.diff is None:
+        smallest = min(left_out, key=lambda lo: lo.tokens)
+        listed_only = {f.path for f in snapshot.files if not f.loaded}
+        unread = [lo for lo in left_out if lo.path in listed_only]
+        if unread:  # its size-based estimate may overstate it: read the smallest, try again
+            raise NotLoaded([min(unread, key=lambda lo: lo.tokens).path])
+        raise BudgetError(
+            f"no file fits the {info.context_window:,}-token window of {info.id}: the smallest, "
+            f"{smallest.path}, needs about {smallest.tokens:,} tokens and there is room for "
+            f"{room:,}; choose a model with a larger window (the `model` setting) or leave "
+            "large files out (the `exclude` setting)"
+        )
+
+
+def _volatile(
+    snapshot: Snapshot,
+    kind: str,
+    nonce: str,
+    head: _Head,
+    deleted: list[str],
+    choice: _Choice,
+    thinking: bool,
+    settings: Settings,
+) -> tuple[Segment, dict[str, Any]]:
+    """The uncached last block: deleted files, the diff, and the closing request (with the
+    cap on findings and the language)."""
+    diff = snapshot.diff
+    diff_text = (prompt.render_deleted(deleted, nonce) if deleted else "") + head.diff_text
+    request = prompt.request_text(
+        kind,
+        nonce,
+        focus=snapshot.focus,
+        left_out=len(choice.left_out),
+        diff_base=diff.base if diff else None,
+        thinking=thinking,
+        in_map=choice.maps is not None,
+        language=settings.language,
+        max_findings=settings.maxFindings,
+    )
+    volatile = diff_text + ("\n" if diff_text else "") + request
+    segment = Segment(
+        "changes and request" if diff_text else "request",
+        len(diff.files) if diff else 0,
+        tokens.estimate(volatile, "source"),
+        False,
+    )
+    return segment, {"type": "text", "text": volatile}
+
+
 def build(
     snapshot: Snapshot,
     settings: Settings,
@@ -322,75 +500,42 @@ def build(
     layout: str = "snapshot",
     base: cache_layout.CacheBase | None = None,
     now: float | None = None,
+    outline_cache: outlining.OutlineCache | None = None,
+    outlines: Mapping[str, outlining.Outline] | None = None,
 ) -> Plan:
     """Plan a review of ``snapshot``. Raises ``BudgetError`` when nothing sensible fits, and
     ``NothingToReview`` when there is nothing to send at all.
 
     ``layout``: ``snapshot`` (the default: the cache base, then the changes since it),
     ``tiers`` (recency tiers) or ``naive`` (path order, one breakpoint), the last two kept for
-    the replay benchmark's comparison. ``base`` is the workspace's current cache base, if any.
+    the replay benchmark's comparison. ``base`` is the workspace's current cache base, if any;
+    ``outline_cache`` the outlines already parsed; ``outlines`` those of files only listed
+    (``app.listed``). ``OutlinesNeeded`` and ``NotLoaded``: see ``app.prepare.plan_for``.
     """
     registry = registry or Registry(settings.models)
     info, warning = registry.get(settings.model)
     ttl, thinking = settings.cacheTtl, settings.thinkingBudget or 0
-    max_output = max_output_tokens(settings, info)
-    if thinking and thinking >= max_output:
-        raise BudgetError(
-            f"thinking budget {thinking} leaves no room for the findings within the model's "
-            f"{info.max_output} output tokens; lower the `thinkingBudget` setting"
-        )
+    max_output = _max_output(settings, info)
     if not snapshot.files:
         raise _nothing_to_send(snapshot)
     sizes = file_tokens(snapshot, token_scale)
     head = _head(snapshot, kind, nonce, bool(thinking), token_scale, settings)
     room = _room(info, max_output, head)
-    chosen, left_out = budgeting.select(snapshot.files, sizes, room, snapshot.focus)
-    missing_focus = [lo.path for lo in left_out if lo.path in set(snapshot.focus)]
-    if missing_focus and kind == "file":
-        raise BudgetError(f"{missing_focus[0]} alone does not fit the context window")
-    if not chosen and snapshot.diff is None:
-        smallest = min(left_out, key=lambda lo: lo.tokens)
-        raise BudgetError(
-            f"no file fits the {info.context_window:,}-token window of {info.id}: the smallest, "
-            f"{smallest.path}, needs about {smallest.tokens:,} tokens and there is room for "
-            f"{room:,}; choose a model with a larger window (the `model` setting) or leave "
-            "large files out (the `exclude` setting)"
-        )
+    window = info.context_window
+    choice = _choose(snapshot, sizes, room, window, base, nonce, outline_cache, kind, outlines)
+    chosen, left_out = choice.chosen, choice.left_out
+    _check_fits(choice, snapshot, kind, info, room)
     groups, new_base, generation, deleted = _groups(
-        layout,
-        chosen,
-        sizes,
-        base,
-        room,
-        snapshot=snapshot,
-        nonce=nonce,
-        ttl=ttl,
-        model=info.id,
-        now=now,
-    )
+        layout, chosen, sizes, base, room, snapshot=snapshot, nonce=nonce, ttl=ttl,
+        model=info.id, now=now, maps=choice.maps,
+    )  # fmt: skip
     segments, planned, blocks = _segments(groups, head.head_tokens, info.min_cache_tokens)
     diff = snapshot.diff
-    diff_text = (prompt.render_deleted(deleted, nonce) if deleted else "") + head.diff_text
-    request = prompt.request_text(
-        kind,
-        nonce,
-        focus=snapshot.focus,
-        left_out=len(left_out),
-        diff_base=diff.base if diff else None,
-        thinking=bool(thinking),
-        language=settings.language,
-        max_findings=settings.maxFindings,
+    segment, block = _volatile(
+        snapshot, kind, nonce, head, deleted, choice, bool(thinking), settings
     )
-    volatile = diff_text + ("\n" if diff_text else "") + request
-    segments.append(
-        Segment(
-            "changes and request" if diff_text else "request",
-            len(diff.files) if diff else 0,
-            tokens.estimate(volatile, "source"),
-            False,
-        )
-    )
-    blocks.append({"type": "text", "text": volatile})
+    segments.append(segment)
+    blocks.append(block)
     input_tokens = sum(s.tokens for s in segments)
     return Plan(
         layout=layout,
@@ -417,6 +562,7 @@ def build(
         warnings=[warning] if warning else [],
         diff_base=diff.base if diff else None,
         diff_files=list(diff.files) if diff else [],
+        policy=snapshot.policy,
         body=_body(info, max_output, head, blocks, thinking),
     )
 
