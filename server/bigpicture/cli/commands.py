@@ -66,12 +66,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     no_key = credentials_problem(settings.provider, settings.baseUrl)
     has_key = no_key is None
     if no_key and args.skip_without_key and not args.dry_run:
-        why = "ANTHROPIC_API_KEY is not set" if settings.provider == "anthropic" else no_key
-        console.say(f"review skipped: {why} (nothing was sent)")
-        for fmt, output in outputs:
-            if fmt == "json":
-                console.write(formats.status_document("skipped", f"review skipped: {why}"), output)
-        return console.EXIT_OK
+        return _skipped(settings, no_key, outputs)
     if no_key and settings.provider != "anthropic" and not args.dry_run:
         raise ConfigError(no_key)  # a chosen cloud platform is never a silent plan-only run
     if args.coverage == "full":
@@ -138,6 +133,16 @@ def compared(
         present=reviewing.present_paths(prepared),
         complete=result.complete,
     )
+
+
+def _skipped(settings: Settings, no_key: str, outputs: list[tuple[str, str | None]]) -> int:
+    """``--skip-without-key`` without credentials: one line, and only JSON says so."""
+    why = "ANTHROPIC_API_KEY is not set" if settings.provider == "anthropic" else no_key
+    console.say(f"review skipped: {why} (nothing was sent)")
+    for fmt, output in outputs:
+        if fmt == "json":
+            console.write(formats.status_document("skipped", f"review skipped: {why}"), output)
+    return console.EXIT_OK
 
 
 def _no_verification_here(args: argparse.Namespace) -> None:
