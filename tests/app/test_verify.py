@@ -58,7 +58,8 @@ async def test_the_pass_decides_and_is_in_the_ledger(defects, fake):
         )
     finally:
         await client.aclose()
-    assert stages == [("verifying", {"findings": 5, "estimate": prepared.plan.cost.verify})]
+    assert stages[0] == ("verifying", {"findings": 5, "estimate": prepared.plan.cost.verify})
+    assert [s for s, _ in stages] == ["verifying", "verification accepted"]
     assert out.complete and len(out.findings) == 3
     assert out.verification.status == "complete" and out.verification.rejected == 1
     reasons = {d.finding.title: d.reason for d in out.dropped.findings}
@@ -112,8 +113,16 @@ async def test_a_cancelled_pass_is_in_the_ledger_as_interrupted(defects, fake):
     fake.script(ToolReply(planted_findings()), held)
     prepared, result, client = await _reviewed(defects, Settings())
     try:
-        task = asyncio.create_task(app_verify.verify(prepared, Settings(), client, result))
-        await asyncio.to_thread(held.started.wait, 10)
+        accepted = asyncio.Event()
+
+        def on_stage(stage, info):
+            if stage == "verification accepted":
+                accepted.set()
+
+        task = asyncio.create_task(
+            app_verify.verify(prepared, Settings(), client, result, on_stage=on_stage)
+        )
+        await asyncio.wait_for(accepted.wait(), 30)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task

@@ -144,8 +144,15 @@ async def verify(
         if res is not None:
             await res
     reply = Reply(model=plan.model)
+
+    async def progress(ev: dict[str, Any]) -> None:
+        if ev["stage"] == "started" and on_stage is not None:
+            res = on_stage("verification accepted", {"request_id": reply.request_id})
+            if res is not None:
+                await res
+
     try:
-        await client.stream(body, betas=plan.betas, into=reply)
+        await client.stream(body, betas=plan.betas, on_progress=progress, into=reply)
     except asyncio.CancelledError:
         if reply.request_id is not None or reply.usage.total_input:
             charge = accounting.Charge(
