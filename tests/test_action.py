@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import git
-from fake_api import FakeAnthropic, ToolReply
+from fake_api import FakeAnthropic, ToolReply, Verifier, seen
 from fake_github import FakeGitHub
 from test_github_review import SHELL, SQL, open_pull, pr_repo  # noqa: F401 (fixture)
 
@@ -225,12 +225,14 @@ SKIP = ("Install BigPicture",)
 
 def test_the_action_reviews_uploads_posts_and_exits_with_the_review_code(world, installed):
     api, hub, checkout, temp, env = world
-    api.script(ToolReply({"findings": [SHELL, SQL], "summary": "Ping shells out."}))
+    api.script(ToolReply({"findings": [SHELL, SQL], "summary": "Ping shells out."}), Verifier())
     run = Runner(checkout, temp, env, {"post-review": "true"}).run(skip=SKIP, path=installed)
     assert run.code == 1, run.log  # a critical finding, fail-on high
     review = run.outputs["review"]
     assert review["exit-code"] == "1"
     assert "::error title=BigPicture::findings at or above high" in run.log
+    # verify: true (the default) passes --verify: the second request is the verification pass
+    assert [seen(r.body).kind for r in api.messages_requests()] == ["review", "verification"]
     # the installed CLI has --verify, so the action passes it (an older one gets a notice)
     assert "this BigPicture has no --verify" not in run.log
     sarif = json.loads(Path(review["sarif"]).read_text())
@@ -244,7 +246,7 @@ def test_the_action_reviews_uploads_posts_and_exits_with_the_review_code(world, 
             "category": "bigpicture",
         },
     ]
-    (request,) = api.messages_requests()
+    request, _verification = api.messages_requests()
     text = "".join(b.get("text", "") for b in request.body["messages"][0]["content"])
     assert 'base="origin/main"' in text and "+def ping(host):" in text
     (posted,) = hub.posts()

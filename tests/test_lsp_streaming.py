@@ -97,7 +97,8 @@ async def test_streamed_findings_are_published_in_flushes_and_equal_the_whole_re
     answer = many_findings(files)
     data = tmp_path / "data"
     fake.script(ToolReply(answer, chunk_size=40))  # ~200 deltas
-    s = await start(repo, fake, settings={"logLevel": "debug"}, data_dir=data)
+    # (60 findings: over the default cap of 25, which the whole reply would then apply)
+    s = await start(repo, fake, settings={"logLevel": "debug", "maxFindings": 100}, data_dir=data)
     try:
         summary = await s.command("bigpicture.reviewWorkspace")
         assert summary["status"] == "ok" and summary["findings"] == 60
@@ -123,7 +124,7 @@ async def test_streamed_findings_are_published_in_flushes_and_equal_the_whole_re
         await stop(s)
 
     # The whole-reply path: the same request answered from the result cache, no streaming.
-    s = await start(repo, fake, data_dir=data)
+    s = await start(repo, fake, settings={"maxFindings": 100}, data_dir=data)
     try:
         await s.command("bigpicture.clearFindings")  # not the restored ones: a fresh review
         assert shown(s) == {}

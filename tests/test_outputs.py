@@ -529,9 +529,11 @@ def test_json_shape():
         "shards",
         "not_reviewed",
         "baseline",
+        "verification",
     ]
-    assert doc["version"] == 1 and doc["complete"] is True
+    assert doc["version"] == 2 and doc["complete"] is True
     assert doc["shards"] == [] and doc["not_reviewed"] == []
+    assert doc["verification"] is None  # no verification pass was asked for
     first = doc["findings"][0]
     assert list(first) == [
         "id",
@@ -550,6 +552,8 @@ def test_json_shape():
         "related",
         "confidence",
         "suppressed",
+        "origin",
+        "verification",
         "baseline_state",
     ]
     assert first["range"] == {"start_line": 3, "start_char": 19, "end_line": 3, "end_char": 48}
@@ -561,6 +565,11 @@ def test_json_shape():
         "unknown_path": 0,
         "out_of_range": 0,
         "below_threshold": 0,
+        "low_confidence": 0,
+        "pre_existing": 0,
+        "over_limit": 0,
+        "not_confirmed": 0,
+        "findings": [],
     }
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import commit, git, write
-from fake_api import FakeAnthropic, ToolReply
+from fake_api import FakeAnthropic, ToolReply, seen
 
 ROOT = Path(__file__).resolve().parents[1]
 BODY = "".join(f"line_{i} = {i}\n" for i in range(1, 21))
@@ -81,7 +81,9 @@ def test_hook_reviews_the_staged_hunk_and_blocks_on_high(staged, pre_commit_home
         )
         out = proc.stdout + proc.stderr
         assert proc.returncode == 1, out
-        (request,) = fake.messages_requests()
+        # --fail-on turns the verification pass on: the second request re-examines the finding
+        request, second = fake.messages_requests()
+    assert seen(second.body).kind == "verification"
     assert "a.py:2:1: high [security/CWE-95] eval of user input" in out
     text = "".join(b.get("text", "") for b in request.body["messages"][0]["content"])
     diff = text[text.index('-diff base="HEAD (staged)">') :]

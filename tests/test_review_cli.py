@@ -10,7 +10,16 @@ import jsonschema
 import pytest
 from bigpicture.cli import main
 from conftest import commit, write
-from fake_api import DropConnection, ErrorReply, FakeAnthropic, StreamError, TextReply, ToolReply
+from fake_api import (
+    DropConnection,
+    ErrorReply,
+    FakeAnthropic,
+    StreamError,
+    TextReply,
+    ToolReply,
+    Verifier,
+    seen,
+)
 from planted import planted_findings
 
 SCHEMA = json.loads(
@@ -33,11 +42,12 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
 
 
 def test_sarif_has_each_defect_at_its_exact_range_and_is_schema_valid(defects, fake, capsys):
-    fake.script(ToolReply(planted_findings()))
+    fake.script(ToolReply(planted_findings()), Verifier())  # SARIF verifies by default
     code, out, err = run(capsys, str(defects), "--format", "sarif")
     assert code == 0, err
     sarif = json.loads(out)
     jsonschema.Draft4Validator(SCHEMA).validate(sarif)
+    assert [seen(r.body).kind for r in fake.messages_requests()] == ["review", "verification"]
     results = sarif["runs"][0]["results"]
     where = {
         r["ruleId"]: (

@@ -39,11 +39,13 @@ async def test_keep_warm_is_skipped_with_thinking(defects, fake) -> None:
 async def test_a_prefix_too_short_to_cache_is_not_noted_as_fresh_but_is_paid_for(repo, fake):
     write(repo, "app.py", "print('hi')\n")
     commit(repo, "init")
-    prepared = prepare(repo, Settings())
+    # (Haiku's 4,096-token minimum: the instructions alone pass Sonnet's 1,024)
+    settings = Settings(model="claude-haiku-4-5")
+    prepared = prepare(repo, settings)
     fake.script(TextReply(""))
     client = ApiClient()
     try:
-        warmed = await app_warm.warm(prepared, Settings(), client)
+        warmed = await app_warm.warm(prepared, settings, client)
     finally:
         await client.aclose()
     assert warmed is not None and not warmed.cached

@@ -25,6 +25,10 @@ minimums, 5m/1h TTLs on ``fake.clock`` (advance it with ``fake.advance(seconds)`
 Replies (replies.py): ``ToolReply``, ``TextReply``, ``ErrorReply``, ``StreamError``,
 ``DropConnection``, ``HeldReply``; batches (batches.py) with ``fake.batch_script`` and
 ``fake.batch_polls_until_done``.
+
+Replies computed from the request (reviewer.py): ``Verifier`` answers a verification pass,
+confirming or rejecting the findings it was sent; ``Localized`` answers in the language the
+request states; ``seen(body)`` tells what a request contained.
 """
 
 from .cache import CacheUsage
@@ -38,6 +42,7 @@ from .replies import (
     ToolReply,
     reply_from_json,
 )
+from .reviewer import Localized, Seen, Verifier, seen
 from .server import FakeAnthropic, RecordedRequest
 from .tokens import text_tokens
 
@@ -48,11 +53,15 @@ __all__ = [
     "ErrorReply",
     "FakeAnthropic",
     "HeldReply",
+    "Localized",
     "ModelSpec",
     "RecordedRequest",
+    "Seen",
     "StreamError",
     "TextReply",
     "ToolReply",
+    "Verifier",
     "reply_from_json",
+    "seen",
     "text_tokens",
 ]

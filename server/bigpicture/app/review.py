@@ -36,7 +36,7 @@ from bigpicture.core.errors import BudgetError, NoApiKey, PromptTooLong
 from bigpicture.core.gather import policy
 from bigpicture.core.models import DroppedCounts, Finding, ReviewResult, Usage, severity_rank
 from bigpicture.core.registry import Registry
-from bigpicture.core.reply import suppress
+from bigpicture.core.reply import limits, suppress
 from bigpicture.core.reply.anchor import Anchorer
 from bigpicture.core.reply.findings import Known, decode_finding
 from bigpicture.core.reply.interpret import Reply, interpret
@@ -133,6 +133,8 @@ class Streamed:
         self.anchorer = Anchorer(prepared.plan.sent_texts(prepared.snapshot))
         self.policy = prepared.snapshot.policy
         self.shown = policy.shown(self.policy, severity_rank(settings.minSeverity))
+        self.min_confidence = settings.minConfidence
+        self.kind = prepared.plan.kind
         self.dismissed = dismissed.load(prepared.snapshot.root)
         self.present = present_paths(prepared)
         self.malformed = 0
@@ -172,7 +174,12 @@ class Streamed:
                 continue
             got = self.anchorer.add(f)
             kept = policy.adjust([got], self.policy) if got is not None else []
-            if kept and self.shown(kept[0]):
+            if (
+                kept
+                and self.shown(kept[0])
+                and limits.why_out(kept[0], min_confidence=self.min_confidence, kind=self.kind)
+                is None
+            ):
                 new += suppress.apply(kept, self.dismissed, self.present)
         self._fed = len(tool_json)
         self._tail = tool_json[-32:]
@@ -216,6 +223,13 @@ def finish(
     shown = [f for f in anchored if visible(f)]
     dropped.below_threshold = len(anchored) - len(shown)
     shown = suppress.apply(shown, dismissed.load(prepared.snapshot.root), present_paths(prepared))
+    shown = limits.apply(
+        shown,
+        dropped,
+        min_confidence=settings.minConfidence,
+        max_findings=settings.maxFindings,
+        kind=plan.kind,
+    )
     shown.sort(key=lambda f: (f.path, f.range.start_line if f.range else f.line - 1, f.id))
     cost = (
         accounting.price(usage, plan.model, settings, batch=batch)

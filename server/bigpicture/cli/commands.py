@@ -12,6 +12,7 @@ import msgspec
 
 from bigpicture.app import prepare as pipeline
 from bigpicture.app import review as reviewing
+from bigpicture.app import verify as verifying
 from bigpicture.app.prepare import Prepared
 from bigpicture.cli import console
 from bigpicture.cli.batch import cmd_submit
@@ -40,6 +41,7 @@ def cmd_review(args: argparse.Namespace) -> int:
         )
     if args.batch and args.coverage == "full" and len(args.path) > 1:
         raise UsageError("--coverage full --batch reviews one PATH (its shards in one batch)")
+    _no_verification_here(args)
     if args.batch and args.coverage != "full":
         return cmd_submit(args, progress)
     if args.no_wait and not args.batch:
@@ -64,12 +66,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     no_key = credentials_problem(settings.provider, settings.baseUrl)
     has_key = no_key is None
     if no_key and args.skip_without_key and not args.dry_run:
-        why = "ANTHROPIC_API_KEY is not set" if settings.provider == "anthropic" else no_key
-        console.say(f"review skipped: {why} (nothing was sent)")
-        for fmt, output in outputs:
-            if fmt == "json":
-                console.write(formats.status_document("skipped", f"review skipped: {why}"), output)
-        return console.EXIT_OK
+        return _skipped(settings, no_key, outputs)
     if no_key and settings.provider != "anthropic" and not args.dry_run:
         raise ConfigError(no_key)  # a chosen cloud platform is never a silent plan-only run
     if args.coverage == "full":
@@ -103,7 +100,12 @@ def cmd_review(args: argparse.Namespace) -> int:
         if args.format not in ("text", "json"):
             raise UsageError(f"a plan has no {args.format} form: use --format text or json")
         plan = prepared.plan
-        out = plan_out.render_json(plan) if args.format == "json" else plan_out.render_text(plan)
+        verify = verifying.wanted(settings, ci=_ci_run(args))
+        out = (
+            plan_out.render_json(plan, verify=verify)
+            if args.format == "json"
+            else plan_out.render_text(plan, verify=verify)
+        )
         console.write(out, args.output)
         return console.EXIT_OK
     return run_review(prepared, settings, args, progress, base)
@@ -133,6 +135,31 @@ def compared(
     )
 
 
+def _skipped(settings: Settings, no_key: str, outputs: list[tuple[str, str | None]]) -> int:
+    """``--skip-without-key`` without credentials: one line, and only JSON says so."""
+    why = "ANTHROPIC_API_KEY is not set" if settings.provider == "anthropic" else no_key
+    console.say(f"review skipped: {why} (nothing was sent)")
+    for fmt, output in outputs:
+        if fmt == "json":
+            console.write(formats.status_document("skipped", f"review skipped: {why}"), output)
+    return console.EXIT_OK
+
+
+def _no_verification_here(args: argparse.Namespace) -> None:
+    """``--verify`` where there is no verification pass: a batch refuses it, a full-coverage
+    review says it does not verify."""
+    if args.batch and args.verify:
+        raise UsageError("--verify does not go with --batch (a batch has no verification pass)")
+    if args.coverage == "full" and args.verify:
+        console.say("warning: --coverage full has no verification pass yet; not verifying")
+
+
+def _ci_run(args: argparse.Namespace) -> bool:
+    """A run CI reads: SARIF out, or a gate (``verify = "auto"`` turns the pass on)."""
+    formats_out = [args.format, *(f for f, _ in formats.parse_also(args.also_output))]
+    return "sarif" in formats_out or bool(args.fail_on)
+
+
 def run_review(
     prepared: Prepared,
     settings: Settings,
@@ -156,10 +183,20 @@ def run_review(
                     )
                 elif progress and name == "accepted":
                     progress(f"the API accepted the request ({info['request_id']}); receiving")
+                elif progress and name == "verifying":
+                    progress(
+                        f"verification pass: re-examining {info['findings']} findings on the "
+                        f"cached prefix (estimated ${info['estimate']:.4f})"
+                    )
 
-            return await reviewing.review(
+            result = await reviewing.review(
                 prepared, settings, client, use_cache=not args.no_cache, on_stage=stage
             )
+            if verifying.wanted(settings, ci=_ci_run(args)):
+                result = await verifying.verify(
+                    prepared, settings, client, result, use_cache=not args.no_cache, on_stage=stage
+                )
+            return result
         finally:
             await client.aclose()
 

@@ -14,6 +14,8 @@ import msgspec
 
 Severity = Literal["critical", "high", "medium", "low", "info"]
 Category = Literal["security", "architecture", "bug", "performance", "maintainability"]
+Origin = Literal["introduced", "pre-existing"]  # a changes review's finding: by the diff, or not
+Verification = Literal["confirmed", "unverified"]
 
 SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low", "info")
 CATEGORIES: tuple[Category, ...] = (
@@ -178,6 +180,7 @@ class CostEstimate(msgspec.Struct, frozen=True):
     batch_repeat: float
     tier: str  # "standard" or "long-context"
     output_tokens_assumed: int
+    verify: float = 0.0  # USD: a verification pass after a review (reads the cached prefix)
 
 
 # --------------------------------------------------------------------------- findings
@@ -219,11 +222,14 @@ class Finding(msgspec.Struct, frozen=True):
     cwe: str | None = None
     related: list[Related] = []
     confidence: float | None = None
+    origin: Origin | None = None  # changes reviews: introduced by the diff, or pre-existing
     # set by anchoring
     id: str = ""
     range: Range | None = None
     approximate: bool = False
     suppressed: str | None = None  # "false-positive" | "wont-fix" when dismissed
+    # set by the verification pass: "confirmed", or "unverified" when the pass did not finish
+    verification: Verification | None = None
 
 
 # --------------------------------------------------------------------------- usage and cost
@@ -257,11 +263,39 @@ class Cost(msgspec.Struct, frozen=True):
 # --------------------------------------------------------------------------- a review's result
 
 
+class DroppedFinding(msgspec.Struct, frozen=True):
+    """A finding left out of the result, with why: never shown as a diagnostic."""
+
+    finding: Finding
+    reason: str
+    stage: str  # "review" (the rules in code) | "verification" (the verification pass)
+
+
 class DroppedCounts(msgspec.Struct):
     malformed: int = 0  # failed schema validation (one finding, not the whole reply)
     unknown_path: int = 0  # path was not sent
     out_of_range: int = 0  # line outside the file
-    below_threshold: int = 0  # under minSeverity / confidence bar
+    below_threshold: int = 0  # under minSeverity
+    low_confidence: int = 0  # under minConfidence
+    pre_existing: int = 0  # a changes review's pre-existing finding below high severity
+    over_limit: int = 0  # beyond maxFindings
+    not_confirmed: int = 0  # rejected by the verification pass
+    findings: list[DroppedFinding] = []  # the findings behind the last four counts, with why
+
+
+class VerificationInfo(msgspec.Struct):
+    """The verification pass of a review: a second request on the same cached prefix."""
+
+    status: str  # "complete" | "incomplete" | "skipped"
+    reason: str | None = None  # why incomplete or skipped
+    checked: int = 0  # findings sent to be re-examined
+    confirmed: int = 0
+    rejected: int = 0
+    summary: str = ""
+    usage: Usage | None = None
+    cost: Cost | None = None
+    request_id: str | None = None
+    from_cache: bool = False
 
 
 class ShardStatus(msgspec.Struct):
@@ -299,6 +333,7 @@ class ReviewResult(msgspec.Struct):
     root: str = ""
     attempts: int = 0  # HTTP attempts its request took (0: none, e.g. from the cache)
     shards: list[ShardStatus] = []  # a full-coverage review: each shard's status, in order
+    verification: VerificationInfo | None = None  # None: no verification pass was asked for
 
     @property
     def not_reviewed(self) -> list[str]:

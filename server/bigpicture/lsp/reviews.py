@@ -28,6 +28,7 @@ from lsprotocol import types as lsp
 
 from bigpicture.app import prepare as pipeline
 from bigpicture.app import review as reviewing
+from bigpicture.app import verify as verifying
 from bigpicture.client.anthropic import ApiClient
 from bigpicture.core.errors import ApiError, BigPictureError, BudgetError, NothingToReview
 from bigpicture.core.models import ReviewResult
@@ -218,8 +219,14 @@ def result_message(ls: BigPictureServer, result: ReviewResult) -> tuple[protocol
         if u.cache_read_input_tokens == 0 and u.cache_creation_input_tokens > 0
         else f", cache read {u.cache_read_share:.0%}"
     )
+    v = result.verification
+    checked = (
+        f", {v.rejected} dropped by the verification pass"
+        if v is not None and v.status == "complete" and v.checked
+        else ""
+    )
     if result.complete:
-        return "ok", f"{n} findings, {cost}{share}", 0
+        return "ok", f"{n} findings{checked}, {cost}{share}", 0
     kept = shown_total(ls, besides={f.id for f in result.findings})
     note = kept_note(kept)
     if n == 0:
@@ -256,13 +263,28 @@ async def _run(ls: BigPictureServer, req: ReviewRequest, progress: Progress) -> 
             progress.report("receiving: 0 findings so far")
         elif name == "received":
             flusher.flush()  # the last streamed findings, before the whole reply is read
+        elif name == "verifying":
+            progress.report(
+                f"verification pass: re-examining {info['findings']} findings "
+                f"(estimated ${info['estimate']:.4f})"
+            )
 
     cached = resultcache.get(str(st.root), resultcache.key(body_bytes(plan))) is not None
     client = None if cached else api(ls)
+    # With the verification pass, findings are shown once confirmed, not as they stream.
+    verify = verifying.wanted(st.settings, ci=False)
     try:
         result = await reviewing.review(
-            prepared, st.settings, client, on_findings=flusher.add, on_stage=on_stage
+            prepared,
+            st.settings,
+            client,
+            on_findings=None if verify else flusher.add,
+            on_stage=on_stage,
         )
+        if verify:
+            result = await verifying.verify(
+                prepared, st.settings, client or api(ls), result, on_stage=on_stage
+            )
     except BaseException:
         flusher.take_back()
         raise

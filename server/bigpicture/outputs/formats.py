@@ -53,7 +53,9 @@ def render(
 
 def status_document(status: str, message: str) -> str:
     """The JSON form of a review that produced no result: nothing-to-review or skipped."""
-    return json.dumps({"version": 1, "status": status, "message": message}) + "\n"
+    from .json import VERSION
+
+    return json.dumps({"version": VERSION, "status": status, "message": message}) + "\n"
 
 
 def render_nothing(fmt: str, message: str, *, kind: str, model: str) -> str | None:

@@ -49,6 +49,10 @@ def finding(f: models.Finding) -> str:
         facts.append(escape(sanitize_inline(f.cwe, 20)))
     if f.approximate:
         facts.append("approximate location")
+    if f.origin is not None:
+        facts.append(escape(f.origin))
+    if f.verification is not None:
+        facts.append(f"{f.verification} by the verification pass")
     parts = [
         f"### {escape(sanitize_inline(f.title))}",
         " · ".join(facts),

@@ -1,10 +1,16 @@
 """A review's result for programs: a stable, versioned JSON document.
 
-Shape (``bigpicture review --format json``), version 1. Keys are always present (``null``
-when there is no value); new keys may be added within a version, none removed or renamed::
+Shape (``bigpicture review --format json``), version 2. Keys are always present (``null``
+when there is no value); new keys may be added within a version, none removed or renamed.
+
+Version 2 (from version 1): each finding has ``origin`` and ``verification``; ``dropped`` has
+the counts ``low_confidence``, ``pre_existing``, ``over_limit`` and ``not_confirmed`` and the
+``findings`` behind them, each with its reason; ``verification`` describes the verification
+pass; ``cost`` is the total of the review's request and the verification pass's (``usage`` is
+the review request's alone). ``parse`` reads versions 1 and 2::
 
     {
-      "version": 1,
+      "version": 2,
       "kind": "workspace" | "changes" | "file",
       "model": str,
       "complete": bool,              # false: the review did not finish; never read as "clean"
@@ -30,10 +36,22 @@ when there is no value); new keys may be added within a version, none removed or
           "related": [{"path", "line", "quote", "message", "range"}],
           "confidence": float | null,           # 0..1
           "suppressed": "false-positive" | "wont-fix" | null,
+          "origin": "introduced" | "pre-existing" | null,   # changes reviews
+          "verification": "confirmed" | "unverified" | null,
+                                     # null: no verification pass was asked for;
+                                     # "unverified": the pass did not finish (exit 6)
           "baseline_state": "new" | "unchanged" | "updated" | null   # null: no --baseline
         }
       ],
-      "dropped": {"malformed", "unknown_path", "out_of_range", "below_threshold": int},
+      "dropped": {"malformed", "unknown_path", "out_of_range", "below_threshold",
+                  "low_confidence", "pre_existing", "over_limit", "not_confirmed": int,
+                  "findings": [{"finding": <finding>, "reason": str,
+                                "stage": "review" | "verification"}]},
+                                     # never shown as diagnostics or in SARIF
+      "verification": {"status": "complete" | "incomplete" | "skipped",
+                       "reason": str | null, "checked", "confirmed", "rejected": int,
+                       "summary": str, "usage": <usage> | null, "cost": <cost> | null,
+                       "request_id": str | null, "from_cache": bool} | null,
       "usage": {"input_tokens", "output_tokens", "cache_creation_input_tokens",
                 "cache_read_input_tokens", "cache_write_5m", "cache_write_1h": int,
                 "total_input": int, "cache_read_share": float} | null,
@@ -67,7 +85,8 @@ from bigpicture.core import models
 from bigpicture.core.errors import ConfigError
 from bigpicture.outputs.baseline import Comparison
 
-VERSION = 1
+VERSION = 2
+READABLE = (1, 2)  # versions ``parse`` reads
 
 _FINDING_KEYS = (
     "id",
@@ -86,6 +105,8 @@ _FINDING_KEYS = (
     "related",
     "confidence",
     "suppressed",
+    "origin",
+    "verification",
 )
 
 
@@ -96,15 +117,25 @@ def _finding(f: models.Finding, comparison: Comparison | None) -> dict[str, Any]
     return out
 
 
+def _usage(usage: models.Usage | None) -> dict[str, Any] | None:
+    if usage is None:
+        return None
+    return {
+        **msgspec.to_builtins(usage),
+        "total_input": usage.total_input,
+        "cache_read_share": round(usage.cache_read_share, 4),
+    }
+
+
+def _verification(v: models.VerificationInfo | None) -> dict[str, Any] | None:
+    if v is None:
+        return None
+    return {**msgspec.to_builtins(v), "usage": _usage(v.usage)}
+
+
 def to_dict(result: models.ReviewResult, comparison: Comparison | None = None) -> dict[str, Any]:
     """The documented shape as plain data."""
-    usage = None
-    if result.usage is not None:
-        usage = {
-            **msgspec.to_builtins(result.usage),
-            "total_input": result.usage.total_input,
-            "cache_read_share": round(result.usage.cache_read_share, 4),
-        }
+    usage = _usage(result.usage)
     return {
         "version": VERSION,
         "kind": result.kind,
@@ -113,7 +144,13 @@ def to_dict(result: models.ReviewResult, comparison: Comparison | None = None) -
         "incomplete_reason": result.incomplete_reason,
         "summary": result.summary,
         "findings": [_finding(f, comparison) for f in result.findings],
-        "dropped": msgspec.to_builtins(result.dropped),
+        "dropped": {
+            **msgspec.to_builtins(result.dropped),
+            "findings": [
+                {"finding": _finding(d.finding, None), "reason": d.reason, "stage": d.stage}
+                for d in result.dropped.findings
+            ],
+        },
         "usage": usage,
         "cost": msgspec.to_builtins(result.cost),
         "request_id": result.request_id,
@@ -126,6 +163,7 @@ def to_dict(result: models.ReviewResult, comparison: Comparison | None = None) -
         "shards": msgspec.to_builtins(result.shards),
         "not_reviewed": result.not_reviewed,
         "baseline": {"file": comparison.name, **comparison.counts()} if comparison else None,
+        "verification": _verification(result.verification),
     }
 
 
@@ -145,8 +183,12 @@ def parse(text: str | bytes) -> models.ReviewResult:
         version = msgspec.json.decode(text, type=_Version).version
     except msgspec.DecodeError as exc:
         raise ConfigError(f"not a BigPicture review result ({exc})") from None
-    if version != VERSION:
-        raise ConfigError(f"review result version {version} is not supported (expected {VERSION})")
+    if version not in READABLE:
+        raise ConfigError(
+            f"review result version {version} is not supported (expected one of "
+            + ", ".join(map(str, READABLE))
+            + ")"
+        )
     try:
         return msgspec.json.decode(text, type=models.ReviewResult)
     except msgspec.DecodeError as exc:

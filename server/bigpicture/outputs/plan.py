@@ -6,7 +6,8 @@ JSON shape (``bigpicture review --dry-run --format json``), version 1::
      "modelKnown": bool, "inputTokens": int, "exactInputTokens": int|null, "window": int,
      "budget": int, "maxOutput": int, "betas": [str], "cacheTtl": "5m|1h",
      "cost": {"first", "repeat", "noCache", "batchFirst", "batchRepeat": USD, "tier": str,
-              "outputTokensAssumed": int},
+              "outputTokensAssumed": int, "verify": USD},   # verify: a verification pass
+     "verification": bool,          # whether this run would add the verification pass
      "segments": [{"name", "files", "tokens", "breakpoint", "ttl"}],
      "files": [{"path", "tokens", "kind", "segment", "lastChange"}],   # request order
      "leftOut": [{"path", "tokens", "reason"}],
@@ -41,7 +42,7 @@ def _camel(obj: Any) -> Any:
     return obj
 
 
-def to_dict(plan: Plan) -> dict[str, Any]:
+def to_dict(plan: Plan, *, verify: bool = False) -> dict[str, Any]:
     raw = msgspec.to_builtins(
         msgspec.structs.replace(plan, body={}, cache_base=None, cache_generation=None)
     )
@@ -49,11 +50,12 @@ def to_dict(plan: Plan) -> dict[str, Any]:
     raw.pop("cache_base", None)
     raw.pop("cache_generation", None)
     raw.pop("nonce", None)  # a secret of this machine: CI artifacts must not carry it
-    return {"version": 1, **_camel(raw)}
+    return {"version": 1, **_camel(raw), "verification": verify}
 
 
-def render_json(plan: Plan) -> str:
-    return msgspec.json.format(msgspec.json.encode(to_dict(plan)), indent=2).decode() + "\n"
+def render_json(plan: Plan, *, verify: bool = False) -> str:
+    data = msgspec.json.encode(to_dict(plan, verify=verify))
+    return msgspec.json.format(data, indent=2).decode() + "\n"
 
 
 def _n(x: int) -> str:
@@ -137,7 +139,7 @@ def _policy_lines(plan: Plan) -> list[str]:
     return [*out, ""]
 
 
-def render_text(plan: Plan, *, max_list: int = 50) -> str:
+def render_text(plan: Plan, *, max_list: int = 50, verify: bool = False) -> str:
     out: list[str] = []
     add = out.append
     what = {"workspace": "the whole workspace", "changes": "the changes", "file": "one file"}[
@@ -210,4 +212,11 @@ def render_text(plan: Plan, *, max_list: int = 50) -> str:
         f"With Batch (half price): first {_usd(c.batch_first)}, repeat {_usd(c.batch_repeat)}"
         f"; assuming {_n(c.output_tokens_assumed)} output tokens"
     )
+    if verify:
+        add(
+            f"Verification pass (on): about {_usd(c.verify)} more, after the review (a second "
+            "request on the same cached prefix that keeps only the findings it confirms)"
+        )
+    else:
+        add(f"Verification pass (--verify, off for this run): about {_usd(c.verify)} more")
     return "\n".join(out) + "\n"

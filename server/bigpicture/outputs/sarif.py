@@ -14,6 +14,13 @@ With a baseline (``--baseline FILE``, ``outputs.baseline``), every result has
 ``baselineState`` (new / unchanged / updated) and the baseline's results not found again are
 included with ``baselineState: "absent"``.
 
+BigPicture's own additions are versioned by the run's ``properties.outputVersion`` (2: each
+result's ``properties`` has ``origin`` (changes reviews: ``introduced`` / ``pre-existing``)
+and ``verification`` (``confirmed``, or ``unverified`` when the verification pass did not
+finish); the run's ``properties.verification`` describes the pass, and an unfinished pass is
+an error notification ``verification-incomplete`` with ``executionSuccessful: false``).
+Findings the verification pass dropped are never results.
+
 The output validates against the OASIS schema vendored in ``bigpicture/data``.
 """
 
@@ -36,6 +43,7 @@ SCHEMA_URI = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 )
 SARIF_VERSION = "2.1.0"
+OUTPUT_VERSION = 2  # BigPicture's properties (see the module docstring)
 FINGERPRINT = baseline.FINGERPRINT
 BASE_ID = "SRCROOT"
 
@@ -217,6 +225,10 @@ def _result(
     }
     if f.confidence is not None:
         props["confidence"] = f.confidence
+    if f.origin is not None:
+        props["origin"] = f.origin
+    if f.verification is not None:
+        props["verification"] = f.verification
     if f.cwe:
         props["cwe"] = f.cwe
     out["properties"] = props
@@ -256,6 +268,18 @@ def _notifications(result: models.ReviewResult) -> list[dict[str, Any]]:
                     f"{d.out_of_range} outside their file."
                 },
                 "descriptor": {"id": "dropped-findings"},
+            }
+        )
+    v = result.verification
+    if v is not None and v.status != "complete":
+        notes.append(
+            {
+                "level": "error" if v.status == "incomplete" else "note",
+                "message": {
+                    "text": f"Verification pass {v.status}: {v.reason or 'no reason given'}."
+                    + (" The findings are unverified." if v.status == "incomplete" else "")
+                },
+                "descriptor": {"id": f"verification-{v.status}"},
             }
         )
     if result.left_out:
@@ -299,6 +323,7 @@ def to_dict(
     if notes:
         invocation["toolExecutionNotifications"] = notes
     run_props: dict[str, Any] = {
+        "outputVersion": OUTPUT_VERSION,
         "kind": result.kind,
         "model": result.model,
         "summary": result.summary,
@@ -314,6 +339,12 @@ def to_dict(
     if result.shards:
         run_props["shards"] = msgspec.to_builtins(result.shards)
         run_props["notReviewed"] = result.not_reviewed
+    if result.verification is not None:
+        v = msgspec.to_builtins(result.verification)
+        run_props["verification"] = {
+            k: v[k]
+            for k in ("status", "reason", "checked", "confirmed", "rejected", "cost", "request_id")
+        }
     if comparison is not None:
         run_props["baseline"] = {"file": comparison.name, **comparison.counts()}
     return {

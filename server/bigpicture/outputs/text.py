@@ -71,6 +71,8 @@ def _finding(f: models.Finding, paint: _Paint, state: str | None = None) -> list
         head += paint(f" ({state})", "dim" if state == "unchanged" else "path")
     if f.approximate:
         head += paint(" (approximate location)", "dim")
+    if f.verification == "unverified":
+        head += paint(" (unverified)", "loud")
     out = [head]
     message = sanitize_block(f.message)
     if message:
@@ -79,7 +81,11 @@ def _finding(f: models.Finding, paint: _Paint, state: str | None = None) -> list
         note = sanitize_inline(rel.message, 300)
         where = _where(rel.path, rel.line, rel.range)
         out.append(paint(f"    see also {where}" + (f": {note}" if note else ""), "dim"))
-    extras = []
+    extras: list[str] = []
+    if f.origin is not None:
+        extras.append(f.origin)
+    if f.verification == "confirmed":
+        extras.append("confirmed by the verification pass")
     if f.confidence is not None:
         extras.append(f"confidence {f.confidence:.0%}")
     if f.fix is not None:
@@ -114,6 +120,10 @@ def _dropped(d: models.DroppedCounts) -> str:
         (d.unknown_path, "on a path that was not sent"),
         (d.out_of_range, "outside their file"),
         (d.below_threshold, "below the severity threshold"),
+        (d.low_confidence, "below the confidence bar"),
+        (d.pre_existing, "pre-existing below high severity"),
+        (d.over_limit, "beyond maxFindings"),
+        (d.not_confirmed, "not confirmed by the verification pass"),
     ]
     return ", ".join(f"{n} {why}" for n, why in parts if n)
 
@@ -159,7 +169,27 @@ def _cost_line(result: models.ReviewResult) -> str | None:
         )
     if result.request_id:
         parts.append(f"request {sanitize_inline(result.request_id, 100)}")
+    v = result.verification
+    if v is not None and v.cost is not None:
+        share = f", cache read {v.usage.cache_read_share:.0%}" if v.usage is not None else ""
+        parts.append(f"verification pass {_usd(v.cost.usd)}{share} (included)")
     return " · ".join(parts) or None
+
+
+def _verification_line(result: models.ReviewResult) -> str | None:
+    v = result.verification
+    if v is None:
+        return None
+    if v.status == "complete":
+        cached = " (from the local result cache)" if v.from_cache else ""
+        return (
+            f"verification pass{cached}: {v.confirmed} of {v.checked} findings confirmed, "
+            f"{v.rejected} dropped (listed under dropped in --format json)"
+        )
+    reason = sanitize_inline(v.reason or "", 300)
+    if v.status == "skipped":
+        return f"verification pass skipped: {reason}"
+    return f"VERIFICATION PASS INCOMPLETE: {reason}; the findings above are unverified"
 
 
 def render(
@@ -225,6 +255,9 @@ def render(
     dropped = _dropped(result.dropped)
     if dropped:
         out.append(f"dropped: {dropped}")
+    verification = _verification_line(result)
+    if verification:
+        out.append(verification)
     cost = _cost_line(result)
     if cost:
         out.append(cost)

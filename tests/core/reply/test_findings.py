@@ -65,8 +65,19 @@ def test_tool_definition_shape():
         "category",
         "title",
         "message",
+        "confidence",  # asked of every finding; the code filters on it (minConfidence)
     ]
-    assert set(item["properties"]) >= {"end_line", "fix", "cwe", "related", "confidence"}
+    assert set(item["properties"]) >= {
+        "end_line",
+        "fix",
+        "cwe",
+        "related",
+        "confidence",
+        "origin",
+        "ref",
+    }
+    assert item["properties"]["origin"]["enum"] == ["introduced", "pre-existing"]
+    assert list(schema["properties"]) == ["findings", "rejected", "summary"]  # summary last
     assert item["properties"]["severity"]["enum"] == ["critical", "high", "medium", "low", "info"]
     assert item["properties"]["category"]["enum"] == [
         "security",
@@ -82,7 +93,7 @@ def test_schema_is_self_contained_and_closed():
     text = json.dumps(schema)
     assert "$ref" not in text and "$defs" not in text
     objects = [n for n in _walk(schema) if isinstance(n, dict) and n.get("type") == "object"]
-    assert len(objects) == 4  # input, finding, fix, related
+    assert len(objects) == 5  # input, finding, fix, related, rejected (verification pass)
     for obj in objects:
         assert obj["additionalProperties"] is False
         assert set(obj["required"]) <= set(obj["properties"])

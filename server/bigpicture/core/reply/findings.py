@@ -116,6 +116,31 @@ class WireFinding(msgspec.Struct):
         Annotated[float, msgspec.Meta(ge=0, le=1, description="How sure you are, from 0 to 1.")]
         | None
     ) = None
+    origin: (
+        Annotated[
+            models.Origin,
+            msgspec.Meta(
+                description="Changes reviews only: introduced by the diff, or pre-existing."
+            ),
+        ]
+        | None
+    ) = None
+    ref: (
+        Annotated[
+            str,
+            msgspec.Meta(
+                description="Verification pass only: the ref of the finding being confirmed."
+            ),
+        ]
+        | None
+    ) = None
+
+
+class WireRejected(msgspec.Struct):
+    """Verification pass only: a finding of the first review that is not confirmed."""
+
+    ref: Annotated[str, msgspec.Meta(description="The ref of the finding.")]
+    reason: Annotated[str, msgspec.Meta(description="Why it does not hold, in one sentence.")]
 
 
 class ReportFindings(msgspec.Struct):
@@ -131,6 +156,10 @@ class ReportFindings(msgspec.Struct):
             "a reply without it is taken as cut off)."
         ),
     ]
+    rejected: Annotated[
+        list[WireRejected],
+        msgspec.Meta(description="Verification pass only: the findings not confirmed."),
+    ] = []
 
 
 # --------------------------------------------------------------------------- the tool schema
@@ -179,6 +208,12 @@ def input_schema() -> dict[str, Any]:
     """The tool's input schema: self-contained (no ``$ref``/``$defs``), deterministic."""
     raw = msgspec.json.schema(ReportFindings)
     schema: dict[str, Any] = _inline(raw, raw.get("$defs", {}))
+    # Asked of every finding (the code filters on it, ``minConfidence``), while a finding
+    # without it is still decoded rather than dropped.
+    schema["properties"]["findings"]["items"]["required"].append("confidence")
+    # ``summary`` last: a whole-input reply without it was cut (``interpret.cut_short``).
+    props = schema["properties"]
+    schema["properties"] = {k: props[k] for k in ("findings", "rejected", "summary")}
     return schema
 
 
@@ -297,6 +332,15 @@ def _optional_confidence(value: Any) -> float | None:
     return value if math.isfinite(value) and 0.0 <= value <= 1.0 else None
 
 
+def _optional_origin(value: Any) -> models.Origin | None:
+    value = _lower(value)
+    if value in ("introduced", "pre-existing"):
+        return "introduced" if value == "introduced" else "pre-existing"
+    if value in ("preexisting", "pre_existing", "existing"):
+        return "pre-existing"
+    return None
+
+
 def _optional_fix(value: Any) -> models.Fix | None:
     if isinstance(value, str):
         value = {"replacement": value}
@@ -367,6 +411,7 @@ def decode_finding(value: Any) -> models.Finding | None:
         cwe=_optional_cwe(value.get("cwe")),
         related=_related(value.get("related")),
         confidence=_optional_confidence(value.get("confidence")),
+        origin=_optional_origin(value.get("origin")),
     )
 
 

@@ -45,6 +45,7 @@ from bigpicture.core.request import graph as import_graph
 from bigpicture.core.request import layout as cache_layout
 from bigpicture.core.request import outline as outlining
 from bigpicture.core.request import prompt, repomap, tokens
+from bigpicture.core.request import verify as verification
 
 MAX_BREAKPOINTS = 4
 TOOL_OVERHEAD = {"forced": 313, "auto": 346}  # tokens the API adds for tool use (section 3.2)
@@ -159,7 +160,9 @@ class _Head(msgspec.Struct):
     fixed_tokens: int  # the head, the diff, the closing request and message framing
 
 
-def _head(snapshot: Snapshot, kind: str, nonce: str, thinking: bool, scale: float) -> _Head:
+def _head(
+    snapshot: Snapshot, kind: str, nonce: str, thinking: bool, scale: float, settings: Settings
+) -> _Head:
     tool = tool_definition()
     system = prompt.system_prompt(nonce)
     policy = prompt.policy_text(snapshot.policy, nonce)
@@ -167,7 +170,14 @@ def _head(snapshot: Snapshot, kind: str, nonce: str, thinking: bool, scale: floa
     diff_text = prompt.render_diff(diff.patch, nonce, diff.base) if diff else ""
     # the request text's length barely depends on its numbers; estimate it once
     probe = prompt.request_text(
-        kind, nonce, focus=snapshot.focus, left_out=99999, diff_base="x" * 40, thinking=thinking
+        kind,
+        nonce,
+        focus=snapshot.focus,
+        left_out=99999,
+        diff_base="x" * 40,
+        thinking=thinking,
+        language=settings.language,
+        max_findings=settings.maxFindings,
     )
     head = (
         tokens.estimate(system, "doc")
@@ -409,6 +419,14 @@ def _cost(
         batch_repeat=est(0, cached_upto, uncached, True),
         tier=pricing.rates(info, input_tokens).tier,
         output_tokens_assumed=output,
+        verify=pricing.split_cost(
+            info,
+            uncached=uncached + verification.ASSUMED_FINDINGS * verification.ASSUMED_FINDING_TOKENS,
+            written=0,
+            read=cached_upto,
+            output=verification.ASSUMED_OUTPUT,
+            ttl=ttl,
+        ),
     )
 
 
@@ -466,8 +484,10 @@ def _volatile(
     deleted: list[str],
     choice: _Choice,
     thinking: bool,
+    settings: Settings,
 ) -> tuple[Segment, dict[str, Any]]:
-    """The uncached last block: deleted files, the diff, and the closing request."""
+    """The uncached last block: deleted files, the diff, and the closing request (with the
+    cap on findings and the language)."""
     diff = snapshot.diff
     diff_text = (prompt.render_deleted(deleted, nonce) if deleted else "") + head.diff_text
     request = prompt.request_text(
@@ -478,6 +498,8 @@ def _volatile(
         diff_base=diff.base if diff else None,
         thinking=thinking,
         in_map=choice.maps is not None,
+        language=settings.language,
+        max_findings=settings.maxFindings,
     )
     volatile = diff_text + ("\n" if diff_text else "") + request
     segment = Segment(
@@ -519,7 +541,7 @@ def build(
     if not snapshot.files:
         raise _nothing_to_send(snapshot)
     sizes = file_tokens(snapshot, token_scale)
-    head = _head(snapshot, kind, nonce, bool(thinking), token_scale)
+    head = _head(snapshot, kind, nonce, bool(thinking), token_scale, settings)
     room = _room(info, max_output, head)
     window = info.context_window
     choice = _choose(snapshot, sizes, room, window, base, nonce, outline_cache, kind, outlines)
@@ -531,7 +553,9 @@ def build(
     )  # fmt: skip
     segments, planned, blocks = _segments(groups, head.head_tokens, info.min_cache_tokens)
     diff = snapshot.diff
-    segment, block = _volatile(snapshot, kind, nonce, head, deleted, choice, bool(thinking))
+    segment, block = _volatile(
+        snapshot, kind, nonce, head, deleted, choice, bool(thinking), settings
+    )
     segments.append(segment)
     blocks.append(block)
     input_tokens = sum(s.tokens for s in segments)

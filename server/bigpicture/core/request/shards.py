@@ -165,11 +165,26 @@ def render_map(files: list[SourceFile], nonce: str) -> str:
 
 
 def request_text(
-    kind: str, nonce: str, *, index: int, count: int, diff_base: str | None, thinking: bool
+    kind: str,
+    nonce: str,
+    *,
+    index: int,
+    count: int,
+    diff_base: str | None,
+    thinking: bool,
+    language: str | None = None,
+    max_findings: int = 25,
 ) -> str:
     """The closing request of one shard: the task, what it sees whole, the policy restated."""
     base = prompt.request_text(
-        kind, nonce, focus=[], left_out=0, diff_base=diff_base, thinking=thinking
+        kind,
+        nonce,
+        focus=[],
+        left_out=0,
+        diff_base=diff_base,
+        thinking=thinking,
+        language=language,
+        max_findings=max_findings,
     )
     scope = (
         f"This request is shard {index} of {count} of a review that covers every file: the "
@@ -223,6 +238,8 @@ def _shard_plan(
         count=count,
         diff_base=diff.base if diff else None,
         thinking=bool(thinking),
+        language=settings.language,
+        max_findings=settings.maxFindings,
     )
     segments.append(Segment("request", 0, tokens.estimate(request, "doc"), False))
     blocks.append({"type": "text", "text": request})
@@ -276,11 +293,18 @@ def build(
     if not snapshot.files:
         raise planning._nothing_to_send(snapshot)
     sizes = planning.file_tokens(snapshot)
-    head = planning._head(snapshot, kind, nonce, bool(thinking), 1.0)
+    head = planning._head(snapshot, kind, nonce, bool(thinking), 1.0, settings)
     shared_text = render_map(snapshot.files, nonce) + head.diff_text
     shared_tokens = tokens.estimate(shared_text, "source")
     probe = request_text(
-        kind, nonce, index=9999, count=9999, diff_base="x" * 40, thinking=bool(thinking)
+        kind,
+        nonce,
+        index=9999,
+        count=9999,
+        diff_base="x" * 40,
+        thinking=bool(thinking),
+        language=settings.language,
+        max_findings=settings.maxFindings,
     )
     fixed = head.head_tokens + shared_tokens + tokens.estimate(probe, "doc") + 64
     room = _room(info, max_output, fixed)
