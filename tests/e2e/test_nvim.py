@@ -590,7 +590,7 @@ def test_checkhealth_info_log_completion_restart(nvim, workspace, backend, tmp_p
         complete["top"]
     )
     assert {"usage", "info", "restart", "log", "quickfix", "retry"} <= set(complete["top"])
-    assert complete["plan"] == ["workspace", "changes", "file"]
+    assert complete["plan"] == ["workspace", "changes", "file", "full"]
     assert complete["dismiss"] == ["wont-fix"]
     assert complete["alias"] == ["changes"]
     assert data["restarted"] == "BigPicture: restarted 1 server"

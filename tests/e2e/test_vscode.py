@@ -44,7 +44,7 @@ CODE_SERVER_VERSION = "4.139.1"
 NODE_VERSION = "24.19.0"
 CHROMIUM = Path("/usr/bin/chromium")
 API_KEY = "sk-ant-e2e-0123456789abcdefghijklmnop"  # typed into the UI; the fake accepts any key
-DRIVE_TIMEOUT_S = 200
+DRIVE_TIMEOUT_S = 420  # the whole user journey (about 180 s on a loaded 2-core machine)
 MISSING_PYTHON = "/nonexistent/venv/bin/python3"
 
 

@@ -183,7 +183,10 @@ def working_tree(root: Path) -> tuple[Policy, list[Redaction]]:
 
 
 def at_commit(root: Path, commit: str) -> tuple[Policy, list[Redaction]]:
-    """The policy as committed at ``commit``."""
+    """The policy as committed at ``commit`` (none before the first commit: a staged review of
+    an unborn branch compares with git's empty tree)."""
+    if commit == gitdiff.EMPTY_TREE:
+        return parse(None, None, source="base (no commits yet)")
     repo = gitdiff.require_repo(root)
     short = commit[:12]
     return parse(
