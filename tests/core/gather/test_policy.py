@@ -165,4 +165,4 @@ def test_a_first_commits_staged_review_has_the_empty_policy_of_the_empty_tree(re
     write(repo, "a.py", "x = 1\n")
     git(repo, "add", "-A")
     got, _ = policy.for_review(repo, kind="changes", staged=True)
-    assert got.empty and got.source == "base 4b825dc642cb" and got.working_tree_differs
+    assert got.empty and got.source == "base (no commits yet)" and got.working_tree_differs
