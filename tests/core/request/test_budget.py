@@ -1,6 +1,6 @@
 """core.request.budget: what fits the window, and what is left out first when it does not —
 the focus, then the files it imports or that import it, then source, config, tests, docs,
-vendored code; dirty and recent files first within a class; greedy, every left-out file
+vendored code; by importance (PageRank) within a class, then path; greedy, every left-out file
 listed with its tokens and why."""
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def test_a_focus_file_too_large_is_left_out_and_said_to_be_in_focus() -> None:
     assert left == [LeftOut("big.py", 100, "over budget (in focus)")]
 
 
-def test_within_a_class_dirty_then_recent_then_small_files_go_first() -> None:
+def test_within_a_class_the_higher_ranked_files_go_first_never_the_newest_or_smallest() -> None:
     files = [
         F("old.py", last_change=1_000),
         F("new.py", last_change=2_000),
@@ -71,9 +71,19 @@ def test_within_a_class_dirty_then_recent_then_small_files_go_first() -> None:
         F("tiny_old.py", last_change=1_000),
     ]
     tokens = {"old.py": 10, "new.py": 10, "dirty.py": 10, "tiny_old.py": 5}
+    scores = {"old.py": 0.4, "new.py": 0.1, "dirty.py": 0.2, "tiny_old.py": 0.3}
+    assert [f.path for f in select(files, tokens, 10, scores=scores)[0]] == ["old.py"]
+    assert {f.path for f in select(files, tokens, 15, scores=scores)[0]} == {
+        "old.py",
+        "tiny_old.py",
+    }
+    assert {f.path for f in select(files, tokens, 25, scores=scores)[0]} == {
+        "old.py",
+        "tiny_old.py",
+        "dirty.py",
+    }
+    # with no ranks (no import graph), by path: still not by recency or size
     assert [f.path for f in select(files, tokens, 10)[0]] == ["dirty.py"]
-    assert {f.path for f in select(files, tokens, 20)[0]} == {"dirty.py", "new.py"}
-    assert {f.path for f in select(files, tokens, 25)[0]} == {"dirty.py", "new.py", "tiny_old.py"}
 
 
 def test_related_files_read_python_and_javascript_imports_one_hop() -> None:
