@@ -17,6 +17,7 @@ Layouts (the cache is a prefix cache: a change invalidates its block and everyth
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections.abc import Mapping
@@ -248,6 +249,28 @@ class _Choice(msgspec.Struct):
     maps: cache_layout.MapState | None = None
 
 
+_RANKED: dict[bytes, tuple[import_graph.ImportGraph, dict[str, float]]] = {}
+
+
+def _ranked(
+    imports: dict[str, list[str]],
+) -> tuple[import_graph.ImportGraph, dict[str, float]]:
+    """The import graph and its ranks, remembered for the same imports (the last one only):
+    a lazy gather's plan is built in rounds over the same files (``app.prepare.plan_for``)."""
+    h = hashlib.sha256()
+    for path, specs in imports.items():
+        h.update(path.encode("utf-8", "surrogatepass") + b"\0")
+        h.update("\1".join(specs).encode("utf-8", "surrogatepass") + b"\2")
+    key = h.digest()
+    got = _RANKED.get(key)
+    if got is None:
+        graph = import_graph.build_graph(imports)
+        got = (graph, import_graph.rank(graph))
+        _RANKED.clear()
+        _RANKED[key] = got
+    return got
+
+
 def _choose(
     snapshot: Snapshot,
     sizes: dict[str, int],
@@ -273,8 +296,7 @@ def _choose(
         f.path: parsed[f.path] if f.loaded else given.get(f.path, outlining.NO_OUTLINE)
         for f in snapshot.files
     }
-    graph = import_graph.build_graph({p: o.imports for p, o in outlines.items()})
-    scores = import_graph.rank(graph)
+    graph, scores = _ranked({p: o.imports for p, o in outlines.items()})
     related = import_graph.neighbours(graph, snapshot.focus)
     map_budget = math.ceil(repomap.MAP_SHARE * window)
     extra = math.ceil(budgeting.CHANGE_SHARE * room)
