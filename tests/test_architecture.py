@@ -35,22 +35,6 @@ UNTESTED_ALONE: dict[str, str] = {
     "core/gather/secretscan/rules_infra.py": "secretscan/test_rules.py",
     "core/gather/secretscan/rules_saas.py": "secretscan/test_rules.py",
     "core/gather/secretscan/rule_types.py": "secretscan/test_rules.py",
-    # Being written on branch arch (issue 14).
-    "app/batch.py": "to write",
-    "app/github_review.py": "to write",
-    "core/gather/changes.py": "to write",
-    "core/gather/scanindex.py": "to write",
-    "core/gather/secretscan/engine.py": "to write",
-    "core/gather/secretscan/keyed.py": "to write",
-    "core/gather/secretscan/pem.py": "to write",
-    "core/gather/secretscan/prefilter.py": "to write",
-    "core/gather/secretscan/values.py": "to write",
-    "core/git/diff.py": "to write",
-    "core/models.py": "to write",
-    "core/request/budget.py": "to write",
-    "core/request/layout.py": "to write",
-    "core/request/plan.py": "to write",
-    "core/request/prompt.py": "to write",
 }
 
 

@@ -188,7 +188,7 @@ def test_sarif_many_findings(validator):
     assert len(results) == len(result.findings) == 5
     for res, f in zip(results, result.findings, strict=True):
         assert rules[res["ruleIndex"]]["id"] == res["ruleId"]
-        assert res["partialFingerprints"] == {"bigpicture/v1": f.id}
+        assert res["partialFingerprints"] == {"bigpicture/v2": f.id}
         assert res["properties"]["severity"] == f.severity
         assert res["properties"]["approximate"] == f.approximate
     levels = {res["message"]["text"].split("\n")[0]: res["level"] for res in results}
@@ -332,7 +332,7 @@ def test_sarif_suppressed(validator, tmp_path):
     assert suppressed[0]["suppressions"] == [
         {"kind": "external", "status": "accepted", "justification": "wont-fix"}
     ]
-    assert suppressed[0]["partialFingerprints"]["bigpicture/v1"] == target.id
+    assert suppressed[0]["partialFingerprints"]["bigpicture/v2"] == target.id
 
 
 def test_sarif_incomplete(validator):
@@ -528,6 +528,7 @@ def test_json_shape():
         "root",
         "shards",
         "not_reviewed",
+        "baseline",
     ]
     assert doc["version"] == 1 and doc["complete"] is True
     assert doc["shards"] == [] and doc["not_reviewed"] == []
@@ -549,6 +550,7 @@ def test_json_shape():
         "related",
         "confidence",
         "suppressed",
+        "baseline_state",
     ]
     assert first["range"] == {"start_line": 3, "start_char": 19, "end_line": 3, "end_char": 48}
     assert first["suppressed"] is None and len(first["id"]) == 16

@@ -20,8 +20,7 @@ def module(n: int) -> str:
     return "\n".join(f"def f{j}(x):\n    return x + {j}" for j in range(n)) + "\n"
 
 
-@pytest.fixture
-def big(repo: Path) -> Path:
+def make_big(repo: Path) -> Path:
     """Four packages of 40 modules: about 4 shards of a 40,000-token window."""
     for d in DIRS:
         for i in range(1, 41):
@@ -33,6 +32,11 @@ def big(repo: Path) -> Path:
     )
     commit(repo, "init")
     return repo
+
+
+@pytest.fixture
+def big(repo: Path) -> Path:
+    return make_big(repo)
 
 
 @pytest.fixture
@@ -168,6 +172,11 @@ def test_a_failing_shard_makes_the_review_incomplete_and_names_its_files(big, fa
     assert "c/m1.py" in doc["not_reviewed"] and "a/m1.py" not in doc["not_reviewed"]
     assert sorted(doc["not_reviewed"]) == sorted(failed[0]["files"])
     assert "INCOMPLETE REVIEW" in err and "files not reviewed: c/m1.py" in err
+    code, text, _ = run(capsys, str(big), "--coverage", "full", "-q")
+    assert code == 6
+    n = len(doc["shards"])
+    assert f"{n} shards: {n - 1} complete, shard 3 failed (40 files not reviewed)" in text
+    assert "No findings" not in text
     # the other shards' findings are kept
     assert len(doc["findings"]) == len(doc["shards"]) - 1
 
@@ -233,3 +242,47 @@ def test_an_expired_shard_in_a_batch_is_an_incomplete_review(big, fake, capsys, 
     assert [s["status"] for s in doc["shards"]][2] == "failed"
     assert "expired" in doc["shards"][2]["reason"]
     assert f"files not reviewed: {sorted(third)[0]}" in err
+
+
+def test_a_rate_limited_shard_waits_retry_after_and_completes(big, fake, capsys, monkeypatch):
+    """A shard hits the rate limit: the one retry layer waits what the API's retry-after
+    says, and the shard completes."""
+    limited: list[str] = []
+
+    def reply(body):
+        text = shard_files(body)
+        if 'path="b/m1.py"' in text and not limited:
+            limited.append("b")
+            return ErrorReply(429, "rate_limit_error", "slow down", headers={"retry-after-ms": "5"})
+        return per_shard(body)
+
+    fake.default = reply
+    code, out, err = run(
+        capsys, str(big), "--coverage", "full", "--format", "json", "-q", "--no-cache"
+    )
+    assert code == 0, err
+    doc = json.loads(out)
+    assert all(s["status"] == "complete" for s in doc["shards"])
+    reqs = fake.messages_requests()
+    assert len(reqs) == len(doc["shards"]) + 1  # one retry
+    retried = [r for r in reqs if 'path="b/m1.py"' in shard_files(r.body)]
+    assert [r.retry_count for r in retried] == [0, 1]
+
+
+def test_full_coverage_of_the_changes_shares_the_diff_in_every_shard(big, fake, capsys):
+    write(big, "a/m1.py", module(40) + "def added(x):\n    return eval(x)\n")
+    fake.default = per_shard
+    code, out, err = run(capsys, str(big), "--coverage", "full", "--diff", "--format", "json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["kind"] == "changes" and doc["complete"] is True
+    reqs = fake.messages_requests()
+    assert len(reqs) == len(doc["shards"]) >= 3
+    shared = {json.dumps(r.body["messages"][0]["content"][0]) for r in reqs}
+    assert len(shared) == 1  # the diff is in the prefix every shard shares
+    assert "return eval(x)" in reqs[0].body["messages"][0]["content"][0]["text"]
+    assert all(
+        "Review the changes in the diff above" in r.body["messages"][0]["content"][-1]["text"]
+        for r in reqs
+    )
+    assert all(r.usage["cache_read_input_tokens"] > 0 for r in reqs[1:])

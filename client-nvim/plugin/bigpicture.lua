@@ -22,7 +22,7 @@ end, {
   complete = function(arglead, cmdline)
     return commands().complete(arglead, cmdline)
   end,
-  desc = "BigPicture: review|changes|file|plan|cancel|clear|dismiss|explain|usage|quickfix|info|restart|log",
+  desc = "BigPicture: review|changes|file|retry|plan|cancel|clear|dismiss|explain|usage|quickfix|info|restart|log",
 })
 
 -- The older commands: name -> (subcommand, takes an argument, description).

@@ -22,6 +22,7 @@ export const COMMANDS = {
   'bigpicture.review.workspace': 'Review Workspace',
   'bigpicture.review.changes': 'Review Changes',
   'bigpicture.review.file': 'Review Current File',
+  'bigpicture.review.allShards': 'Review Whole Repository (all shards)',
   'bigpicture.plan': 'Show Plan and Cost',
   'bigpicture.cancelReview': 'Cancel Review',
   'bigpicture.clear': 'Clear Findings',
@@ -79,6 +80,7 @@ export class App {
     'bigpicture.review.changes': () => this.reviewer.review('changes'),
     'bigpicture.review.file': (uri?: unknown) =>
       this.reviewer.review('file', uriArgument(uri)),
+    'bigpicture.review.allShards': () => this.reviewer.review('full'),
     'bigpicture.plan': (kind?: unknown) => this.reviewer.showPlan(kindArgument(kind)),
     'bigpicture.cancelReview': () => this.reviewer.cancel(),
     'bigpicture.clear': () => this.clearFindings(),
@@ -316,6 +318,7 @@ export class App {
       [ServerCommand.reviewWorkspace]: 'workspace',
       [ServerCommand.reviewChanges]: 'changes',
       [ServerCommand.reviewFile]: 'file',
+      [ServerCommand.reviewAllShards]: 'full',
     };
     if (command in review) {
       // Same path as the palette: key check, cost confirmation, progress, status bar.
@@ -358,5 +361,5 @@ function uriArgument(value: unknown): string | undefined {
 }
 
 function kindArgument(value: unknown): ReviewKind | undefined {
-  return value === 'workspace' || value === 'changes' || value === 'file' ? value : undefined;
+  return value === 'workspace' || value === 'changes' || value === 'file' || value === 'full' ? value : undefined;
 }

@@ -269,7 +269,9 @@ function summaryNode(s: ReviewSummary, shownNow: number | undefined): ViewNode {
     icon: { id: 'list-tree' },
     contextValue: 'summaryLine',
   });
-  if (s.status === 'ok' || s.status === 'incomplete') {
+  // (A restored summary has no cost: nothing was sent for it, and the review's own cost is in
+  // Show Usage.)
+  if ((s.status === 'ok' || s.status === 'incomplete') && !s.restored) {
     children.push({
       id: 'summary/cost',
       label: `Cost ${usd(s.costUsd)} · ${cacheText(s)}`,

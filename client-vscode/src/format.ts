@@ -114,6 +114,16 @@ export function findingsText(s: ReviewSummary, shown?: number): string {
 
 /** A multi-line description of a review for tooltips and the "last summary" message. */
 export function summaryDetail(s: ReviewSummary, shown?: number): string {
+  if (s.restored) {
+    // The last review's findings, shown again when the server started (a reload, a restart).
+    const of = s.reviewedAt ? ` of ${when(s.reviewedAt)}` : '';
+    const lines = [`From the ${String(s.kind)} review${of}, kept across the restart`];
+    if (s.summaryText) {
+      lines.push(s.summaryText);
+    }
+    lines.push(findingsText(s, shown));
+    return lines.join('\n');
+  }
   const lines = [`${capitalize(String(s.kind))} review${s.trigger === 'save' ? ' on save' : ''}: ${s.status}`];
   if (s.reviewedAt) {
     lines[0] += ` · ${when(s.reviewedAt)}`;

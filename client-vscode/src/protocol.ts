@@ -1,6 +1,7 @@
 /** The language server's side of the contract: command names and the shapes of their results. */
 
-export type ReviewKind = 'workspace' | 'changes' | 'file';
+/** `full`: every file whole, in shards that each fit the window (one request per shard). */
+export type ReviewKind = 'workspace' | 'changes' | 'file' | 'full';
 
 export type ReviewStatus =
   | 'ok'
@@ -49,6 +50,18 @@ export interface ReviewSummary {
   restored?: boolean;
   /** The review this one cancelled to start. */
   replaced?: { kind: string; trigger: string } | null;
+  /** A full-coverage review (kind `full`): each shard's status. */
+  shards?: ShardInfo[] | null;
+  /** A full-coverage review: the files of the shards that did not complete. */
+  notReviewed?: string[] | null;
+}
+
+export interface ShardInfo {
+  index: number;
+  files: number;
+  status: string;
+  findings: number;
+  reason: string | null;
 }
 
 /** What a review command answers with `ifRunning: "ask"` while another review runs. */
@@ -116,6 +129,8 @@ export interface Estimate {
   model: string;
   /** The server's effective maxCostPerReview (it may come from pyproject.toml). */
   maxCostUsd?: number;
+  /** Kind `full`: the number of shards (the costs are the total of every shard). */
+  shards?: number;
 }
 
 export interface Plan {
@@ -147,6 +162,7 @@ export const ServerCommand = {
   // findings are in the Problems panel and Dismiss offers no Undo.
   findings: 'bigpicture.findings',
   restoreFinding: 'bigpicture.restoreFinding',
+  reviewAllShards: 'bigpicture.reviewAllShards',
 } as const;
 
 /** The server command that runs a review of each kind. */
@@ -154,6 +170,7 @@ export const REVIEW_COMMAND: Record<ReviewKind, string> = {
   workspace: ServerCommand.reviewWorkspace,
   changes: ServerCommand.reviewChanges,
   file: ServerCommand.reviewFile,
+  full: ServerCommand.reviewAllShards,
 };
 
 /** Server → client notification carrying a ReviewSummary after every review. */

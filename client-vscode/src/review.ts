@@ -34,6 +34,7 @@ const WHAT: Record<ReviewKind, string> = {
   workspace: 'workspace',
   changes: 'changes',
   file: 'file',
+  full: 'whole repository (all shards)',
 };
 
 export type ReviewOutcome =
@@ -308,12 +309,18 @@ export class Reviewer {
     return true;
   }
 
-  /** Shows the held messages, except the outcome's when `announced` replaced it. */
+  /**
+   * Shows the held messages, except the outcome's when `announced` replaced it: the server
+   * shows the error alone, and its summary adds what is kept ("…; no new findings; the 2 from
+   * the previous review are kept"), so either may hold the other.
+   */
   private release(announced: ReviewSummary | undefined): void {
     const held = this.held;
     this.held = [];
+    const said = announced ? bare(announced.message) : '';
     for (const m of held) {
-      if (announced && m.message.includes(announced.message)) {
+      const text = bare(m.message);
+      if (said && text && (said.includes(text) || text.includes(said))) {
         continue;
       }
       void this.host[m.level](m.message);
@@ -328,6 +335,7 @@ export class Reviewer {
           { label: 'Workspace', description: 'every file the review would send', value: 'workspace' },
           { label: 'Changes', description: 'the diff, with the workspace as context', value: 'changes' },
           { label: 'Current file', description: 'the active file', value: 'file' },
+          { label: 'Whole repository (all shards)', description: 'every file whole, one request per shard', value: 'full' },
         ],
         'Plan and cost of which review?',
       ));
@@ -398,6 +406,11 @@ export class Reviewer {
   }
 }
 
+/** A message without its "BigPicture: " prefix. */
+function bare(message: string): string {
+  return message.replace(/^BigPicture:\s*/, '').trim();
+}
+
 /** A failed review in words, for the message with Retry. */
 export function failureText(s: ReviewSummary): string {
   if (s.error === 'rate-limited') {
@@ -406,7 +419,8 @@ export function failureText(s: ReviewSummary): string {
       typeof s.retryAfter === 'number' && s.retryAfter > 0
         ? `; try again in ${Math.ceil(s.retryAfter)} s`
         : '; try again in a minute';
-    return `the API rate-limited the review${attempts}${wait}. Earlier findings are kept.`;
+    const what = s.kind && s.kind in WHAT ? `${WHAT[s.kind as ReviewKind]} review` : 'review';
+    return `the ${what} was rate limited${attempts}${wait}. Earlier findings are kept.`;
   }
   const base = s.message.replace(/^BigPicture: /, '');
   return `${base}${/[.!?]$/.test(base) ? '' : '.'} Earlier findings are kept.`;

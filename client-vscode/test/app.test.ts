@@ -696,6 +696,37 @@ test('a review started while one runs asks: cancel it and start, or wait', async
   assert.equal(host.client.sentCommands.length, count + 1);
 });
 
+test("a rate-limited review gets one message: the server's own error is not shown beside it", async () => {
+  await host.secrets.store(SECRET_NAME, KEY);
+  host.settings.confirmAbove = -1;
+  const error = 'rate limited after 3 attempts (429): try again in 1 s';
+  host.serverAnswers.set('bigpicture.reviewWorkspace', () => {
+    // The server's window/showMessage while the review runs, then its summary, which adds
+    // what is kept to the same text.
+    const shownByServer = host.client.spec.onShowMessage('error', `BigPicture: ${error}`);
+    assert.equal(shownByServer, true, 'held while the review runs');
+    return summary({
+      status: 'failed',
+      error: 'rate-limited',
+      findings: 0,
+      costUsd: null,
+      attempts: 3,
+      retryAfter: 1,
+      retryable: true,
+      kept: 1,
+      message: `${error}; no new findings; the 1 from the previous review is kept`,
+    });
+  });
+  await activate();
+  await app.handlers['bigpicture.review.workspace']();
+  await settle();
+  const errors = host.shown.filter((s) => s.level === 'error');
+  assert.deepEqual(
+    errors.map((s) => s.message),
+    ['BigPicture: the workspace review was rate limited after 3 attempts; try again in 1 s. Earlier findings are kept.'],
+  );
+});
+
 test('a rate-limited review says what happened with Retry, which runs it again', async () => {
   await host.secrets.store(SECRET_NAME, KEY);
   host.settings.confirmAbove = -1;
@@ -711,10 +742,37 @@ test('a rate-limited review says what happened with Retry, which runs it again',
   const message = host.shown.find((s) => s.level === 'error')!;
   assert.equal(
     message.message,
-    'BigPicture: the API rate-limited the review after 3 attempts; try again in 42 s. Earlier findings are kept.',
+    'BigPicture: the workspace review was rate limited after 3 attempts; try again in 42 s. Earlier findings are kept.',
   );
   assert.deepEqual(message.actions, ['Retry', 'Show Log']);
   assert.doesNotMatch(message.message, /--/);
   assert.equal(host.sent.filter((c) => c === 'bigpicture.reviewWorkspace').length, 2, 'Retry ran it again');
   assert.equal(host.statusText, '$(warning) 2 · $0.031');
+});
+
+test('Review Whole Repository (all shards) estimates the total, then runs every shard', async () => {
+  await host.secrets.store(SECRET_NAME, KEY);
+  host.settings = { confirmAbove: 0.05 };
+  host.serverAnswers.set('bigpicture.estimate', () => ({
+    costFirstUsd: 0.4,
+    costRepeatUsd: 0.1,
+    costNowUsd: 0.3,
+    inputTokens: 800000,
+    files: 5000,
+    shards: 4,
+    model: 'claude-sonnet-4-6',
+  }));
+  const full = summary({
+    kind: 'full',
+    shards: [{ index: 1, files: 2500, status: 'complete', findings: 2, reason: null }],
+    notReviewed: [],
+  });
+  host.serverAnswers.set('bigpicture.reviewAllShards', () => full);
+  await activate();
+  const outcome = await app.handlers['bigpicture.review.allShards']();
+  assert.deepEqual(outcome, { ran: true, summary: full });
+  assert.deepEqual(host.sent, ['bigpicture.estimate', 'bigpicture.reviewAllShards']);
+  assert.deepEqual(host.client.sentCommands[0].args, ['full']);
+  assert.deepEqual(host.client.sentCommands[1].args, [{ ifRunning: 'ask' }]);
+  assert.match(host.confirms[0].message, /Review whole repository \(all shards\) for about \$0\.300\?/);
 });

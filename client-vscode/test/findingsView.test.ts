@@ -108,6 +108,27 @@ test("the summary on top: kind and time, the model's summary, findings, cost wit
   assert.equal(buildTree(null, NO_FILTERS, summary).nodes[0].children![1].label, 'Findings: 4 (1 critical, 2 high, 1 low)');
 });
 
+test('the findings restored at the start: "restored", when that review ran, and no cost', () => {
+  const restored: ReviewSummary = {
+    ...summary,
+    restored: true,
+    costUsd: null,
+    cacheReadShare: null,
+    usage: null,
+    requestId: null,
+    filesSent: undefined,
+    filesLeftOut: undefined,
+    message: '4 findings from the review of 2026-12-07 14:02',
+  };
+  const top = buildTree({ ...list, summary: restored }, NO_FILTERS).nodes[0];
+  assert.match(top.description!, /restored$/);
+  assert.match(top.tooltip!, /kept across the restart/);
+  assert.deepEqual(
+    top.children!.map((n) => n.label),
+    ['Two injection flaws and a layering problem.', 'Findings: 4 (1 critical, 2 high, 1 low)'],
+  );
+});
+
 test('a failed review says why and that the earlier findings are kept', () => {
   const failed: ReviewSummary = { ...summary, status: 'failed', error: 'rate-limited', findings: 0, kept: 4, message: 'rate limited after 3 attempts' };
   const top = buildTree({ ...list, summary: failed }, NO_FILTERS).nodes[0];

@@ -83,6 +83,22 @@ test('summaryDetail has the kind, time, model summary, severities, cost, files a
   assert.match(rich, /Files sent: 12 · left out: 3 \(see the plan\)/);
 });
 
+test('the findings restored at the start say which review they come from, and no cost', () => {
+  const restored = {
+    ...ok,
+    restored: true,
+    costUsd: null,
+    cacheReadShare: null,
+    usage: null,
+    requestId: null,
+    message: '2 findings from the review of 2026-01-02 09:05',
+    reviewedAt: '2026-01-02T09:05:00',
+  };
+  const text = summaryDetail(restored);
+  assert.match(text, /^From the workspace review of (2026-01-02 )?09:05, kept across the restart\n/);
+  assert.doesNotMatch(text, /Cost|cache/);
+});
+
 test('a failed review says the earlier findings are kept, never "Findings: 0"', () => {
   const failed = { ...ok, status: 'failed' as const, findings: 0, bySeverity: {}, error: 'rate-limited', kept: 3 };
   assert.equal(findingsText(failed), 'No new findings; the 3 findings from the previous review are kept');

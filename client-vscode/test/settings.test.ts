@@ -29,7 +29,7 @@ test('the server receives only its own keys, and only those the user set', () =>
 });
 
 test('nullable settings: their empty value in the Settings editor is sent as null', () => {
-  assert.deepEqual([...NULLABLE_KEYS].sort(), ['baseBranch', 'baseUrl', 'thinkingBudget']);
+  assert.deepEqual([...NULLABLE_KEYS].sort(), ['baseBranch', 'baseUrl', 'language', 'thinkingBudget']);
   const values: Record<string, unknown> = { baseBranch: '', thinkingBudget: 0, baseUrl: 'http://x', debounceMs: 0 };
   assert.deepEqual(
     serverSettings((k) => values[k], (k) => k in values),

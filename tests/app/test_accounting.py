@@ -11,14 +11,8 @@ from bigpicture.store import ledger
 
 def test_account_prices_and_records_once() -> None:
     usage = Usage(input_tokens=1_000_000, output_tokens=0)
-    cost = accounting.account(
-        usage,
-        model="claude-haiku-4-5",
-        kind="keep-warm",
-        settings=Settings(),
-        request_id="req_9",
-        workspace="/w/app",
-    )
+    charge = accounting.Charge("claude-haiku-4-5", "keep-warm", "req_9", "/w/app")
+    cost = accounting.account(charge, usage, Settings())
     assert cost.usd == pytest.approx(1.0)
     (entry,) = ledger.read()
     assert (entry.kind, entry.model, entry.request_id, entry.cost_usd) == (

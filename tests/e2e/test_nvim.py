@@ -403,11 +403,17 @@ def test_messages_never_prompt_and_a_failed_review_keeps_its_findings(
 ):
     """With Neovim's own vim.notify and a UI attached (120 columns, cmdheight 1): a review
     leaves exactly its summary in :messages, a failed one its error, and no hit-enter prompt
-    is ever drawn; the failed review says the earlier findings are kept."""
+    is ever drawn; the failed review (rate limited on every attempt) says what happened, when
+    to try again, how (:BigPicture retry) and that the earlier findings are kept, once; the
+    retry sends it again."""
     from fake_api import ErrorReply
 
     backend.tool(review_reply(DB_PY))
-    backend.fake.script(ErrorReply(400, "invalid_request_error", "the request was refused"))
+    limited = ErrorReply(
+        429, "rate_limit_error", "rate limit exceeded", headers={"retry-after": "1"}
+    )
+    backend.fake.script(limited, limited, limited)
+    backend.tool({"findings": [], "summary": "Nothing new in this file."})
     data = run_driver(
         nvim,
         "quiet.lua",
@@ -416,6 +422,7 @@ def test_messages_never_prompt_and_a_failed_review_keeps_its_findings(
             "file": "app/db.py",
             "builtin_notify": True,
             "expect_findings": 2,
+            "retry": True,
         },
         backend.env(),
         tmp_path,
@@ -437,12 +444,55 @@ def test_messages_never_prompt_and_a_failed_review_keeps_its_findings(
     assert failed.startswith("BigPicture: file review failed"), failed
     assert len(failed) <= data["echospace"]
     (logged,) = [e["text"] for e in data["log"] if e["text"].startswith(failed.split(" …")[0])]
-    assert logged.endswith("no new findings; the 2 from the previous review are kept"), logged
+    assert logged == (
+        "BigPicture: file review failed: rate limited after 3 attempts; try again in 1 s "
+        "(:BigPicture retry); no new findings; the 2 from the previous review are kept"
+    ), logged
     assert "Findings: 0" not in logged
     # The earlier findings are still shown, and the statusline says so.
     assert second["diagnostics"] == 2
     assert second["statusline"] == "BigPicture: failed (2 kept)"
+    # :BigPicture retry sent the same file review again (the SDK's three attempts, then one).
+    retried = data["retried"]
+    assert retried["last"]["status"] == "ok" and retried["last"]["kind"] == "file", retried
+    assert re.fullmatch(
+        r"BigPicture: file review: 0 findings, \$\d+\.\d{4}", retried["messages"][2]
+    )
+    assert len(retried["messages"]) == 3, retried["messages"]
+    requests = backend.fake.messages_requests()
+    assert [r.retry_count for r in requests] == [0, 0, 1, 2, 0], requests
+    assert requests[1].body == requests[4].body
     assert data["mode_at_end"] == {"mode": "n", "blocking": False}
+
+
+def test_findings_come_back_after_a_restart_with_the_review_they_are_from(
+    nvim, workspace, backend, tmp_path
+):
+    """:BigPicture restart (a new server, as after quitting Neovim): the last review's findings
+    are shown again without a request, on the buffer's current text (a line typed above them
+    moves them down), and the statusline names the review they come from."""
+    backend.tool(review_reply(DB_PY))
+    data = run_driver(
+        nvim,
+        "restore.lua",
+        {"workspace": str(workspace), "file": "app/db.py", "expect_findings": 2},
+        backend.env(),
+        tmp_path,
+        workspace,
+    )
+    before, after = data["before"], data["after"]
+    assert [d["lnum"] + 1 for d in before["diagnostics"]] == [
+        d["lnum"] for d in after["diagnostics"]
+    ]
+    assert [d["message"] for d in before["diagnostics"]] == [
+        d["message"] for d in after["diagnostics"]
+    ]
+    assert re.fullmatch(r"BigPicture: 2 findings \$\d+\.\d{2}", before["statusline"]), before
+    assert re.fullmatch(
+        r"BigPicture: 2 findings \(review of (\d{4}-\d\d-\d\d )?\d\d:\d\d\)", after["statusline"]
+    ), after
+    assert after["last"]["restored"] is True and after["last"]["kind"] == "workspace"
+    assert len(backend.fake.messages_requests()) == 1  # nothing sent for the restored findings
 
 
 def test_confirm_above_asks_and_the_limit_refuses(nvim, workspace, backend, tmp_path):
@@ -539,8 +589,8 @@ def test_checkhealth_info_log_completion_restart(nvim, workspace, backend, tmp_p
     assert {"review", "changes", "file", "plan", "cancel", "clear", "dismiss", "explain"} <= set(
         complete["top"]
     )
-    assert {"usage", "info", "restart", "log", "quickfix"} <= set(complete["top"])
-    assert complete["plan"] == ["workspace", "changes", "file"]
+    assert {"usage", "info", "restart", "log", "quickfix", "retry"} <= set(complete["top"])
+    assert complete["plan"] == ["workspace", "changes", "file", "full"]
     assert complete["dismiss"] == ["wont-fix"]
     assert complete["alias"] == ["changes"]
     assert data["restarted"] == "BigPicture: restarted 1 server"
@@ -892,3 +942,54 @@ def test_clear_messages_when_nothing_can_run(nvim, workspace, tmp_path):
     unknown, extra = data["subcommands"]
     assert unknown["level"] == ERROR and "one of: cancel, changes, clear" in unknown["msg"]
     assert extra == {"level": ERROR, "msg": "BigPicture: cancel takes no argument"}
+
+
+def test_review_all_shards(nvim, tmp_path, backend):
+    """:BigPicture review-all: the plan of kind full first, then every shard sent (progress
+    per shard in the plugin's log), each shard's finding shown in its file, one summary."""
+    from fake_api import ToolReply
+
+    root = tmp_path / "big"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    body = "\n".join(f"def f{j}(x):\n    return x + {j}" for j in range(40)) + "\n"
+    for d in ("a", "b", "c"):
+        for i in range(1, 41):
+            write(root, f"{d}/m{i}.py", body)
+    commit(root, "init")
+
+    def per_shard(req: dict) -> ToolReply:
+        text = req["messages"][0]["content"][1]["text"]
+        first = text.split('path="', 1)[1].split('"', 1)[0]
+        f = finding(first, 1, "def f0(x):", "high", f"bug in {first}", "m", category="bug")
+        return ToolReply({"summary": "ok", "findings": [f]})
+
+    backend.fake.default = per_shard
+    data = run_driver(
+        nvim,
+        "review_all.lua",
+        {
+            "workspace": str(root),
+            "file": "a/m1.py",
+            "paths": ["a/m1.py", "b/m1.py", "c/m1.py"],
+            "settings": {"models": {"claude-sonnet-4-6": {"contextWindow": 40000}}},
+        },
+        backend.env(),
+        tmp_path,
+        root,
+    )
+    sent = backend.fake.messages_requests()
+    n = len(sent)
+    assert n >= 3
+    assert f"{n} shards, 120 files whole" in data["plan"], data["plan"]
+    last = data["last"]
+    assert last["kind"] == "full" and last["status"] == "ok", last
+    assert [s["status"] for s in last["shards"]] == ["complete"] * n
+    assert last["notReviewed"] == []
+    for path in ("a/m1.py", "b/m1.py", "c/m1.py"):
+        (d,) = data["diagnostics"][path]
+        assert d["lnum"] == 0 and f"bug in {path}" in d["message"]
+    progress = [e["text"] for e in data["log"] if e["source"].startswith("progress")]
+    assert any(f"{n} of {n} shards done" in t for t in progress), progress
+    assert any(re.search(rf"shard \d+/{n}: sending", t) for t in progress), progress
+    assert data["status_after"].startswith(f"BigPicture: {n} finding"), data["status_after"]

@@ -44,7 +44,7 @@ CODE_SERVER_VERSION = "4.139.1"
 NODE_VERSION = "24.19.0"
 CHROMIUM = Path("/usr/bin/chromium")
 API_KEY = "sk-ant-e2e-0123456789abcdefghijklmnop"  # typed into the UI; the fake accepts any key
-DRIVE_TIMEOUT_S = 200
+DRIVE_TIMEOUT_S = 420  # the whole user journey (about 180 s on a loaded 2-core machine)
 MISSING_PYTHON = "/nonexistent/venv/bin/python3"
 
 
@@ -226,10 +226,39 @@ def on_save_reply() -> dict:
     }
 
 
+def retried_reply() -> dict:
+    """The workspace review that Retry sends after the API rate-limited it."""
+    return {
+        "findings": [
+            {
+                "path": "app/web.py",
+                "line": position(WEB_PY_EDITED, TLS_LINE)[0],
+                "quote": TLS_LINE,
+                "severity": "medium",
+                "category": "security",
+                "title": RETRIED_TITLE,
+                "message": "Every caller of the module skips certificate checks.",
+                "cwe": "CWE-295",
+            }
+        ],
+        "summary": "TLS verification is off.",
+    }
+
+
+RETRIED_TITLE = "TLS checks off in the web module"
+RETRY_AFTER_S = 1  # the API's retry-after on each 429 (the SDK waits that long between tries)
+
+
 EXPLANATION = "## Why this matters\n\nThe shell parses the string, so a caller picks the command."
 
 
-VIEW_ROWS = ["Critical", "SQL injection in find_user", "High", "Command injection in ping"]
+# The shell finding comes in Chinese (issue 13: findings in the team's language): its title and
+# message go through the Problems panel, the hover, the view, Explain's preview and Dismiss.
+SHELL_TITLE = "ping 中的命令注入"
+SHELL_MESSAGE = "host 直接进入 shell；host='x; rm -rf ~' 会执行任意命令。"
+SQL_MESSAGE = 'name is formatted into the SQL text; name="\' OR 1=1 --" dumps users.'
+
+VIEW_ROWS = ["Critical", "SQL injection in find_user", "High", SHELL_TITLE]
 
 
 def position(text: str, quote: str) -> tuple[int, int]:
@@ -253,7 +282,7 @@ def model_reply() -> dict:
                 "severity": "critical",
                 "category": "security",
                 "title": "SQL injection in find_user",
-                "message": 'name is formatted into the SQL text; name="\' OR 1=1 --" dumps users.',
+                "message": SQL_MESSAGE,
                 "cwe": "CWE-89",
                 "fix": {"replacement": SQL_FIX},
                 "confidence": 0.95,
@@ -264,8 +293,8 @@ def model_reply() -> dict:
                 "quote": SHELL_QUOTE,
                 "severity": "high",
                 "category": "security",
-                "title": "Command injection in ping",
-                "message": "host reaches a shell; host='x; rm -rf ~' runs commands.",
+                "title": SHELL_TITLE,
+                "message": SHELL_MESSAGE,
                 "cwe": "CWE-78",
             },
         ],
@@ -395,13 +424,14 @@ class CodeServer:
     def log_tail(self, n: int = 4000) -> str:
         return self.log_path.read_text(errors="replace")[-n:] if self.log_path.exists() else ""
 
+    # (Every window session's log, oldest first: the driver reloads the window once.)
     def trace_log(self) -> str:
         logs = sorted(self.data.glob("logs/*/exthost*/output_logging_*/*BigPicture Trace.log"))
-        return logs[-1].read_text(errors="replace") if logs else ""
+        return "".join(log.read_text(errors="replace") for log in logs)
 
     def extension_log(self) -> str:
         logs = sorted(self.data.glob("logs/*/exthost*/bigpicture.bigpicture/BigPicture.log"))
-        return logs[-1].read_text(errors="replace") if logs else "(no BigPicture.log)"
+        return "".join(log.read_text(errors="replace") for log in logs) or "(no BigPicture.log)"
 
 
 def run_driver(tools: Tools, config: Path) -> subprocess.CompletedProcess[str]:
@@ -468,7 +498,7 @@ def fake():
 
 
 def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
-    from fake_api import HeldReply, ToolReply
+    from fake_api import ErrorReply, HeldReply, ToolReply
 
     # The review (held until the driver has seen it in progress, then released by name over
     # the fake's control API), then "Explain this finding" (answered through the same tool),
@@ -477,11 +507,23 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
     fake.held["review"] = held
     held_save = HeldReply(ToolReply(on_save_reply()))
     fake.held["save"] = held_save
+    # Then a workspace review that the API rate-limits on every attempt (the SDK's two retries
+    # included), and its Retry, answered.
+    limited = ErrorReply(
+        429,
+        "rate_limit_error",
+        "Number of request tokens has exceeded your per-minute rate limit",
+        headers={"retry-after": str(RETRY_AFTER_S)},
+    )
     fake.script(
         held,
         ToolReply({"findings": [], "summary": EXPLANATION}),
         ToolReply(changes_reply()),
         held_save,
+        limited,
+        limited,
+        limited,
+        ToolReply(retried_reply()),
     )
     run = tmp_path / "run"
     run.mkdir()
@@ -500,7 +542,7 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
         "interpreter": sys.executable,
         "expectProblems": [
             {"text": "SQL injection in find_user"},
-            {"text": "Command injection in ping"},
+            {"text": SHELL_TITLE},
         ],
         "quickFix": {
             "problemText": "SQL injection in find_user",
@@ -511,16 +553,41 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
             "after": "WHERE name = ?",
         },
         "explain": {
-            "problemText": "Command injection in ping",
+            "problemText": SHELL_TITLE,
             "line": shell_line,
             "column": shell_col + 2,
             "title": "Explain this finding",
             "before": "check_output",
-            "tab": "Command injection in ping",
+            "tab": SHELL_TITLE,
             "expect": "parses the string",
         },
+        "hover": [
+            {
+                "problemText": "SQL injection in find_user",
+                "line": sql_line,
+                "column": sql_col + 2,
+                "before": 'execute(f"SELECT',
+                "title": "SQL injection in find_user",
+                "expect": "Suggested fix",
+                "picture": "hover",
+            },
+            {
+                "problemText": SHELL_TITLE,
+                "line": shell_line,
+                "column": shell_col + 2,
+                "before": "check_output",
+                "title": SHELL_TITLE,
+                "expect": "high · security",
+            },
+        ],
+        "rateLimited": {
+            "keptText": "Debug mode left on",
+            "retriedText": RETRIED_TITLE,
+            "expectStatus": r"\d+ · \$",
+        },
+        "reload": {"problemText": RETRIED_TITLE, "expectStatus": r"^\s*1\s*$"},
         "dismiss": {
-            "problemText": "Command injection in ping",
+            "problemText": SHELL_TITLE,
             "line": shell_line,
             "column": shell_col + 2,
             "title": "Dismiss finding (false positive)",
@@ -611,7 +678,8 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
         # Only the reviews and the explanation reached the API (nothing without a key), with the
         # key typed into the masked box.
         requests = fake.messages_requests()
-        assert len(requests) == 4, [r.path for r in requests]
+        # (and the rate-limited review's three attempts, then its Retry)
+        assert len(requests) == 8, [r.path for r in requests]
         # (SDK 2.x sends the key as a bearer token; code-server's environment had none.)
         headers = requests[0].headers
         assert API_KEY in (headers.get("x-api-key"), headers.get("authorization", "")[7:])
@@ -620,14 +688,32 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
         # numbers were off by two), from source bigpicture.
         rows = [p["text"] for p in results["problems"]]
         sql_rows = [r for r in rows if "SQL injection in find_user" in r]
-        shell_rows = [r for r in rows if "Command injection in ping" in r]
+        shell_rows = [r for r in rows if SHELL_TITLE in r]
         assert len(sql_rows) == 1 and len(shell_rows) == 1, rows
         assert f"[Ln {sql_line}, Col {sql_col}]" in sql_rows[0], sql_rows
         assert f"[Ln {shell_line}, Col {shell_col}]" in shell_rows[0], shell_rows
         assert "bigpicture" in sql_rows[0] and "CWE-89" in sql_rows[0]
+        # The Chinese title and message as the model wrote them.
+        assert SHELL_MESSAGE in shell_rows[0], shell_rows
         arias = [p["aria"] for p in results["problems"]]
         # The severity leads the message (LSP_CONTRACT.md item 4).
         assert any(a.startswith("Error: [critical] SQL injection") for a in arias), arias
+
+        # The hover on a finding: the diagnostic's message ([severity] first), then the server's
+        # Markdown: the title, severity, category, confidence and CWE, the message, and a
+        # preview of the suggested fix. The Chinese finding's hover has its text as written.
+        sql_hover, shell_hover = results["hover"]
+        assert "[critical] SQL injection in find_user" in sql_hover["text"], sql_hover
+        assert "SQL injection in find_user" in sql_hover["headings"], sql_hover
+        assert "critical · security · confidence 95% · CWE-89" in sql_hover["text"], sql_hover
+        assert "critical" in sql_hover["strong"], sql_hover
+        assert SQL_MESSAGE in sql_hover["text"], sql_hover
+        preview = sql_hover["text"].split("Suggested fix (a code action applies it):", 1)
+        assert len(preview) == 2 and SQL_FIX in preview[1], sql_hover
+        assert shell_hover["headings"] == [SHELL_TITLE], shell_hover
+        assert "high · security · CWE-78" in shell_hover["text"], shell_hover
+        assert shell_hover["text"].count(SHELL_MESSAGE) >= 1, shell_hover
+        assert "Suggested fix" not in shell_hover["text"] and "\\" not in shell_hover["text"]
 
         # The BigPicture view: the review's summary on top (the kind of review, its findings,
         # cost, the model's summary), then the findings by severity and file, no error toast.
@@ -656,18 +742,18 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
         # with the finding, rendered (the answer's "## Why this matters" is a heading).
         explanation = results["explanation"]
         assert "explaining" in explanation["progress"], explanation
-        assert explanation["tab"] == "Preview Command injection in ping", explanation
-        assert explanation["h1"] == "Command injection in ping", explanation
+        assert explanation["tab"] == f"Preview {SHELL_TITLE}", explanation
+        assert explanation["h1"] == SHELL_TITLE, explanation
         assert explanation["h2"] == ["Why this matters"], explanation
         assert "parses the string" in explanation["text"] and "##" not in explanation["text"]
         # Dismissed from the light bulb: a toast with Undo; gone from the view, listed under
         # Show Dismissed, restored from there: back in the view and the Problems panel.
         dismiss = results["dismiss"]
-        assert (
-            'dismissed "Command injection in ping" (false positive)' in dismiss["dismissed"]["text"]
-        ), dismiss
+        assert f'dismissed "{SHELL_TITLE}" (false positive)' in dismiss["dismissed"]["text"], (
+            dismiss
+        )
         assert dismiss["dismissed"]["buttons"] == ["Undo"], dismiss
-        assert not any("Command injection" in r for r in dismiss["before"]), dismiss
+        assert not any(SHELL_TITLE in r for r in dismiss["before"]), dismiss
         # (the fix and the dismissal left none of the review's two shown)
         assert any(
             r.startswith("Findings: 2 (1 critical, 1 high) · 0 shown now")
@@ -675,13 +761,11 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
         )
         shown = dismiss["shown"]
         dismissed_at = [i for i, r in enumerate(shown) if r.startswith("Dismissed")]
-        assert dismissed_at and "Command injection in ping" in " ".join(shown[dismissed_at[0] :]), (
-            dismiss
-        )
+        assert dismissed_at and SHELL_TITLE in " ".join(shown[dismissed_at[0] :]), dismiss
         assert "High 1" in dismiss["after"], dismiss
-        assert any("Command injection in ping" in r for r in dismiss["problems"]), dismiss
+        assert any(SHELL_TITLE in r for r in dismiss["problems"]), dismiss
         assert not (workspace / ".bigpicture" / "dismissed.json").exists() or (
-            "Command injection" not in (workspace / ".bigpicture" / "dismissed.json").read_text()
+            SHELL_TITLE not in (workspace / ".bigpicture" / "dismissed.json").read_text()
         )
 
         # The usage and the plan opened in editor tabs; the plan read-only, not a file.
@@ -744,6 +828,41 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
         ), skipped
         assert "--" not in skipped["tooltip"] and skipped["dialogs"] == 0, skipped
 
+        # A review the API rate-limited on every attempt: one message saying what happened, in
+        # the issue's words, with Retry; the failure in the status bar; the earlier findings
+        # still in the Problems panel. Retry sent it again (the SDK's three attempts, then one
+        # more), and its finding arrived.
+        limited_ui = results["rateLimited"]
+        assert re.search(
+            rf"rate limited after 3 attempts; try again in {RETRY_AFTER_S} s", limited_ui["text"]
+        ), limited_ui
+        assert "Earlier findings are kept" in limited_ui["text"], limited_ui
+        assert "429" not in limited_ui["text"], limited_ui
+        assert limited_ui["buttons"] == ["Retry", "Show Log"], limited_ui
+        assert len(limited_ui["errorToasts"]) == 1, limited_ui
+        assert "failed" in limited_ui["status"], limited_ui
+        assert any("Debug mode left on" in r for r in limited_ui["problems"]), limited_ui
+        assert any(RETRIED_TITLE in r for r in limited_ui["retried"]), limited_ui
+        assert re.fullmatch(r"\d+ · \$\d+\.\d+", limited_ui["after"]), limited_ui
+        attempts = fake.messages_requests()[4:8]
+        assert [r.retry_count for r in attempts] == [0, 1, 2, 0], attempts
+        assert all(
+            "-diff base=" not in r.body["messages"][-1]["content"][-1]["text"] for r in attempts
+        )
+
+        # After "Developer: Reload Window" (a new extension host and server), the last review's
+        # finding is back in the Problems panel and the view with nothing sent; the status says
+        # which review it comes from.
+        reload = results["reload"]
+        assert re.search(
+            r"From the workspace review of (\d{4}-\d\d-\d\d )?\d\d:\d\d, kept across the restart",
+            reload["tooltip"],
+        ), reload
+        assert re.fullmatch(r"1", reload["status"]), reload
+        assert any(RETRIED_TITLE in r for r in reload["problems"]), reload
+        assert any("restored" in r for r in reload["view"]), reload
+        assert not any(r.startswith("Cost") for r in reload["view"]), reload
+
         # Over maxCostPerReview the dialog offers no "Review": it names the setting (never a CLI
         # flag) and offers Open Settings and Review Changes instead; nothing was sent.
         over = results["overLimit"]
@@ -751,7 +870,7 @@ def test_review_in_vscode(tools, vsix, workspace, fake, tmp_path, request):
         assert "--" not in over["dialog"], over
         # (The dialog lays its buttons out in the platform's order; the set is what matters.)
         assert sorted(over["buttons"]) == ["Cancel", "Open Settings", "Review Changes instead"]
-        assert len(fake.messages_requests()) == 4
+        assert len(fake.messages_requests()) == 8
 
         # bigpicture.trace.server alone turned the JSON-RPC trace on.
         trace = server.trace_log()

@@ -12,12 +12,12 @@ def record(**kw):
     base = dict(
         model="claude-sonnet-4-6",
         kind="workspace",
-        usage=Usage(input_tokens=10, output_tokens=2),
-        cost=Cost(usd=0.01, tier="standard", list_price_usd=0.02),
         request_id="req_1",
         workspace="/home/me/projects/shop",
     )
-    return ledger.record(**{**base, **kw})
+    usage = Usage(input_tokens=10, output_tokens=2)
+    cost = Cost(usd=0.01, tier="standard", list_price_usd=0.02)
+    return ledger.record(ledger.Charge(**{**base, **kw}), usage, cost)
 
 
 def test_records_round_trip_without_content_or_full_paths() -> None:

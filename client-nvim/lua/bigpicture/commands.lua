@@ -1,6 +1,6 @@
--- What the user runs: reviews (with the cost confirmation), the plan, cancel, clear, dismiss,
--- explain, usage, the quickfix list, info, restart and the log; the :BigPicture command and its
--- completion; and the client-side commands code actions call.
+-- What the user runs: reviews (with the cost confirmation) and their retry, the plan, cancel,
+-- clear, dismiss, explain, usage, the quickfix list, info, restart and the log; the :BigPicture
+-- command and its completion; and the client-side commands code actions call.
 
 local client = require("bigpicture.client")
 local config = require("bigpicture.config")
@@ -16,8 +16,10 @@ M.REVIEW_COMMANDS = {
   workspace = "bigpicture.reviewWorkspace",
   changes = "bigpicture.reviewChanges",
   file = "bigpicture.reviewFile",
+  -- every file whole, in shards that each fit the window (one request per shard)
+  full = "bigpicture.reviewAllShards",
 }
-M.KINDS = { "workspace", "changes", "file" }
+M.KINDS = { "workspace", "changes", "file", "full" }
 M.REASONS = { "false-positive", "wont-fix" }
 
 local function current(bufnr)
@@ -48,7 +50,10 @@ local function running_kind(client_id)
   return tostring(s.title or ""):match("reviewing the (%a+)") or "other"
 end
 
+local last_sent = {} -- client id -> { kind, arguments } of the last review sent (for retry)
+
 local function send_review(c, bufnr, kind, arguments)
+  last_sent[c.id] = { kind = kind, arguments = arguments }
   if status.busy(c.id) then
     -- The server cancels the running review to start this one: say so (its request may
     -- already have been paid for), and do not report its "cancelled" as news.
@@ -118,7 +123,8 @@ local function confirm_then_review(c, bufnr, kind, arguments)
   end)
 end
 
----Start a review: kind "workspace" (default), "changes" or "file" (the buffer's file).
+---Start a review: kind "workspace" (default), "changes", "file" (the buffer's file) or "full"
+---(the whole repository, every file whole, in shards).
 function M.review(kind, bufnr)
   kind = (kind and kind ~= "") and kind or "workspace"
   bufnr = current(bufnr)
@@ -140,6 +146,20 @@ function M.review(kind, bufnr)
     else
       send_review(c, bufnr, kind, arguments)
     end
+  end)
+end
+
+---Send the last review again (the same kind and file), as after a rate limit: no estimate
+---first, since it is the review already asked for.
+function M.retry(bufnr)
+  bufnr = current(bufnr)
+  client.with(bufnr, function(c)
+    local last = last_sent[c.id]
+    if not last then
+      ui.notify("BigPicture: no review to retry yet; run :BigPicture review", levels.WARN, true)
+      return
+    end
+    send_review(c, bufnr, last.kind, last.arguments)
   end)
 end
 
@@ -455,6 +475,12 @@ M.subcommands = {
       M.review("file")
     end,
   },
+  ["review-all"] = {
+    run = function()
+      M.review("full")
+    end,
+  },
+  retry = { run = M.retry },
   plan = { run = M.plan, args = M.KINDS },
   cancel = { run = M.cancel },
   clear = { run = M.clear },

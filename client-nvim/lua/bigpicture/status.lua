@@ -203,6 +203,35 @@ local LABELS = {
   ["over-budget"] = "not sent (over budget)",
 }
 
+-- Errors where sending the same review again may work (as in the VS Code client).
+local RETRYABLE = {
+  ["rate-limited"] = true,
+  overloaded = true,
+  ["connection-failed"] = true,
+  ["stream-broken"] = true,
+  ["api-error"] = true,
+  internal = true,
+}
+
+---Would sending the same review again help (a 429, 529, network failure...)?
+function M.retryable(summary)
+  return summary.retryable == true or RETRYABLE[summary.error] == true
+end
+
+---"rate limited after 3 attempts; try again in 41 s": what a 429 means, in words.
+function M.rate_limited_text(summary)
+  local text = "rate limited"
+  local attempts = num(summary.attempts)
+  if attempts and attempts > 1 then
+    text = text .. string.format(" after %d attempts", attempts)
+  end
+  local wait = num(summary.retryAfter)
+  if wait and wait > 0 then
+    return text .. string.format("; try again in %d s", math.ceil(wait))
+  end
+  return text .. "; try again in a minute"
+end
+
 ---The one-line message for a ReviewSummary, and the vim.log level to show it at. `shown`: the
 ---findings shown now (for what a failed review keeps).
 function M.summary_text(summary, shown)
@@ -245,12 +274,20 @@ function M.summary_text(summary, shown)
   end
   local label = LABELS[status] or tostring(status)
   local text = string.format("BigPicture: %s %s", kind, label)
+  -- What is kept is said once, below (the server's message may say it too).
+  message = message:gsub(";%s*no new findings;.*$", "")
+  if summary.error == "rate-limited" then
+    message = M.rate_limited_text(summary)
+  end
   -- "cancelled: review cancelled" says nothing more than "cancelled".
   if message ~= "" and not message:lower():find(tostring(status), 1, true) then
     text = text .. ": " .. message
   end
-  if type(summary.retryAfter) == "number" then
+  if type(summary.retryAfter) == "number" and not message:find("try again in", 1, true) then
     text = text .. string.format(" (retry in %ds)", math.ceil(summary.retryAfter))
+  end
+  if status == "failed" and M.retryable(summary) then
+    text = text .. " (:BigPicture retry)"
   end
   text = text .. kept_text(kept_count(summary, shown))
   local level = levels.WARN
@@ -260,6 +297,17 @@ function M.summary_text(summary, shown)
     level = levels.INFO
   end
   return text, level
+end
+
+---When the review whose findings were restored ran: "14:05" today, else "2026-01-02 14:05"
+---(the server's message says it in local time: "3 findings from the review of <date> <time>").
+function M.restored_when(summary)
+  local message = type(summary.message) == "string" and summary.message or ""
+  local date, time = message:match("review of (%d+%-%d+%-%d+) (%d+:%d+)")
+  if not date then
+    return "an earlier session"
+  end
+  return date == os.date("%Y-%m-%d") and time or (date .. " " .. time)
 end
 
 ---The statusline text for a client: "BigPicture" until something happened.
@@ -288,6 +336,10 @@ function M.text(client_id)
   end
   if last.status == "ok" then
     local text = "BigPicture: " .. plural(shown, "finding")
+    if last.restored == true then
+      -- The last review's findings, shown again when the server started.
+      return text .. string.format(" (review of %s)", M.restored_when(last))
+    end
     local cost = num(last.costUsd)
     if cost then
       text = text .. string.format(" $%.2f", cost)

@@ -16,28 +16,12 @@ def price(usage: Usage, model: str, settings: Settings, *, batch: bool = False) 
     return pricing.usage_cost(usage, info, batch=batch)
 
 
-def account(
-    usage: Usage,
-    *,
-    model: str,
-    kind: str,
-    settings: Settings,
-    request_id: str | None,
-    workspace: str,
-    batch: bool = False,
-    complete: bool = True,
-    interrupted: bool = False,
-) -> Cost:
-    """Price ``usage`` and record it in the ledger; the cost."""
-    cost = price(usage, model, settings, batch=batch)
-    ledger.record(
-        model=model,
-        kind=kind,
-        usage=usage,
-        cost=cost,
-        request_id=request_id,
-        workspace=workspace,
-        complete=complete,
-        interrupted=interrupted,
-    )
+Charge = ledger.Charge
+
+
+def account(charge: Charge, usage: Usage, settings: Settings, *, batch: bool = False) -> Cost:
+    """Price ``usage`` of the request ``charge`` describes and record it in the ledger; the
+    cost."""
+    cost = price(usage, charge.model, settings, batch=batch)
+    ledger.record(charge, usage, cost)
     return cost

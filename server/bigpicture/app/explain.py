@@ -54,13 +54,8 @@ async def explain(
     plan = prepared.plan
     reply = await client.stream(explain_body(plan.body, finding), betas=plan.betas)
     answer, complete, reason = _answer(reply)
-    cost = accounting.account(
-        reply.usage,
-        model=plan.model,
-        kind="explain",
-        settings=settings,
-        request_id=reply.request_id,
-        workspace=prepared.snapshot.root,
-        complete=complete,
+    charge = accounting.Charge(
+        plan.model, "explain", reply.request_id, prepared.snapshot.root, complete=complete
     )
+    cost = accounting.account(charge, reply.usage, settings)
     return Explanation(answer, cost, reply.usage, complete, reason)

@@ -8,13 +8,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 import msgspec
 
 from bigpicture.app.listed import listed_texts, outlines_of_listed
 from bigpicture.core.config import Settings
 from bigpicture.core.errors import GatherError
-from bigpicture.core.gather import changes
+from bigpicture.core.gather import changes, policy
 from bigpicture.core.gather import gather as gathering
 from bigpicture.core.gather.scanindex import ScanIndex
 from bigpicture.core.models import Snapshot
@@ -103,27 +104,42 @@ def load_all(snapshot: Snapshot, settings: Settings, progress: Progress | None =
     loader.save()
 
 
-def focus_on(
-    root: Path,
-    snap: Snapshot,
-    settings: Settings,
-    *,
-    kind: str,
-    ref: str | None = None,
-    file: str | None = None,
-    staged: bool = False,
-) -> Snapshot:
-    """The snapshot of a review of ``kind``: a changes review gets its diff in focus (only the
-    index with ``staged``), a file review its file; a workspace review the snapshot as it is."""
+class Scope(TypedDict, total=False):
+    """What a review looks at, in the words the CLI and the language server use; every key
+    optional (a workspace review by default)."""
+
+    kind: str  # workspace | changes | file
+    ref: str | None  # changes: the base ref (None: uncommitted work against HEAD)
+    file: str | None  # file: the file (absolute, or relative to the current folder)
+    staged: bool  # changes: the index only (``--staged``)
+
+
+def focus_on(root: Path, snap: Snapshot, settings: Settings, **scope: Unpack[Scope]) -> Snapshot:
+    """The snapshot of a review of ``scope``: a changes review gets its diff in focus (only the
+    index with ``staged``), a file review its file; a workspace review the snapshot as it is.
+    Each with the team's policy in force (``core.gather.policy``: from the base in a changes
+    review), its ``ignore`` paths left out."""
+    kind = scope.get("kind", "workspace")
+    found, hits = policy.for_review(
+        root, kind=kind, ref=scope.get("ref"), staged=scope.get("staged", False)
+    )
+    snap = policy.apply(snap, found, hits)
     if kind == "changes":
         check = gathering.name_filter(root, settings)
+        skip = policy.ignored(found)
         loader = Loader(snap, settings)
         diff = changes.changes(
-            root, snap, ref, allowed=lambda p: check(p) is None, staged=staged, load=loader
+            root,
+            snap,
+            scope.get("ref"),
+            allowed=lambda p: check(p) is None and not skip(p),
+            staged=scope.get("staged", False),
+            load=loader,
         )
         loader.save()
         return changes.with_diff(snap, diff)
     if kind == "file":
+        file = scope.get("file")
         if not file:
             raise GatherError("a file review needs a file")
         _load_focus(root, snap, settings, file)
@@ -146,20 +162,13 @@ def _load_focus(root: Path, snap: Snapshot, settings: Settings, file: str) -> No
 
 
 def snapshot_for(
-    root: Path,
-    settings: Settings,
-    *,
-    kind: str = "workspace",
-    ref: str | None = None,
-    file: str | None = None,
-    progress: Progress | None = None,
-    staged: bool = False,
+    root: Path, settings: Settings, *, progress: Progress | None = None, **scope: Unpack[Scope]
 ) -> Snapshot:
     root = root.resolve()
     if progress:
         progress(f"gathering {root}")
     snap = gather(root, settings, progress)
-    return focus_on(root, snap, settings, kind=kind, ref=ref, file=file, staged=staged)
+    return focus_on(root, snap, settings, **scope)
 
 
 _OUTLINES: dict[str, OutlineCache] = {}  # the data directory -> its outlines, loaded once
@@ -238,23 +247,17 @@ def _safe_nonce(
         sent = [f.text for f in snapshot.files if f.loaded] + listed()
     if snapshot.diff:
         sent.append(snapshot.diff.patch)
+    if snapshot.policy is not None:
+        sent.append(snapshot.policy.text)
     if not prompt.nonce_is_safe(plan.nonce, sent):
         plan = build(store.nonce_for(snapshot.root, sent))
     return plan
 
 
 def prepare(
-    root: Path,
-    settings: Settings,
-    *,
-    kind: str = "workspace",
-    ref: str | None = None,
-    file: str | None = None,
-    progress: Progress | None = None,
-    staged: bool = False,
+    root: Path, settings: Settings, *, progress: Progress | None = None, **scope: Unpack[Scope]
 ) -> Prepared:
-    """Gather and plan. ``staged``: a changes review of the index only (``--staged``)."""
-    snap = snapshot_for(
-        root, settings, kind=kind, ref=ref, file=file, progress=progress, staged=staged
-    )
+    """Gather and plan a review of ``scope`` (``Scope``: kind, ref, file, staged)."""
+    snap = snapshot_for(root, settings, progress=progress, **scope)
+    kind = scope.get("kind", "workspace")
     return Prepared(snap, plan_for(snap, settings, kind=kind, progress=progress))

@@ -33,6 +33,7 @@ from bigpicture.client.anthropic import ApiClient
 from bigpicture.core import pricing
 from bigpicture.core.config import Settings
 from bigpicture.core.errors import BudgetError, NoApiKey, PromptTooLong
+from bigpicture.core.gather import policy
 from bigpicture.core.models import DroppedCounts, Finding, ReviewResult, Usage, severity_rank
 from bigpicture.core.registry import Registry
 from bigpicture.core.reply import suppress
@@ -102,12 +103,21 @@ def check_cost(plan: Plan, settings: Settings, root: str) -> float:
     return usd
 
 
-async def _maybe(fn: Callable[..., Any] | None, *args: Any) -> None:
+async def maybe_call(fn: Callable[..., Any] | None, *args: Any) -> None:
+    """Call an optional callback (``on_stage``, ``on_findings``, ...), awaiting it when it is a
+    coroutine function."""
     if fn is None:
         return
     res = fn(*args)
     if asyncio.iscoroutine(res):
         await res
+
+
+def present_paths(prepared: Prepared) -> set[str]:
+    """Every path in the workspace now, sent or not (a dismissal follows a rename only when
+    its own file is gone)."""
+    snap = prepared.snapshot
+    return {f.path for f in snap.files} | {s.path for s in snap.skipped}
 
 
 _UNDECODABLE = object()  # equal to no item of a reply read whole
@@ -121,8 +131,10 @@ class Streamed:
     def __init__(self, prepared: Prepared, settings: Settings) -> None:
         self.scanner = FindingsScanner()
         self.anchorer = Anchorer(prepared.plan.sent_texts(prepared.snapshot))
-        self.floor = severity_rank(settings.minSeverity)
+        self.policy = prepared.snapshot.policy
+        self.shown = policy.shown(self.policy, severity_rank(settings.minSeverity))
         self.dismissed = dismissed.load(prepared.snapshot.root)
+        self.present = present_paths(prepared)
         self.malformed = 0
         self.decoded: list[Known] = []  # each findings item and what it decoded to, in order
         self._fed = 0  # characters of the tool JSON scanned so far
@@ -159,8 +171,9 @@ class Streamed:
                 self.malformed += 1
                 continue
             got = self.anchorer.add(f)
-            if got is not None and severity_rank(got.severity) <= self.floor:
-                new += suppress.apply([got], self.dismissed)
+            kept = policy.adjust([got], self.policy) if got is not None else []
+            if kept and self.shown(kept[0]):
+                new += suppress.apply(kept, self.dismissed, self.present)
         self._fed = len(tool_json)
         self._tail = tool_json[-32:]
         return new
@@ -197,10 +210,12 @@ def finish(
         unknown_path=counts.unknown_path,
         out_of_range=counts.out_of_range,
     )
-    floor = severity_rank(settings.minSeverity)
-    shown = [f for f in anchored if severity_rank(f.severity) <= floor]
+    rules = prepared.snapshot.policy
+    anchored = policy.adjust(anchored, rules)  # severity overrides; nothing on ignored paths
+    visible = policy.shown(rules, severity_rank(settings.minSeverity))
+    shown = [f for f in anchored if visible(f)]
     dropped.below_threshold = len(anchored) - len(shown)
-    shown = suppress.apply(shown, dismissed.load(prepared.snapshot.root))
+    shown = suppress.apply(shown, dismissed.load(prepared.snapshot.root), present_paths(prepared))
     shown.sort(key=lambda f: (f.path, f.range.start_line if f.range else f.line - 1, f.id))
     cost = (
         accounting.price(usage, plan.model, settings, batch=batch)
@@ -262,16 +277,10 @@ def from_reply(
     )
     if not record:
         return result
-    accounting.account(
-        reply.usage,
-        model=plan.model,
-        kind=plan.kind,
-        settings=settings,
-        request_id=reply.request_id,
-        workspace=prepared.snapshot.root,
-        batch=batch,
-        complete=got.complete,
+    charge = accounting.Charge(
+        plan.model, plan.kind, reply.request_id, prepared.snapshot.root, complete=got.complete
     )
+    accounting.account(charge, reply.usage, settings, batch=batch)
     if got.complete and cache_key is not None:
         resultcache.put(
             prepared.snapshot.root,
@@ -318,7 +327,7 @@ async def review(
         estimate, _ = estimated_cost(plan, root, settings)
     if client is None:
         raise NoApiKey("ANTHROPIC_API_KEY is not set")
-    await _maybe(
+    await maybe_call(
         on_stage,
         "sending",
         {"tokens": plan.input_tokens, "estimate": estimate, "files": len(plan.files)},
@@ -331,15 +340,15 @@ async def review(
             cachestate.record_sent(root, plan, time.time())
             if plan.cache_base is not None:
                 cachebase.save(root, note_sent(plan.cache_base, plan.cache_generation))
-            await _maybe(on_stage, "accepted", {"request_id": reply.request_id})
-            await _maybe(on_stage, "receiving", {"findings": 0})
+            await maybe_call(on_stage, "accepted", {"request_id": reply.request_id})
+            await maybe_call(on_stage, "receiving", {"findings": 0})
         elif ev["stage"] == "receiving" and (on_findings is not None or on_stage is not None):
             before = streamed.count
             new = streamed.feed(reply.tool_json)
             if streamed.count != before:
-                await _maybe(on_stage, "receiving", {"findings": streamed.count})
+                await maybe_call(on_stage, "receiving", {"findings": streamed.count})
             if new and on_findings is not None:
-                await _maybe(on_findings, new)
+                await maybe_call(on_findings, new)
 
     try:
         await client.stream(plan.body, betas=plan.betas, on_progress=progress, into=reply)
@@ -349,7 +358,7 @@ async def review(
         raise
     except PromptTooLong as e:
         raise prompt_too_long(e, plan, settings) from e
-    await _maybe(on_stage, "received", {"findings": streamed.count})  # before the whole read
+    await maybe_call(on_stage, "received", {"findings": streamed.count})  # before the whole read
     return from_reply(prepared, settings, reply, cache_key=key, streamed=streamed)
 
 
@@ -386,16 +395,16 @@ def record_interrupted(prepared: Prepared, settings: Settings, reply: Reply) -> 
     guess = tokens.estimate(streamed, "source") if streamed else 0
     if guess > usage.output_tokens:
         usage = msgspec.structs.replace(usage, output_tokens=guess)
-    accounting.account(
-        usage,
-        model=prepared.plan.model,
-        kind=prepared.plan.kind,
-        settings=settings,
-        request_id=reply.request_id,
-        workspace=prepared.snapshot.root,
+    plan = prepared.plan
+    charge = accounting.Charge(
+        plan.model,
+        plan.kind,
+        reply.request_id,
+        prepared.snapshot.root,
         complete=False,
         interrupted=True,
     )
+    accounting.account(charge, usage, settings)
 
 
 def count_exact(prepared: Prepared, settings: Settings) -> Plan:

@@ -23,6 +23,7 @@ from bigpicture.app import prepare as pipeline
 from bigpicture.app import review as reviewing
 from bigpicture.app.batch import Outcome
 from bigpicture.app.prepare import Prepared
+from bigpicture.app.review import maybe_call as _maybe
 from bigpicture.client.anthropic import ApiClient
 from bigpicture.core.config import Settings
 from bigpicture.core.errors import BigPictureError, BudgetError, NoApiKey
@@ -44,7 +45,7 @@ from bigpicture.store import cachestate
 from bigpicture.store import paths as store
 
 # (shard index, stage, info): stages "sending", "accepted", "receiving" {findings},
-# "done" {status, findings, reason}
+# "done" {status, findings, reason, result: the shard's ReviewResult}
 OnShard = Callable[[int, str, dict[str, Any]], Awaitable[None] | None]
 
 
@@ -68,7 +69,7 @@ def plan_shards(
     settings: Settings,
     *,
     kind: str,
-    communities: sharding.Communities = sharding.by_directory,
+    communities: sharding.Communities = sharding.by_imports,
 ) -> ShardPlan:
     """The shard plan, with a delimiter nonce none of the sent texts contains. Every file is
     sent whole in some shard, so every file a lazy gather only listed is read and scanned."""
@@ -127,14 +128,6 @@ def check_total(ps: PreparedShards, settings: Settings, *, batch: bool = False) 
             "setting, or send less (the `exclude` setting); nothing was sent"
         )
     return total
-
-
-async def _maybe(fn: Callable[..., Any] | None, *args: Any) -> None:
-    if fn is None:
-        return
-    res = fn(*args)
-    if asyncio.iscoroutine(res):
-        await res
 
 
 def _failed(ps: PreparedShards, settings: Settings, i: int, reason: str) -> ReviewResult:
@@ -197,12 +190,8 @@ async def review(
                 if i == 0:
                     began.set()
             results[i] = (got, status)
-            await _maybe(
-                on_shard,
-                i + 1,
-                "done",
-                {"status": status, "findings": len(got.findings), "reason": got.incomplete_reason},
-            )
+            done = {"status": status, "findings": len(got.findings), "result": got}
+            await _maybe(on_shard, i + 1, "done", {**done, "reason": got.incomplete_reason})
 
     first = asyncio.create_task(one(0))
     tasks = [first]

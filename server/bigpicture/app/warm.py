@@ -39,12 +39,6 @@ async def warm(prepared: Prepared, settings: Settings, client: ApiClient) -> War
         if plan.cache_base is not None:
             cachebase.save(root, note_sent(plan.cache_base, plan.cache_generation))
         cachestate.record_sent(root, plan, time.time())
-    cost = accounting.account(
-        usage,
-        model=plan.model,
-        kind="keep-warm",
-        settings=settings,
-        request_id=reply.request_id,
-        workspace=root,
-    )
+    charge = accounting.Charge(plan.model, "keep-warm", reply.request_id, root)
+    cost = accounting.account(charge, usage, settings)
     return Warmed(cost, usage, cached)

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from bigpicture.app import prepare as pipeline
 from bigpicture.app import review as reviewing
 from bigpicture.app.prepare import Prepared
@@ -22,7 +24,7 @@ from bigpicture.core.config import Settings
 from bigpicture.core.errors import ConfigError, NothingToReview, UsageError
 from bigpicture.core.models import ReviewResult
 from bigpicture.core.registry import Registry
-from bigpicture.outputs import formats
+from bigpicture.outputs import baseline, formats
 from bigpicture.outputs import plan as plan_out
 from bigpicture.outputs import usage as usage_out
 from bigpicture.store import ledger
@@ -30,9 +32,11 @@ from bigpicture.store import ledger
 
 def cmd_review(args: argparse.Namespace) -> int:
     progress = console.progress(args.quiet)
-    if args.batch and (args.staged or args.also_output or args.format in ("gitlab", "rdjson")):
+    if args.batch and (
+        args.staged or args.also_output or args.baseline or args.format in ("gitlab", "rdjson")
+    ):
         raise UsageError(
-            "--staged, --also-output and --format gitlab|rdjson do not go with --batch"
+            "--staged, --also-output, --baseline and --format gitlab|rdjson do not go with --batch"
         )
     if args.batch and args.coverage == "full" and len(args.path) > 1:
         raise UsageError("--coverage full --batch reviews one PATH (its shards in one batch)")
@@ -50,6 +54,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     for w in warnings:
         console.say(f"warning: {w}")
     kind = review_kind(args)
+    base = read_baseline(args.baseline) if args.baseline else None  # before anything is sent
     try:
         outputs = [(args.format, args.output), *formats.parse_also(args.also_output)]
     except ValueError as e:
@@ -101,11 +106,39 @@ def cmd_review(args: argparse.Namespace) -> int:
         out = plan_out.render_json(plan) if args.format == "json" else plan_out.render_text(plan)
         console.write(out, args.output)
         return console.EXIT_OK
-    return run_review(prepared, settings, args, progress)
+    return run_review(prepared, settings, args, progress, base)
+
+
+def read_baseline(name: str) -> baseline.Baseline:
+    """``--baseline FILE`` read and checked: a missing file or one that is not SARIF is a
+    usage error, before anything is sent."""
+    try:
+        data = Path(name).read_bytes()
+    except OSError as e:
+        raise UsageError(f"--baseline {name}: cannot read it ({e.strerror or e})") from None
+    return baseline.parse(data, name)
+
+
+def compared(
+    prepared: Prepared, result: ReviewResult, base: baseline.Baseline | None
+) -> baseline.Comparison | None:
+    if base is None:
+        return None
+    return baseline.compare(
+        result.findings,
+        base,
+        reviewed={f.path for f in prepared.plan.files},
+        present=reviewing.present_paths(prepared),
+        complete=result.complete,
+    )
 
 
 def run_review(
-    prepared: Prepared, settings: Settings, args: argparse.Namespace, progress: Any
+    prepared: Prepared,
+    settings: Settings,
+    args: argparse.Namespace,
+    progress: Any,
+    base: baseline.Baseline | None = None,
 ) -> int:
     """Send, render, and the exit code."""
 
@@ -133,9 +166,13 @@ def run_review(
     result = asyncio.run(go())
     texts = prepared.plan.sent_texts(prepared.snapshot)
     color = args.format == "text" and sys.stdout.isatty() and not args.output
-    console.write(formats.render(args.format, result, texts, color=color), args.output)
+    comparison = compared(prepared, result, base)
+    console.write(
+        formats.render(args.format, result, texts, color=color, comparison=comparison),
+        args.output,
+    )
     for fmt, output in formats.parse_also(args.also_output):
-        console.write(formats.render(fmt, result, texts), output)
+        console.write(formats.render(fmt, result, texts, comparison=comparison), output)
     if progress and result.cost is not None and result.usage is not None:
         progress(
             f"cost ${result.cost.usd:.4f}, cache read {result.usage.cache_read_share:.0%} of "
@@ -143,6 +180,11 @@ def run_review(
         )
     if not result.complete:
         console.say(f"INCOMPLETE REVIEW: {result.incomplete_reason}")
+    if comparison is not None:  # --fail-on counts what is new or changed since the baseline
+        result = msgspec.structs.replace(
+            result,
+            findings=[f for f in result.findings if comparison.states.get(f.id) != "unchanged"],
+        )
     return console.review_exit([result], args.fail_on)
 
 

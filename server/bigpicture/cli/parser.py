@@ -147,6 +147,13 @@ def _review_limits(r: argparse.ArgumentParser) -> None:
     r.add_argument("--max-cost", type=usd, metavar="USD", help="refuse to send above this estimate")
     _fail_on(r)
     r.add_argument("--min-severity", choices=SEVERITIES, help="hide findings below this severity")
+    r.add_argument(
+        "--baseline",
+        metavar="FILE",
+        help="compare with a previous run's SARIF: each finding new, unchanged or updated "
+        "(baselineState in SARIF, also in text and JSON), results gone listed as absent; "
+        "--fail-on then counts only new and updated findings",
+    )
     r.add_argument("--thinking", type=int, metavar="BUDGET", help="extended thinking budget tokens")
     r.add_argument("--cache-ttl", choices=("5m", "1h"), help="prompt-cache lifetime")
     r.add_argument(

@@ -121,6 +121,9 @@ class Settings:
 
 SETTING_NAMES = tuple(f.name for f in fields(Settings))
 NOT_FROM_WORKSPACE = frozenset({"baseUrl"})  # never read from workspace files
+# The team's policy keys of [tool.bigpicture] (``core.gather.policy`` reads them, from the base
+# in a changes review): not settings, so neither an editor nor a flag can change them.
+POLICY_KEYS = frozenset({"paths", "severityOverrides"})
 
 
 def setting_docs() -> dict[str, str]:
@@ -221,6 +224,13 @@ def merge(
     changes: dict[str, Any] = {}
     for raw_key, value in source.items():
         key = _canonical(raw_key)
+        if key in POLICY_KEYS:
+            if not origin.startswith("pyproject"):
+                warnings.append(
+                    f"{origin}: {raw_key!r} is part of the team's review policy, read only from "
+                    "pyproject.toml [tool.bigpicture]; ignored"
+                )
+            continue
         if key not in SETTING_NAMES:
             warnings.append(f"{origin}: unknown setting {raw_key!r} ignored")
             continue

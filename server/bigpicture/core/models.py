@@ -100,6 +100,38 @@ class DiffInfo(msgspec.Struct, frozen=True):
     redactions: list[Redaction] = []
 
 
+class PathRule(msgspec.Struct, frozen=True):
+    """One ``paths`` entry of the team's policy: a gitignore-style pattern and its rule."""
+
+    pattern: str
+    rule: Literal["ignore", "strict"]
+
+
+class SeverityOverride(msgspec.Struct, frozen=True):
+    """One ``severityOverrides`` entry: a category or a CWE id, and the severity it gets."""
+
+    match: str  # "performance" or "CWE-79"
+    severity: Severity
+
+
+class Policy(msgspec.Struct, frozen=True):
+    """The team's review policy (``core.gather.policy``): ``.bigpicture/REVIEW.md`` and the
+    ``paths`` and ``severityOverrides`` keys of ``[tool.bigpicture]``, read from the working
+    tree, or from the base of a changes review."""
+
+    source: str = "working tree"  # or "base <commit>" in a changes review
+    text: str = ""  # REVIEW.md exactly as sent (secrets redacted); "" when there is none
+    size: int = 0  # bytes of REVIEW.md
+    paths: list[PathRule] = []
+    severity_overrides: list[SeverityOverride] = []
+    redactions: int = 0  # secret values replaced in REVIEW.md
+    working_tree_differs: bool = False  # a changes review: the working tree's policy differs
+
+    @property
+    def empty(self) -> bool:
+        return not (self.text or self.paths or self.severity_overrides)
+
+
 class Snapshot(msgspec.Struct):
     """What a review could send: the workspace, with the diff when it is a changes review."""
 
@@ -111,6 +143,7 @@ class Snapshot(msgspec.Struct):
     head: str | None = None  # commit id of HEAD when in git
     diff: DiffInfo | None = None
     focus: list[str] = []  # paths in focus (diff files, or the file of a file review)
+    policy: Policy | None = None  # the team's policy in force (``core.gather.policy``)
 
     def by_path(self) -> dict[str, SourceFile]:
         return {f.path: f for f in self.files}

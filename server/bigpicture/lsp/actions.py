@@ -8,6 +8,7 @@ from lsprotocol import types as lsp
 from bigpicture.core.models import Finding
 from bigpicture.core.reply import anchor
 from bigpicture.core.reply.textdoc import range_text
+from bigpicture.lsp import protocol
 from bigpicture.lsp.convert import Lines, diagnostic, inside
 from bigpicture.lsp.publish import rel_path, sync_to_current, uri_of
 from bigpicture.lsp.state import BigPictureServer
@@ -39,27 +40,19 @@ def code_actions(ls: BigPictureServer, params: lsp.CodeActionParams) -> list[lsp
                 actions.append(fix)
             for reason, label in (("false-positive", "false positive"), ("wont-fix", "won't fix")):
                 actions.append(
-                    lsp.CodeAction(
-                        title=f"Dismiss finding ({label}): {f.title}",
-                        kind=lsp.CodeActionKind.QuickFix,
-                        diagnostics=[diag],
-                        command=lsp.Command(
-                            title="Dismiss finding",
-                            command="bigpicture.dismissFinding",
-                            arguments=[f.id, reason],
+                    _on_finding(
+                        f"Dismiss finding ({label}): {f.title}",
+                        diag,
+                        lsp.Command(
+                            "Dismiss finding", protocol.DISMISS_FINDING, arguments=[f.id, reason]
                         ),
                     )
                 )
             actions.append(
-                lsp.CodeAction(
-                    title=f"Explain this finding: {f.title}",
-                    kind=lsp.CodeActionKind.QuickFix,
-                    diagnostics=[diag],
-                    command=lsp.Command(
-                        title="Explain finding",
-                        command="bigpicture.explainFinding",
-                        arguments=[f.id],
-                    ),
+                _on_finding(
+                    f"Explain this finding: {f.title}",
+                    diag,
+                    lsp.Command("Explain finding", protocol.EXPLAIN_FINDING, arguments=[f.id]),
                 )
             )
     actions.append(
@@ -67,11 +60,18 @@ def code_actions(ls: BigPictureServer, params: lsp.CodeActionParams) -> list[lsp
             title="Review this file with BigPicture",
             kind=lsp.CodeActionKind.Source,
             command=lsp.Command(
-                title="Review this file", command="bigpicture.reviewFile", arguments=[uri]
+                title="Review this file", command=protocol.REVIEW_FILE, arguments=[uri]
             ),
         )
     )
     return actions
+
+
+def _on_finding(title: str, diag: lsp.Diagnostic, command: lsp.Command) -> lsp.CodeAction:
+    """A quick fix on ``diag``'s finding that runs ``command``."""
+    return lsp.CodeAction(
+        title=title, kind=lsp.CodeActionKind.QuickFix, diagnostics=[diag], command=command
+    )
 
 
 def _fix_action(

@@ -12,7 +12,7 @@ from bigpicture.app import explain as explaining
 from bigpicture.app import review as reviewing
 from bigpicture.core import spending
 from bigpicture.core.errors import BigPictureError, NothingToReview
-from bigpicture.lsp import protocol
+from bigpicture.lsp import protocol, shards
 from bigpicture.lsp.messages import log_msg, show
 from bigpicture.lsp.publish import clear_all, publish, rel_path
 from bigpicture.lsp.reviews import api, prepare
@@ -64,6 +64,8 @@ async def explain(ls: BigPictureServer, finding_id: str) -> dict[str, Any]:
     st = ls.state
     found = st.finding_by_id(finding_id)
     prepared = st.last_prepared
+    if found is not None and found[0] in st.prepared_by_path:
+        prepared = st.prepared_by_path[found[0]]  # the shard its file was reviewed in
     if found is None or prepared is None:
         show(
             ls,
@@ -97,12 +99,15 @@ async def _plan(ls: BigPictureServer, kind: str, uri: str | None) -> Any:
 async def show_plan(ls: BigPictureServer, kind: str, uri: str | None) -> dict[str, Any]:
     st = ls.state
     try:
-        prepared = await _plan(ls, kind, uri)
+        if kind == "full":
+            prepared, text = None, await shards.plan_text(ls)
+        else:
+            prepared = await _plan(ls, kind, uri)
+            text = plan_out.render_text(prepared.plan)
     except BigPictureError as e:
         kind_ = lsp.MessageType.Info if isinstance(e, NothingToReview) else lsp.MessageType.Error
         show(ls, e.message, kind_)
         return {"uri": None, "text": e.message, "error": protocol.error_code(e)}
-    text = plan_out.render_text(prepared.plan)
     path = store.workspace_dir(st.root or ".") / "plan.md"
     store.atomic_write(path, text.encode())
     uri_out = uris.from_fs_path(str(path)) or ""
@@ -114,6 +119,8 @@ async def show_plan(ls: BigPictureServer, kind: str, uri: str | None) -> dict[st
             )
         except Exception as e:
             log_msg(ls, f"showDocument failed: {e}")
+    elif prepared is None:
+        show(ls, f"plan of a full-coverage review: {path}")
     else:
         c = prepared.plan.cost
         show(
@@ -125,6 +132,8 @@ async def show_plan(ls: BigPictureServer, kind: str, uri: str | None) -> dict[st
 
 
 async def estimate(ls: BigPictureServer, kind: str, uri: str | None) -> dict[str, Any]:
+    if kind == "full":
+        return await shards.estimate(ls)
     try:
         prepared = await _plan(ls, kind, uri)
     except BigPictureError as e:

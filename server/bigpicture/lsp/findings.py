@@ -78,8 +78,10 @@ def restore(ls: BigPictureServer, finding_id: str) -> dict[str, Any]:
     st = ls.state
     if st.root is None:
         return {"restored": None, "error": "not-found"}
+    held = st.finding_by_id(finding_id)
     try:
-        was = dismissed.undismiss(st.root, finding_id)
+        # with the finding, a dismissal recorded under its older id goes too
+        was = dismissed.undismiss(st.root, finding_id, held[1] if held else None)
     except BigPictureError as e:
         show(ls, e.message, lsp.MessageType.Error)
         return {"restored": None, "error": protocol.error_code(e), "message": e.message}

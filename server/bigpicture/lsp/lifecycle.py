@@ -46,7 +46,7 @@ def restore(ls: BigPictureServer) -> None:
     summary = protocol.Summary(
         status="ok",
         kind=last.kind,
-        message=f"{n} findings from the review of {when}",
+        message=f"{n} finding{'' if n == 1 else 's'} from the review of {when}",
         findings=n,
         bySeverity=counts,
         reviewedAt=iso_time(last.reviewed_at),

@@ -31,6 +31,8 @@ EXPLAIN_FINDING = "bigpicture.explainFinding"
 USAGE = "bigpicture.usage"
 FINDINGS = "bigpicture.findings"  # -> FindingsList
 RESTORE_FINDING = "bigpicture.restoreFinding"  # [id] -> {"restored": id | None, ...}
+# [options] -> Summary of kind "full": every file whole, in shards (``lsp.shards``)
+REVIEW_ALL_SHARDS = "bigpicture.reviewAllShards"
 
 COMMANDS = (
     REVIEW_WORKSPACE,
@@ -45,6 +47,7 @@ COMMANDS = (
     USAGE,
     FINDINGS,
     RESTORE_FINDING,
+    REVIEW_ALL_SHARDS,
 )
 
 # --------------------------------------------------------------------------- notifications
@@ -135,6 +138,16 @@ class Busy(msgspec.Struct):
     status: Literal["busy"] = "busy"
 
 
+class ShardInfo(msgspec.Struct, omit_defaults=False):
+    """One shard of a full-coverage review, in its summary."""
+
+    index: int
+    files: int
+    status: str  # complete | incomplete | failed
+    findings: int
+    reason: str | None = None
+
+
 class Summary(msgspec.Struct, omit_defaults=False):
     """What a review command returns, and ``bigpicture/reviewFinished`` carries."""
 
@@ -160,6 +173,8 @@ class Summary(msgspec.Struct, omit_defaults=False):
     filesSent: int | None = None  # files in the request (None: no plan was made)
     filesLeftOut: int | None = None  # files gathered but left out of the budget
     attempts: int | None = None  # HTTP attempts made (the first and the SDK's retries)
+    shards: list[ShardInfo] | None = None  # a full-coverage review: each shard's status
+    notReviewed: list[str] | None = None  # a full-coverage review: files of shards not complete
 
 
 # --------------------------------------------------------------------------- findings

@@ -43,6 +43,7 @@ TITLES = {
     "workspace": "BigPicture: reviewing the workspace",
     "changes": "BigPicture: reviewing the changes",
     "file": "BigPicture: reviewing the file",
+    "full": "BigPicture: reviewing the whole repository (all shards)",
 }
 
 
@@ -204,7 +205,7 @@ def _over_budget_on_save(
     return summary(req.kind, "over-budget", msg, error="over-budget")
 
 
-def _result_message(ls: BigPictureServer, result: ReviewResult) -> tuple[protocol.Status, str, int]:
+def result_message(ls: BigPictureServer, result: ReviewResult) -> tuple[protocol.Status, str, int]:
     """Status, message and the number of earlier findings kept (when incomplete)."""
     n = sum(1 for f in result.findings if not f.suppressed)
     cost = f"${result.cost.usd:.4f}" if result.cost else "$0 (cached result)"
@@ -230,6 +231,10 @@ def _result_message(ls: BigPictureServer, result: ReviewResult) -> tuple[protoco
 
 async def _run(ls: BigPictureServer, req: ReviewRequest, progress: Progress) -> dict[str, Any]:
     st = ls.state
+    if req.kind == "full":
+        from bigpicture.lsp import shards  # (it uses this module's summary and progress)
+
+        return await shards.run(ls, req, progress)
     prepared = await prepare(ls, req)
     plan = prepared.plan
     req.files = (len(plan.files), len(plan.left_out))
@@ -263,6 +268,7 @@ async def _run(ls: BigPictureServer, req: ReviewRequest, progress: Progress) -> 
         raise
     streamed = flusher.close()
     st.last_prepared = prepared
+    st.prepared_by_path = {}
     apply_result(ls, prepared, result)
     for path in sorted(streamed):
         publish(ls, path)  # a file the result did not cover: without its streamed findings
@@ -276,7 +282,7 @@ async def _run(ls: BigPictureServer, req: ReviewRequest, progress: Progress) -> 
             findings=result.findings,
             at=at,
         )
-    status, msg, kept = _result_message(ls, result)
+    status, msg, kept = result_message(ls, result)
     if status == "ok":
         show(ls, f"review done: {msg}")
         return summary(req.kind, status, msg, result, at=at)

@@ -28,7 +28,7 @@ from bigpicture.lsp.state import BigPictureServer
 
 log = logging.getLogger(__name__)
 
-KINDS = ("workspace", "changes", "file")
+KINDS = ("workspace", "changes", "file", "full")
 
 
 def _kind_and_uri(args: tuple[Any, ...]) -> tuple[str, str | None]:
@@ -143,6 +143,10 @@ def _review_commands(server: BigPictureServer) -> None:
     async def review_file(ls: BigPictureServer, *args: Any) -> dict[str, Any]:
         uri = args[0] if args and isinstance(args[0], str) else None
         return await _review(ls, "file", args, uri=uri)
+
+    @server.command(protocol.REVIEW_ALL_SHARDS)
+    async def review_all_shards(ls: BigPictureServer, *args: Any) -> dict[str, Any]:
+        return await _review(ls, "full", args)
 
     @server.command(protocol.SHOW_PLAN)
     async def show_plan(ls: BigPictureServer, *args: Any) -> dict[str, Any]:

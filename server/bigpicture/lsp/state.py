@@ -64,6 +64,8 @@ class State:
     debounce: asyncio.Task[Any] | None = None
     last_summary: dict[str, Any] | None = None
     last_prepared: Prepared | None = None
+    # a full-coverage review: the shard plan each file was reviewed in (explain asks on it)
+    prepared_by_path: dict[str, Prepared] = field(default_factory=dict)
     cost_warned: bool = False
     api: ApiClient | None = None  # created on first use
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)

@@ -13,22 +13,29 @@ from __future__ import annotations
 import json
 
 from bigpicture.core import models
+from bigpicture.outputs.baseline import Comparison
 
 REVIEW_FORMATS = ("text", "json", "sarif", "gitlab", "rdjson")
 
 
 def render(
-    fmt: str, result: models.ReviewResult, texts: dict[str, str] | None, *, color: bool = False
+    fmt: str,
+    result: models.ReviewResult,
+    texts: dict[str, str] | None,
+    *,
+    color: bool = False,
+    comparison: Comparison | None = None,
 ) -> str:
-    """``result`` in ``fmt``. ``texts``: the exact texts sent, by path (for columns)."""
+    """``result`` in ``fmt``. ``texts``: the exact texts sent, by path (for columns);
+    ``comparison``: the findings against ``--baseline`` (text, JSON and SARIF show it)."""
     if fmt == "json":
         from . import json as json_out
 
-        return json_out.render(result)
+        return json_out.render(result, comparison)
     if fmt == "sarif":
         from . import sarif
 
-        return sarif.render(result, texts)
+        return sarif.render(result, texts, comparison)
     if fmt == "gitlab":
         from . import gitlab
 
@@ -40,7 +47,7 @@ def render(
     if fmt == "text":
         from . import text
 
-        return text.render(result, color=color)
+        return text.render(result, color=color, comparison=comparison)
     raise ValueError(f"unknown format {fmt!r}")
 
 

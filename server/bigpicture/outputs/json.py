@@ -12,7 +12,8 @@ when there is no value); new keys may be added within a version, none removed or
       "summary": str,
       "findings": [                  # dismissed ones included, with "suppressed" set
         {
-          "id": str,                 # 16 hex chars, stable across line moves
+          "id": str,                 # 16 hex chars: path, anchored code, category, CWE
+                                     # (stable across line moves and reworded titles)
           "path": str,               # workspace-relative, POSIX
           "line": int,               # 1-based first line
           "end_line": int | null,    # 1-based last line
@@ -28,7 +29,8 @@ when there is no value); new keys may be added within a version, none removed or
           "fix": {"replacement": str} | null,   # replaces exactly "range"
           "related": [{"path", "line", "quote", "message", "range"}],
           "confidence": float | null,           # 0..1
-          "suppressed": "false-positive" | "wont-fix" | null
+          "suppressed": "false-positive" | "wont-fix" | null,
+          "baseline_state": "new" | "unchanged" | "updated" | null   # null: no --baseline
         }
       ],
       "dropped": {"malformed", "unknown_path", "out_of_range", "below_threshold": int},
@@ -47,7 +49,9 @@ when there is no value); new keys may be added within a version, none removed or
                   "request_id", "cost_usd", "from_cache"}],
                                      # a full-coverage review's shards (else []): status
                                      # complete | incomplete | failed
-      "not_reviewed": [str]          # the files of the shards that did not complete
+      "not_reviewed": [str],         # the files of the shards that did not complete
+      "baseline": {"file": str, "new", "unchanged", "updated", "absent": int} | null
+                                     # counts against --baseline FILE; null without
     }
 
 ``parse`` reads the document back into a ``models.ReviewResult``.
@@ -61,6 +65,7 @@ import msgspec
 
 from bigpicture.core import models
 from bigpicture.core.errors import ConfigError
+from bigpicture.outputs.baseline import Comparison
 
 VERSION = 1
 
@@ -84,12 +89,14 @@ _FINDING_KEYS = (
 )
 
 
-def _finding(f: models.Finding) -> dict[str, Any]:
+def _finding(f: models.Finding, comparison: Comparison | None) -> dict[str, Any]:
     raw = msgspec.to_builtins(f)
-    return {key: raw[key] for key in _FINDING_KEYS}
+    out = {key: raw[key] for key in _FINDING_KEYS}
+    out["baseline_state"] = comparison.states.get(f.id, "new") if comparison else None
+    return out
 
 
-def to_dict(result: models.ReviewResult) -> dict[str, Any]:
+def to_dict(result: models.ReviewResult, comparison: Comparison | None = None) -> dict[str, Any]:
     """The documented shape as plain data."""
     usage = None
     if result.usage is not None:
@@ -105,7 +112,7 @@ def to_dict(result: models.ReviewResult) -> dict[str, Any]:
         "complete": result.complete,
         "incomplete_reason": result.incomplete_reason,
         "summary": result.summary,
-        "findings": [_finding(f) for f in result.findings],
+        "findings": [_finding(f, comparison) for f in result.findings],
         "dropped": msgspec.to_builtins(result.dropped),
         "usage": usage,
         "cost": msgspec.to_builtins(result.cost),
@@ -118,12 +125,14 @@ def to_dict(result: models.ReviewResult) -> dict[str, Any]:
         "root": result.root,
         "shards": msgspec.to_builtins(result.shards),
         "not_reviewed": result.not_reviewed,
+        "baseline": {"file": comparison.name, **comparison.counts()} if comparison else None,
     }
 
 
-def render(result: models.ReviewResult) -> str:
+def render(result: models.ReviewResult, comparison: Comparison | None = None) -> str:
     """The result as the JSON document (2-space indent, trailing newline)."""
-    return msgspec.json.format(msgspec.json.encode(to_dict(result)), indent=2).decode() + "\n"
+    doc = to_dict(result, comparison)
+    return msgspec.json.format(msgspec.json.encode(doc), indent=2).decode() + "\n"
 
 
 class _Version(msgspec.Struct):

@@ -13,7 +13,10 @@ JSON shape (``bigpicture review --dry-run --format json``), version 1::
      "skipped": [{"path", "reason", "detail"}],
      "redactions": [{"path", "line", "rule"}],                          # never the value
      "focus": [str], "diffBase": str|null, "diffFiles": [{"path", "status", "oldPath"}],
-     "warnings": [str]}
+     "warnings": [str],
+     "policy": {"source": str, "text": str, "size": int,             # the team's policy
+                "paths": [{"pattern", "rule"}], "severityOverrides": [{"match", "severity"}],
+                "redactions": int, "workingTreeDiffers": bool} | null}
 """
 
 from __future__ import annotations
@@ -106,6 +109,34 @@ def _sent_lines(plan: Plan, max_list: int) -> list[str]:
     return [*lines, f"(by folder, counting {deeper} in it; --format json lists every file)"]
 
 
+def _policy_lines(plan: Plan) -> list[str]:
+    """The team's policy in force, and whether the working tree's differs."""
+    pol = plan.policy
+    if pol is None or (pol.empty and not pol.working_tree_differs):
+        return []
+    parts = []
+    if pol.text:
+        parts.append(f".bigpicture/REVIEW.md ({_n(pol.size)} bytes, in the cached prefix)")
+    if pol.paths:
+        parts.append("paths " + ", ".join(f'"{r.pattern}" {r.rule}' for r in pol.paths))
+    if pol.severity_overrides:
+        parts.append(
+            "severity overrides "
+            + ", ".join(f"{o.match} -> {o.severity}" for o in pol.severity_overrides)
+        )
+    out = [f"Review policy ({pol.source}): " + ("; ".join(parts) if parts else "none")]
+    if pol.working_tree_differs:
+        out.append(
+            "  The working tree's policy (.bigpicture/REVIEW.md, [tool.bigpicture] paths and "
+            "severityOverrides) differs from the base's: the base's is used, so a change "
+            "cannot rewrite the rules it is reviewed by."
+        )
+    ignored = sum(1 for s in plan.skipped if s.detail.startswith("review policy:"))
+    if ignored:
+        out.append(f"  {_n(ignored)} files ignored by the policy (listed under Never sent)")
+    return [*out, ""]
+
+
 def render_text(plan: Plan, *, max_list: int = 50) -> str:
     out: list[str] = []
     add = out.append
@@ -126,6 +157,7 @@ def render_text(plan: Plan, *, max_list: int = 50) -> str:
         for ch in plan.diff_files[:max_list]:
             add(f"  {ch.status:<10} {ch.path}" + (f" (from {ch.old_path})" if ch.old_path else ""))
         add("")
+    out.extend(_policy_lines(plan))
     if plan.kind == "file" and plan.focus:
         add(f"In focus: {plan.focus[0]}")
         add("")

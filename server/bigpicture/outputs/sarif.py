@@ -5,8 +5,14 @@ finding with a CWE reports under the CWE rule; the CWE rule's ``helpUri`` is bui
 number alone, never taken from the model). Locations are relative to ``%SRCROOT%``; regions
 are 1-based with columns in UTF-16 code units (``columnKind: utf16CodeUnits``), converted
 from the code-point ranges using the text that was sent. Each result carries the finding's
-stable id as ``partialFingerprints["bigpicture/v1"]``; dismissed findings carry an external
-suppression. An incomplete review sets ``executionSuccessful: false`` with the reason.
+stable id as ``partialFingerprints["bigpicture/v2"]`` (v2: the id hashes the path, the anchored
+code, the category and the CWE, no longer the title; v1 ids hashed the title too) and the
+path-free ``properties.codeKey``; dismissed findings carry an external suppression. An
+incomplete review sets ``executionSuccessful: false`` with the reason.
+
+With a baseline (``--baseline FILE``, ``outputs.baseline``), every result has
+``baselineState`` (new / unchanged / updated) and the baseline's results not found again are
+included with ``baselineState: "absent"``.
 
 The output validates against the OASIS schema vendored in ``bigpicture/data``.
 """
@@ -23,12 +29,14 @@ import msgspec
 import bigpicture
 from bigpicture.core import models
 from bigpicture.core.lines import split_lines
+from bigpicture.core.reply.anchor import code_key
+from bigpicture.outputs import baseline
 
 SCHEMA_URI = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 )
 SARIF_VERSION = "2.1.0"
-FINGERPRINT = "bigpicture/v1"
+FINGERPRINT = baseline.FINGERPRINT
 BASE_ID = "SRCROOT"
 
 _LEVELS = {
@@ -58,9 +66,18 @@ def _rule_id(f: models.Finding) -> str:
     return f.cwe if f.cwe and _CWE.match(f.cwe) else f.category
 
 
-def _rules(findings: list[models.Finding]) -> list[dict[str, Any]]:
-    categories = {f.category for f in findings}
+def _rules(
+    findings: list[models.Finding], extra: list[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """The rules of the findings, and of the ``extra`` (absent) results' ``ruleId``."""
+    categories: set[str] = {f.category for f in findings}
     cwes = {f.cwe for f in findings if f.cwe and _CWE.match(f.cwe)}
+    for r in extra or []:
+        rid = r.get("ruleId")
+        if isinstance(rid, str) and _CWE.match(rid):
+            cwes.add(rid)
+        elif rid in models.CATEGORIES:
+            categories.add(rid)
     rules: list[dict[str, Any]] = []
     for category in models.CATEGORIES:
         if category in categories:
@@ -145,7 +162,9 @@ def _location(
     )
 
 
-def _result(f: models.Finding, rule_index: dict[str, int], lines: _Lines) -> dict[str, Any]:
+def _result(
+    f: models.Finding, rule_index: dict[str, int], lines: _Lines, state: str | None = None
+) -> dict[str, Any]:
     location, region, exact = _location(lines, f.path, f.line, f.end_line, f.range)
     text = f.title + (f"\n\n{f.message}" if f.message else "")
     rule_id = _rule_id(f)
@@ -158,6 +177,8 @@ def _result(f: models.Finding, rule_index: dict[str, int], lines: _Lines) -> dic
     }
     if f.id:
         out["partialFingerprints"] = {FINGERPRINT: f.id}
+    if state is not None:
+        out["baselineState"] = state
     related = []
     for i, rel in enumerate(f.related):
         loc, _, _ = _location(lines, rel.path, rel.line, None, rel.range)
@@ -192,6 +213,7 @@ def _result(f: models.Finding, rule_index: dict[str, int], lines: _Lines) -> dic
         "severity": f.severity,
         "category": f.category,
         "approximate": f.approximate,
+        "codeKey": code_key(f.category, f.quote),
     }
     if f.confidence is not None:
         props["confidence"] = f.confidence
@@ -250,10 +272,27 @@ def _notifications(result: models.ReviewResult) -> list[dict[str, Any]]:
     return notes
 
 
-def to_dict(result: models.ReviewResult, texts: dict[str, str] | None = None) -> dict[str, Any]:
-    """The SARIF log as plain data. ``texts``: the exact texts sent, by path."""
+def _absent(
+    comparison: baseline.Comparison | None, rule_index: dict[str, int]
+) -> list[dict[str, Any]]:
+    out = []
+    for r in comparison.absent if comparison else []:
+        r = dict(r)
+        if r.get("ruleId") in rule_index:
+            r["ruleIndex"] = rule_index[r["ruleId"]]
+        out.append(r)
+    return out
+
+
+def to_dict(
+    result: models.ReviewResult,
+    texts: dict[str, str] | None = None,
+    comparison: baseline.Comparison | None = None,
+) -> dict[str, Any]:
+    """The SARIF log as plain data. ``texts``: the exact texts sent, by path; ``comparison``:
+    the findings against a baseline (``baselineState`` on each result, absent ones added)."""
     lines = _Lines(texts)
-    rules = _rules(result.findings)
+    rules = _rules(result.findings, comparison.absent if comparison else None)
     rule_index = {rule["id"]: i for i, rule in enumerate(rules)}
     invocation: dict[str, Any] = {"executionSuccessful": result.complete}
     notes = _notifications(result)
@@ -275,6 +314,8 @@ def to_dict(result: models.ReviewResult, texts: dict[str, str] | None = None) ->
     if result.shards:
         run_props["shards"] = msgspec.to_builtins(result.shards)
         run_props["notReviewed"] = result.not_reviewed
+    if comparison is not None:
+        run_props["baseline"] = {"file": comparison.name, **comparison.counts()}
     return {
         "$schema": SCHEMA_URI,
         "version": SARIF_VERSION,
@@ -290,14 +331,28 @@ def to_dict(result: models.ReviewResult, texts: dict[str, str] | None = None) ->
                 "invocations": [invocation],
                 "originalUriBaseIds": {BASE_ID: _root_uri(result.root)},
                 "columnKind": "utf16CodeUnits",
-                "results": [_result(f, rule_index, lines) for f in result.findings],
+                "results": [
+                    _result(
+                        f,
+                        rule_index,
+                        lines,
+                        comparison.states.get(f.id, "new") if comparison else None,
+                    )
+                    for f in result.findings
+                ]
+                + _absent(comparison, rule_index),
                 "properties": run_props,
+                **({"baselineGuid": comparison.guid} if comparison and comparison.guid else {}),
             }
         ],
     }
 
 
-def render(result: models.ReviewResult, texts: dict[str, str] | None = None) -> str:
+def render(
+    result: models.ReviewResult,
+    texts: dict[str, str] | None = None,
+    comparison: baseline.Comparison | None = None,
+) -> str:
     """The SARIF log as JSON text (2-space indent, trailing newline)."""
-    data = msgspec.json.encode(to_dict(result, texts))
+    data = msgspec.json.encode(to_dict(result, texts, comparison))
     return msgspec.json.format(data, indent=2).decode() + "\n"

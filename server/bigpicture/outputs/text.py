@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from bigpicture.core import models
 from bigpicture.core.models import severity_rank
 from bigpicture.core.reply.findings import sanitize_block, sanitize_inline
+from bigpicture.outputs.baseline import Comparison
 
 _COLORS = {
     "critical": "1;35",
@@ -60,12 +61,14 @@ def _start(f: models.Finding) -> tuple[int, int]:
     return (f.range.start_line, f.range.start_char) if f.range else (f.line - 1, 0)
 
 
-def _finding(f: models.Finding, paint: _Paint) -> list[str]:
+def _finding(f: models.Finding, paint: _Paint, state: str | None = None) -> list[str]:
     tag = f.category + (f"/{f.cwe}" if f.cwe else "")
     head = (
         f"{paint(_where(f.path, f.line, f.range) + ':', 'path')} "
         f"{paint(f.severity, f.severity)} [{tag}] {sanitize_inline(f.title)}"
     )
+    if state is not None:
+        head += paint(f" ({state})", "dim" if state == "unchanged" else "path")
     if f.approximate:
         head += paint(" (approximate location)", "dim")
     out = [head]
@@ -126,6 +129,17 @@ def _sent_line(result: models.ReviewResult) -> str:
     return " · ".join(parts)
 
 
+def _shards_line(result: models.ReviewResult) -> str:
+    """A full-coverage review: how its shards ended, and which did not complete."""
+    done = sum(1 for s in result.shards if s.status == "complete")
+    line = f"{len(result.shards)} shards: {done} complete"
+    bad = [s for s in result.shards if s.status != "complete"]
+    if bad:
+        line += ", " + ", ".join(f"shard {s.index} {s.status}" for s in bad)
+        line += f" ({_plural(len(result.not_reviewed), 'file')} not reviewed)"
+    return line
+
+
 def _cost_line(result: models.ReviewResult) -> str | None:
     if result.from_cache:
         return "from the local result cache: no API call, no cost"
@@ -149,9 +163,14 @@ def _cost_line(result: models.ReviewResult) -> str | None:
 
 
 def render(
-    result: models.ReviewResult, *, color: bool = False, show_suppressed: bool = False
+    result: models.ReviewResult,
+    *,
+    color: bool = False,
+    show_suppressed: bool = False,
+    comparison: Comparison | None = None,
 ) -> str:
-    """The result as terminal text; ANSI colours only when ``color`` is true."""
+    """The result as terminal text; ANSI colours only when ``color`` is true; with
+    ``comparison`` (``--baseline``), each finding says whether it is new."""
     paint = _Paint(color)
     out: list[str] = []
     reason = sanitize_inline(result.incomplete_reason or "the review did not finish", 500)
@@ -172,7 +191,8 @@ def render(
     shown = [f for f in result.findings if not (f.suppressed and not show_suppressed)]
     for group in _grouped(shown):
         for f in group:
-            out.extend(_finding(f, paint))
+            state = comparison.states.get(f.id, "new") if comparison else None
+            out.extend(_finding(f, paint, state))
             if f.suppressed:
                 out.append(paint(f"    (dismissed: {f.suppressed})", "dim"))
         out.append("")
@@ -193,7 +213,15 @@ def render(
     if hidden:
         tally += f" · {len(hidden):,} dismissed (see .bigpicture/dismissed.json)"
     out.append(tally)
+    if comparison is not None:
+        c = comparison.counts()
+        out.append(
+            f"against the baseline {sanitize_inline(comparison.name, 200)}: {c['new']} new, "
+            f"{c['updated']} updated, {c['unchanged']} unchanged, {c['absent']} gone"
+        )
     out.append(_sent_line(result))
+    if result.shards:
+        out.append(_shards_line(result))
     dropped = _dropped(result.dropped)
     if dropped:
         out.append(f"dropped: {dropped}")

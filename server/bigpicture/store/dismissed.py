@@ -13,14 +13,18 @@ The file is a small versioned JSON document, written in a stable form (entries s
           "title": "SQL built from request input",
           "date": "2026-03-01",
           "by": "alice",
-          "category": "security"
+          "category": "security",
+          "cwe": "CWE-89",
+          "code": "9a0b1c2d3e4f5a6b"
         }
       ]
     }
 
-A dismissal matches a finding by its stable id (``core.anchor.finding_id``), so it survives
-line moves. ``apply`` marks matching findings ``suppressed`` with the reason: the CLI's text
-output and the editor hide them, JSON lists them, SARIF records them as suppressions.
+A dismissal matches a finding by its stable id (``core.reply.anchor.finding_id``: path,
+anchored code, category, CWE), so it survives rewording and line moves; by the older id that
+hashed the title (files written before ``cwe`` and ``code`` were added keep working as they
+are); and by ``code`` (a hash of the category and the normalized code) when the model
+dropped or added the CWE, or when the file was renamed (see ``core.reply.suppress``).
 
 This module reads and writes the file; ``core.reply.suppress`` applies it to findings.
 """
@@ -36,13 +40,8 @@ import msgspec
 
 from bigpicture.core import models
 from bigpicture.core.errors import ConfigError
-from bigpicture.core.reply.suppress import (
-    DISMISSED_FILE,
-    REASONS,
-    VERSION,
-    Dismissal,
-    id_of,
-)
+from bigpicture.core.reply import suppress
+from bigpicture.core.reply.suppress import DISMISSED_FILE, REASONS, VERSION, Dismissal
 
 
 class _File(msgspec.Struct):
@@ -134,25 +133,28 @@ def dismiss(
     """Record the finding as dismissed (replacing an earlier dismissal of the same id)."""
     if reason not in REASONS:
         raise ConfigError(f"unknown dismissal reason {reason!r}; use one of {', '.join(REASONS)}")
-    entry = Dismissal(
-        id=id_of(finding),
-        reason=reason,
-        path=finding.path,
-        title=finding.title,
-        date=today or dt.date.today(),
-        by=by or None,
-        category=finding.category,
-    )
+    entry = suppress.entry_for(finding, reason, by=by, today=today or dt.date.today())
     dismissed = load(root)  # a broken file raises: never overwrite what we cannot read
     dismissed[entry.id] = entry
     _write(root, dismissed)
     return entry
 
 
-def undismiss(root: str | os.PathLike[str], finding_id: str) -> bool:
-    """Forget a dismissal; False when there was none with that id."""
+def undismiss(
+    root: str | os.PathLike[str],
+    finding_id: str,
+    finding: models.Finding | None = None,
+    present: set[str] | None = None,
+) -> bool:
+    """Forget a dismissal; False when there was none with that id. With ``finding``, every
+    dismissal that matches it goes too (one recorded under an older id, or, with ``present``,
+    before a rename)."""
     dismissed = load(root)
-    if dismissed.pop(finding_id, None) is None:
+    gone = dismissed.pop(finding_id, None) is not None
+    while finding is not None and (entry := suppress.match(finding, dismissed, present)):
+        del dismissed[entry.id]
+        gone = True
+    if not gone:
         return False
     _write(root, dismissed)
     return True

@@ -32,30 +32,31 @@ def append(entry: Entry) -> None:
         os.close(fd)
 
 
-def record(
-    *,
-    model: str,
-    kind: str,
-    usage: Usage,
-    cost: Cost,
-    request_id: str | None,
-    workspace: str,
-    complete: bool = True,
-    interrupted: bool = False,
-) -> Entry:
+class Charge(msgspec.Struct, frozen=True):
+    """One request as the ledger records it, besides its usage and cost."""
+
+    model: str
+    kind: str  # workspace | changes | file | explain | keep-warm
+    request_id: str | None
+    workspace: str  # the workspace folder; only its name is recorded
+    complete: bool = True
+    interrupted: bool = False  # stopped after the API accepted it
+
+
+def record(charge: Charge, usage: Usage, cost: Cost) -> Entry:
     entry = Entry(
         ts=time.time(),
-        model=model,
-        kind=kind,
+        model=charge.model,
+        kind=charge.kind,
         usage=usage,
         cost_usd=cost.usd,
         list_price_usd=cost.list_price_usd,
         tier=cost.tier,
         batch=cost.batch,
-        request_id=request_id,
-        workspace=Path(workspace).name,
-        complete=complete,
-        interrupted=interrupted,
+        request_id=charge.request_id,
+        workspace=Path(charge.workspace).name,
+        complete=charge.complete,
+        interrupted=charge.interrupted,
     )
     append(entry)
     return entry

@@ -199,17 +199,23 @@ def test_id_is_stable_across_line_moves_and_whitespace():
     assert a.range != b.range
 
 
-def test_id_depends_on_path_category_quote_and_title():
-    base = finding_id("a.py", "security", "x = 1", "Title")
-    assert finding_id("a.py", "security", "  x   =\n1 ", "title") == base
+def test_id_depends_on_path_category_code_and_cwe_not_the_title():
+    base = finding_id("a.py", "security", "x = 1")
+    assert finding_id("a.py", "security", "  x   =\n1 ") == base
+    assert finding_id("a.py", "security", "x = 1", None) == finding_id(
+        "a.py", "security", "x = 1", ""
+    )
+    assert finding_id("a.py", "security", "x = 1", "cwe-89") == finding_id(
+        "a.py", "security", "x = 1", "CWE-89"
+    )
     assert (
         len(
             {
                 base,
-                finding_id("b.py", "security", "x = 1", "Title"),
-                finding_id("a.py", "bug", "x = 1", "Title"),
-                finding_id("a.py", "security", "x = 2", "Title"),
-                finding_id("a.py", "security", "x = 1", "Other"),
+                finding_id("b.py", "security", "x = 1"),
+                finding_id("a.py", "bug", "x = 1"),
+                finding_id("a.py", "security", "x = 2"),
+                finding_id("a.py", "security", "x = 1", "CWE-89"),
             }
         )
         == 5
@@ -221,7 +227,7 @@ def test_same_finding_in_two_places_gets_two_ids_and_repeats_are_dropped():
     assert [f.line for f in got] == [9, 5]
     assert len({f.id for f in got}) == 2
     first = next(f for f in got if f.line == 5)
-    assert first.id == finding_id("src/app.py", "security", "return db.execute(q)", "SQL injection")
+    assert first.id == finding_id("src/app.py", "security", "return db.execute(q)")
     # The numbering follows the file, not the order the model answered in.
     again, _ = anchor([F(line=5), F(line=9)], {"src/app.py": SRC})
     assert {f.line: f.id for f in again} == {f.line: f.id for f in got}

@@ -10,7 +10,7 @@ import pytest
 from bigpicture.core import models
 from bigpicture.core.errors import ConfigError
 from bigpicture.core.reply import suppress
-from bigpicture.core.reply.anchor import anchor
+from bigpicture.core.reply.anchor import anchor, code_key, legacy_id
 from bigpicture.store import dismissed
 
 SRC = "import os\n\ndef f(q):\n    return db.execute(q)\n"
@@ -57,6 +57,7 @@ def test_dismiss_writes_a_stable_committed_file(tmp_path):
                 "date": "2026-03-01",
                 **({"by": "alice"} if f is a else {}),
                 "category": f.category,
+                "code": code_key(f.category, f.quote),
             }
             for f in (first, second)
         ],
@@ -72,6 +73,7 @@ def test_dismiss_writes_a_stable_committed_file(tmp_path):
 
 def test_load_apply_and_undismiss(tmp_path):
     a, b = anchored(), anchored(title="Other", category="bug")
+    assert a.id != b.id
     dismissed.dismiss(tmp_path, a, "wont-fix", today=DAY)
     entries = dismissed.load(tmp_path)
     assert set(entries) == {a.id}
@@ -194,3 +196,81 @@ def test_write_replaces_a_symlinked_file_instead_of_writing_through_it(tmp_path)
     dismissed.dismiss(tmp_path, anchored(), "wont-fix", today=DAY)
     assert target.read_text() == '{"version": 1, "dismissed": []}'
     assert not (tmp_path / ".bigpicture" / "dismissed.json").is_symlink()
+
+
+def test_a_reworded_title_keeps_the_id_and_the_dismissal(tmp_path):
+    first = anchored()
+    dismissed.dismiss(tmp_path, first, "false-positive", today=DAY)
+    reworded = anchored(title="Query assembled from user-controlled input", message="other words")
+    assert reworded.id == first.id
+    (out,) = suppress.apply([reworded], dismissed.load(tmp_path))
+    assert out.suppressed == "false-positive"
+    # Another category or another CWE on the same code is another finding.
+    assert anchored(category="bug").id != first.id
+    assert anchored(cwe="CWE-89").id != anchored(cwe="CWE-78").id
+
+
+def _legacy_file(tmp_path, entries):
+    path = tmp_path / ".bigpicture" / "dismissed.json"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps({"version": 1, "dismissed": entries}))
+
+
+def test_a_dismissed_json_from_before_the_new_ids_still_applies(tmp_path):
+    f = anchored()
+    old = legacy_id("src/app.py", "security", "return db.execute(q)", "SQL injection")
+    assert old != f.id
+    # exactly what 0.x wrote: no cwe, no code
+    _legacy_file(
+        tmp_path,
+        [
+            {
+                "id": old,
+                "reason": "wont-fix",
+                "path": "src/app.py",
+                "title": "SQL injection",
+                "date": "2026-01-02",
+            }
+        ],
+    )
+    (out,) = suppress.apply([f], dismissed.load(tmp_path))
+    assert out.suppressed == "wont-fix"
+    # restoring the finding removes the old entry too, though its id is not the finding's
+    assert dismissed.undismiss(tmp_path, f.id, f) is True
+    assert dismissed.load(tmp_path) == {}
+
+
+def test_a_dismissal_follows_the_code_when_the_model_drops_the_cwe(tmp_path):
+    dismissed.dismiss(tmp_path, anchored(cwe="CWE-89"), "false-positive", today=DAY)
+    no_cwe = anchored(title="Unsafe query")
+    (out,) = suppress.apply([no_cwe], dismissed.load(tmp_path))
+    assert out.suppressed == "false-positive"
+    (other,) = suppress.apply([anchored(cwe="CWE-78")], dismissed.load(tmp_path))
+    assert other.suppressed is None  # a different weakness on the same code
+
+
+def test_a_dismissal_follows_a_rename_but_not_a_copy(tmp_path):
+    dismissed.dismiss(tmp_path, anchored(), "false-positive", today=DAY)
+    entries = dismissed.load(tmp_path)
+    (f,), _ = anchor(
+        [
+            models.Finding(
+                path="src/store.py",
+                line=4,
+                quote="return db.execute(q)",
+                severity="high",
+                category="security",
+                title="Injection",
+                message="m",
+            )
+        ],
+        {"src/store.py": SRC},
+    )
+    # src/app.py is gone: the file was renamed, the dismissal follows the code
+    (renamed,) = suppress.apply([f], entries, {"src/store.py"})
+    assert renamed.suppressed == "false-positive"
+    # src/app.py is still there: src/store.py holds a copy, flagged on its own
+    (copy,) = suppress.apply([f], entries, {"src/store.py", "src/app.py"})
+    assert copy.suppressed is None
+    # without knowing what is present, nothing is taken for a rename
+    assert suppress.apply([f], entries)[0].suppressed is None

@@ -68,3 +68,45 @@ def test_every_shard_shares_the_same_prefix_with_a_breakpoint():
     assert len(heads) == 1
     assert all(b["messages"][0]["content"][0].get("cache_control") for b in bodies)
     assert all('"p/m0.py"' in b["messages"][0]["content"][0]["text"] for b in bodies)
+
+
+def source(path: str, text: str) -> SourceFile:
+    return SourceFile(path=path, text=text, sha=path, size=len(text))
+
+
+def test_import_graph_communities_put_a_module_with_the_package_that_imports_it():
+    files = [
+        source("api/handlers.py", "from core import models\nfrom api import views\n"),
+        source("api/views.py", "from api import handlers\n"),
+        source("core/models.py", "x = 1\n"),
+        source("core/other.py", "y = 2\n"),
+        source("tools/cli.py", "import sys\n"),
+    ]
+    groups = sharding.by_imports(files)
+    flat = sorted(p for g in groups for p in g)
+    assert flat == sorted(f.path for f in files)  # every file in exactly one community
+    where = {p: i for i, g in enumerate(groups) for p in g}
+    assert where["api/handlers.py"] == where["api/views.py"]
+    # a file without imports in the repository stays with its package
+    assert where["tools/cli.py"] != where["api/handlers.py"]
+    assert where["core/other.py"] != where["api/handlers.py"]
+
+
+def body(tokens: int) -> str:
+    return "x = 1\n" * int(tokens * 3.2 / 6)
+
+
+def test_related_files_share_a_shard_across_folders():
+    """Packages of 14k, 13k, 12k and 11k tokens in shards of about 20k: lib/util.py, imported
+    only by pkg3, goes with pkg3 (by folder it would go with lib/other.py into pkg0's shard)."""
+    files = []
+    for i, size in enumerate((14_000, 13_000, 12_000, 11_000)):
+        imports = "from lib import util\n" if i == 3 else ""
+        files += [source(f"pkg{i}/m{j}.py", imports + body(size // 4)) for j in range(4)]
+    files += [source("lib/util.py", body(2000)), source("lib/other.py", body(2000))]
+    snap = Snapshot(root="/ws", files=files)
+    for communities, together in ((sharding.by_imports, True), (sharding.by_directory, False)):
+        sp = sharding.build(snap, small_window(), nonce="0123456789abcdef", communities=communities)
+        assert sp.room < 25_000 and not sp.left_out
+        shard_of = {p: s.index for s in sp.shards for p in s.files}
+        assert (shard_of["lib/util.py"] == shard_of["pkg3/m0.py"]) is together, communities

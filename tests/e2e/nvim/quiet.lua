@@ -1,5 +1,6 @@
 -- Messages as a user sees them, with Neovim's own vim.notify (an echo) and a UI attached (the
--- test watches the screen for "Press ENTER"): a review that succeeds, then one that fails.
+-- test watches the screen for "Press ENTER"): a review that succeeds, then one that fails, then
+-- (with `retry`) :BigPicture retry, which sends the failed one again.
 -- Neovim stays idle between steps (timers, no vim.wait), as it is while a user waits.
 local T = dofile(vim.fn.fnamemodify(debug.getinfo(1, "S").source:sub(2), ":h") .. "/lib.lua")
 local I = T.input
@@ -71,6 +72,26 @@ T.run_async({
       }
       T.out.log = T.log_entries()
       T.out.echospace = vim.v.echospace
+      if I.retry then
+        vim.cmd("BigPicture retry")
+      end
+    end,
+  },
+  {
+    -- :BigPicture retry sends the failed review again (a file review), which now succeeds.
+    name = "retried review",
+    ["until"] = function()
+      return not I.retry or (last_status() == "ok" and #messages() >= 3)
+    end,
+    ["then"] = function()
+      if I.retry then
+        T.out.retried = {
+          messages = messages(),
+          statusline = bp.status(buf),
+          diagnostics = #T.bp_diagnostics(buf),
+          last = bp.state(buf).last,
+        }
+      end
     end,
   },
   {

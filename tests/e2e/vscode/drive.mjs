@@ -40,6 +40,9 @@ const results = {
   saveSkipped: null,
   view: null,
   dismiss: null,
+  hover: null,
+  rateLimited: null,
+  reload: null,
 };
 const save = () => writeFileSync(join(out, 'results.json'), JSON.stringify(results, null, 2));
 
@@ -129,21 +132,7 @@ async function runCommand(title) {
  * the action titled `want.title`.
  */
 async function codeActions(want) {
-  await page.keyboard.press('Control+Shift+M');
-  const row = page.locator('.markers-panel .monaco-list-row').filter({ hasText: want.problemText }).first();
-  await row.click();
-  await page.keyboard.press('Enter');
-  const editor = page.locator('.editor-instance .monaco-editor').first();
-  await editor.locator('.view-lines').filter({ hasText: want.before }).waitFor({ state: 'visible' });
-  mark('file opened');
-  await page.keyboard.press('Control+G');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill(`:${want.line}:${want.column}`);
-  await page.keyboard.press('Enter');
-  await input.waitFor({ state: 'hidden' });
-  // Ctrl+. acts on the focused editor: wait until the focus is back in it.
-  await page.waitForFunction(() => document.activeElement?.closest('.editor-instance .monaco-editor'));
+  const editor = await cursorOnFinding(want);
   const action = page.locator('.action-widget .monaco-list-row').filter({ hasText: want.title }).first();
   // The key can still be lost while the widget settles: press again (at most three times) when
   // the menu has not appeared.
@@ -162,6 +151,65 @@ async function codeActions(want) {
   }
   mark('actions shown');
   return { editor, action };
+}
+
+/**
+ * Shows the hover of a finding from the keyboard (Ctrl+K Ctrl+I with the cursor in its range,
+ * reached as in codeActions) and waits for one that holds `want.expect`: the diagnostic's
+ * message and the server's Markdown (title, severity, category, confidence, the fix preview).
+ */
+async function hoverOf(want) {
+  await cursorOnFinding(want);
+  const hover = page.locator('.monaco-editor .monaco-hover').filter({ hasText: want.expect }).first();
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press('Control+K');
+    await page.keyboard.press('Control+I');
+    try {
+      await hover.waitFor({ state: 'visible', timeout: attempt < 3 ? 5000 : TIMEOUT });
+      break;
+    } catch (err) {
+      if (attempt >= 3) {
+        throw err;
+      }
+      mark(`hover again (${attempt})`);
+      await page.keyboard.press('Escape');
+    }
+  }
+  // Both parts are in: the marker (the diagnostic) and the server's hover.
+  await hover.filter({ hasText: want.title }).waitFor({ state: 'visible' });
+  const info = {
+    text: (await hover.innerText()).trim(),
+    headings: (await hover.locator('h3').allInnerTexts()).map((t) => t.trim()),
+    strong: (await hover.locator('strong').allInnerTexts()).map((t) => t.trim()),
+  };
+  if (want.picture) {
+    await crop(want.picture, [hover, page.locator('.editor-instance .view-line').filter({ hasText: want.before }).first()], 10);
+  }
+  await page.keyboard.press('Escape');
+  return info;
+}
+
+/**
+ * Opens the editor at a finding from its row in the Problems panel (Enter focuses the editor
+ * at the finding) and puts the cursor in its range (Ctrl+G); returns the editor.
+ */
+async function cursorOnFinding(want) {
+  await page.keyboard.press('Control+Shift+M');
+  const row = page.locator('.markers-panel .monaco-list-row').filter({ hasText: want.problemText }).first();
+  await row.click();
+  await page.keyboard.press('Enter');
+  const editor = page.locator('.editor-instance .monaco-editor').first();
+  await editor.locator('.view-lines').filter({ hasText: want.before }).waitFor({ state: 'visible' });
+  mark('file opened');
+  await page.keyboard.press('Control+G');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(`:${want.line}:${want.column}`);
+  await page.keyboard.press('Enter');
+  await input.waitFor({ state: 'hidden' });
+  // Keys act on the focused editor: wait until the focus is back in it.
+  await page.waitForFunction(() => document.activeElement?.closest('.editor-instance .monaco-editor'));
+  return editor;
 }
 
 /** Waits for the active editor tab `title` to show `expect`; returns the visible text. */
@@ -503,6 +551,20 @@ try {
     return { rows: rowTexts.length, message };
   });
 
+  if (config.hover) {
+    await step('hover', async () => {
+      // The hover on each finding: its severity, category and confidence, the message, and a
+      // preview of the suggested fix (the server's Markdown under the diagnostic's message).
+      results.hover = [];
+      // (Ctrl+Shift+M toggles the Problems panel when it has the focus: start from the editor.)
+      await page.locator('.part.editor').click({ position: { x: 400, y: 300 } });
+      for (const want of config.hover) {
+        results.hover.push(await hoverOf(want));
+      }
+      return { hovers: results.hover.length };
+    });
+  }
+
   await step('quick-fix', async () => {
     const fix = config.quickFix;
     // Toasts from the review would cover the editor in the pictures.
@@ -709,6 +771,52 @@ try {
     results.reviewOnSave = { reviewing, status, problems };
     return { reviewing, status };
   });
+
+  if (config.rateLimited) {
+    await step('rate-limited', async () => {
+      // The API answers 429 (with retry-after) to every attempt: one message says what
+      // happened, with Retry; the findings shown stay. Retry runs the review again, which the
+      // API now answers.
+      const want = config.rateLimited;
+      await runCommand('Notifications: Clear All Notifications');
+      await runCommand('BigPicture: Review Workspace');
+      const toast = page.locator('.notification-toast').filter({ hasText: /rate limited/ }).first();
+      await toast.waitFor({ state: 'visible', timeout: config.reviewTimeoutMs ?? 90000 });
+      const text = (await toast.innerText()).trim();
+      const buttons = await toast.locator('.monaco-button').allInnerTexts();
+      const status = await statusMatches('failed');
+      const problems = await problemRows(want.keptText);
+      const errorToasts = (await toastTexts()).filter((t) => /BigPicture|rate/i.test(t));
+      await crop('rate-limited', [toast], 12);
+      await toast.getByRole('button', { name: 'Retry' }).click();
+      const retried = await problemRows(want.retriedText);
+      const after = await statusMatches(`^(?![\\s\\S]*(reviewing|failed))[\\s\\S]*${want.expectStatus}`, config.reviewTimeoutMs ?? 90000);
+      results.rateLimited = { text, buttons, status, problems, errorToasts, retried, after };
+      return { text, buttons, status, after };
+    });
+  }
+
+  if (config.reload) {
+    await step('reload-window', async () => {
+      // "Developer: Reload Window" restarts the extension and its server: the last review's
+      // findings come back without a request, and the status says which review they are from.
+      const want = config.reload;
+      await runCommand('Developer: Reload Window');
+      await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 90000 });
+      await statusItem().waitFor({ state: 'visible', timeout: 90000 });
+      // (A tooltip keeps the text it opened with: hover once the restored count is shown.)
+      const status = await statusMatches(want.expectStatus, 90000);
+      const { text: tooltip } = await statusTooltip('kept across the restart');
+      await page.mouse.move(10, 10);
+      const problems = await problemRows(want.problemText);
+      await runCommand('View: Show BigPicture');
+      const rows = page.locator('.part.sidebar .monaco-list-row');
+      await rows.filter({ hasText: want.problemText }).first().waitFor({ state: 'visible' });
+      const view = await rows.evaluateAll((els) => els.map((el) => el.getAttribute('aria-label') ?? el.innerText.replace(/\s+/g, ' ').trim()));
+      results.reload = { status, tooltip, problems, view };
+      return { status, tooltip };
+    });
+  }
 
   await step('over-limit', async () => {
     // A limit below any estimate, set in the Settings editor: the confirmation says the limit

@@ -329,3 +329,24 @@ def dirty(repo: Repo, untracked: set[str] | None = None) -> set[str]:
     if changed is None:
         return set(list_all(repo).files)
     return changed | untracked
+
+
+def file_at(repo: Repo, commit: str, path: str) -> bytes | None:
+    """The bytes of the workspace-relative ``path`` at ``commit``; None when it is not there
+    (a GatherError when git fails otherwise)."""
+    spec = f"{commit}:{repo.prefix}{path}"
+    if repo.run_with_warnings("cat-file", "-t", commit)[0].strip() != "commit":
+        raise GatherError(f"{commit} is not a commit")
+    try:
+        done = subprocess.run(
+            ["git", "cat-file", "blob", spec],
+            cwd=repo.root,
+            env=_env(),
+            capture_output=True,
+            check=False,
+        )
+    except OSError as e:
+        raise GatherError(f"git cat-file could not be run: {e}") from e
+    if done.returncode != 0:
+        return None  # no such file at that commit (the commit itself was checked above)
+    return done.stdout

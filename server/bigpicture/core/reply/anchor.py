@@ -12,9 +12,10 @@ columns, end exclusive. An exact match covers the quote minus any line breaks at
 a normalized match runs from its first non-space character to the end of its last one. After anchoring, ``fix.replacement`` replaces exactly ``range``
 (fixes of approximate findings are dropped: there is nothing exact to replace).
 
-``finding_id`` gives a finding an id that survives line moves, so a dismissal or a cached
-result still applies after unrelated edits; ``core.reply.follow`` moves a finding through an
-edit."""
+``finding_id`` gives a finding an id that survives line moves and rewording (it hashes the
+path, the anchored code, the category and the CWE, never the title), so a dismissal or a
+cached result still applies after unrelated edits; ``core.reply.follow`` moves a finding
+through an edit."""
 
 from __future__ import annotations
 
@@ -53,8 +54,25 @@ def normalize_ws(text: str) -> str:
     return " ".join(t for t in _WS_RUN.split(text) if t)
 
 
-def finding_id(path: str, category: str, quote: str, title: str) -> str:
-    """A stable id: the same problem on the same code keeps its id when lines move."""
+def finding_id(path: str, category: str, code: str, cwe: str | None = None) -> str:
+    """A stable id from what stays when the model rewords: the path, the anchored code
+    (whitespace-normalized), the category and the CWE. Neither the title nor the line is
+    part of it, so a reworded title or moved lines keep the id (and a dismissal, and the
+    SARIF fingerprint); the same code flagged again in another file is another finding."""
+    key = "\x1f".join(("v2", path, category, normalize_ws(code), (cwe or "").strip().upper()))
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def code_key(category: str, code: str) -> str:
+    """The path-free key of a finding's anchored code: what matches a dismissal after the
+    code moved to another file (``core.reply.suppress``)."""
+    key = "\x1f".join(("code", category, normalize_ws(code)))
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def legacy_id(path: str, category: str, quote: str, title: str) -> str:
+    """The id of BigPicture 0.x before ids left the title out (``partialFingerprints``
+    ``bigpicture/v1``): still matched, so older dismissals and baselines keep working."""
     key = "\x1f".join((path, category, normalize_ws(quote), " ".join(title.lower().split())))
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
@@ -261,7 +279,10 @@ class Anchorer:
             approximate=got.approximate,
             fix=fix,
             related=_anchor_related(f.related, self.sent, self._docs),
-            id=finding_id(path, f.category, f.quote, f.title),
+            # the quote, normalized, is the anchored code (an exact or whitespace-normalized
+            # match of it); an approximate finding keeps its quote too, so a finding that
+            # could not be placed keeps its id when lines move
+            id=finding_id(path, f.category, f.quote, f.cwe),
         )
         self._anchored.append(out)
         places = self._places.setdefault(out.id, [])

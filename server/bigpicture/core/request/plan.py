@@ -32,6 +32,7 @@ from bigpicture.core.models import (
     ChangedFile,
     CostEstimate,
     LeftOut,
+    Policy,
     Redaction,
     Segment,
     Skipped,
@@ -81,6 +82,7 @@ class Plan(msgspec.Struct):
     warnings: list[str] = []
     diff_base: str | None = None
     diff_files: list[ChangedFile] = []
+    policy: Policy | None = None  # the team's policy in force (``core.gather.policy``)
     exact_input_tokens: int | None = None  # from count_tokens, when asked
     layout: str = "snapshot"
     nonce: str = ""  # the delimiter nonce of this request
@@ -145,6 +147,7 @@ class _Head(msgspec.Struct):
     """The parts of the request that do not depend on which files are chosen."""
 
     system: str
+    policy: str  # the team's policy block ("" when none): the second system block
     tool: dict[str, Any]
     diff_text: str
     head_tokens: int  # system, tools and the API's tool-use overhead
@@ -154,6 +157,7 @@ class _Head(msgspec.Struct):
 def _head(snapshot: Snapshot, kind: str, nonce: str, thinking: bool, scale: float) -> _Head:
     tool = tool_definition()
     system = prompt.system_prompt(nonce)
+    policy = prompt.policy_text(snapshot.policy, nonce)
     diff = snapshot.diff
     diff_text = prompt.render_diff(diff.patch, nonce, diff.base) if diff else ""
     # the request text's length barely depends on its numbers; estimate it once
@@ -162,6 +166,7 @@ def _head(snapshot: Snapshot, kind: str, nonce: str, thinking: bool, scale: floa
     )
     head = (
         tokens.estimate(system, "doc")
+        + (tokens.estimate(policy, "doc") if policy else 0)
         + _json_tokens(tool)
         + TOOL_OVERHEAD["auto" if thinking else "forced"]
     )
@@ -171,7 +176,7 @@ def _head(snapshot: Snapshot, kind: str, nonce: str, thinking: bool, scale: floa
         + tokens.estimate(probe, "doc")
         + 64  # message framing
     )
-    return _Head(system, tool, diff_text, head, fixed)
+    return _Head(system, policy, tool, diff_text, head, fixed)
 
 
 def _room(info: ModelInfo, max_output: int, head: _Head) -> int:
@@ -366,7 +371,8 @@ def _body(
     body: dict[str, Any] = {
         "model": info.id,
         "max_tokens": max_output,
-        "system": [{"type": "text", "text": head.system}],
+        "system": [{"type": "text", "text": head.system}]
+        + ([{"type": "text", "text": head.policy}] if head.policy else []),
         "tools": [head.tool],
         "messages": [{"role": "user", "content": blocks}],
     }
@@ -554,6 +560,7 @@ def build(
         warnings=[warning] if warning else [],
         diff_base=diff.base if diff else None,
         diff_files=list(diff.files) if diff else [],
+        policy=snapshot.policy,
         body=_body(info, max_output, head, blocks, thinking),
     )
 

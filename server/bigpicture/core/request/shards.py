@@ -4,7 +4,11 @@ the window, and one request per shard, all with the same cached prefix.
 The shard rule:
 
 1. Files are grouped into communities of related files (``Communities``; by default
-   ``by_directory``: the files of one folder, i.e. one package, form a community).
+   ``by_imports``: import-graph communities found by label propagation, each file starting
+   in its folder's community (its package) and then, in path order, for up to
+   ``PROPAGATION_ROUNDS`` rounds, joining the community most of its import neighbours and
+   itself are in (ties: the smallest label). A file with no imports inside the repository
+   stays with its package. ``by_directory`` is the package grouping alone.
 2. A file larger than a shard's room on its own is left out, with its tokens and the room.
 3. A community larger than the room is cut into runs that fit, in path order.
 4. Communities are packed first-fit decreasing (largest first; ties by path) into as few
@@ -14,9 +18,12 @@ The shard rule:
 
 Every shard's request is the same prefix — tools, instructions, then one block shared by
 every shard (the repository's map: every file sent in some shard, and the diff of a changes
-review), behind a cache breakpoint — followed by the shard's files (behind a second
-breakpoint, for a repeat of that shard) and the shard's closing request. The first shard
-writes the shared prefix; the others, sent once its response has begun, read it.
+review), behind a cache breakpoint — followed by the shard's files and the shard's closing
+request. The first shard writes the shared prefix; the others, sent once its response has
+begun, read it. The shard's files carry no breakpoint of their own: writing them would cost
+1.25x input (2x with the 1h TTL) on nearly all the tokens for a read that only an identical
+repeat within the TTL would make, and an identical repeat is answered by the local result
+cache without a request.
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ from bigpicture.core.lines import line_count
 from bigpicture.core.models import LeftOut, Segment, Snapshot, SourceFile
 from bigpicture.core.registry import BETA_1M, ModelInfo, Registry
 from bigpicture.core.request import budget as budgeting
+from bigpicture.core.request import graph as graphing
 from bigpicture.core.request import layout as cache_layout
 from bigpicture.core.request import plan as planning
 from bigpicture.core.request import prompt, tokens
@@ -42,9 +50,10 @@ from bigpicture.core.request import prompt, tokens
 Communities = Callable[[list[SourceFile]], list[list[str]]]
 
 RULE = (
-    "communities of related files (by folder), a community larger than a shard cut in path "
-    "order, packed first-fit decreasing into shards that each fit the window"
+    "import-graph communities (label propagation from packages), a community larger than a "
+    "shard cut in path order, packed first-fit decreasing into shards that each fit the window"
 )
+PROPAGATION_ROUNDS = 10
 
 
 class Shard(msgspec.Struct, frozen=True):
@@ -79,6 +88,29 @@ def by_directory(files: list[SourceFile]) -> list[list[str]]:
     for f in files:
         groups.setdefault(str(PurePosixPath(f.path).parent), []).append(f.path)
     return [sorted(g) for _, g in sorted(groups.items())]
+
+
+def by_imports(files: list[SourceFile]) -> list[list[str]]:
+    """Import-graph communities (see the module doc), each sorted, in order of first path."""
+    graph = graphing.graph_of(files)
+    label = {f.path: str(PurePosixPath(f.path).parent) for f in files}
+    for _ in range(PROPAGATION_ROUNDS):
+        moved = False
+        for path in sorted(label):
+            votes: dict[str, int] = {label[path]: 1}
+            near = graph.imports.get(path, set()) | graph.imported_by.get(path, set())
+            for other in near:
+                if other in label:
+                    votes[label[other]] = votes.get(label[other], 0) + 1
+            best = min(votes, key=lambda lab: (-votes[lab], lab))
+            if best != label[path]:
+                label[path], moved = best, True
+        if not moved:
+            break
+    groups: dict[str, list[str]] = {}
+    for path, lab in label.items():
+        groups.setdefault(lab, []).append(path)
+    return sorted((sorted(g) for g in groups.values()), key=lambda g: g[0])
 
 
 def partition(
@@ -180,7 +212,7 @@ def _shard_plan(
     files = [by_path[p] for p in shard.files]
     groups = [
         cache_layout.Group("map (shared by every shard)", shared[0], [], shared[1], ttl),
-        cache_layout.group(f"shard {shard.index} of {count}", files, sizes, nonce, ttl),
+        cache_layout.group(f"shard {shard.index} of {count}", files, sizes, nonce, None),
     ]
     segments, planned, blocks = planning._segments(groups, head.head_tokens, info.min_cache_tokens)
     diff = snapshot.diff
@@ -228,7 +260,7 @@ def build(
     kind: str = "workspace",
     nonce: str,
     registry: Registry | None = None,
-    communities: Communities = by_directory,
+    communities: Communities = by_imports,
 ) -> ShardPlan:
     """The shards of ``snapshot`` and one plan per shard. ``NothingToReview`` when there is no
     file to send; ``BudgetError`` when the shared prefix alone does not fit."""

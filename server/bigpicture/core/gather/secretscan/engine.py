@@ -42,13 +42,12 @@ class Engine:
         self.rules = [self._compile(i, r) for i, r in enumerate(rules)]
         self.by_id = {c.rule.id: c for c in self.rules}
         self.prefilter = Prefilter(list(rules), self.by_id["base64-secret"].index)
-        self.handlers: dict[
-            str, Callable[[CompiledRule, str, list[tuple[int, int]], _State, list[Span]], None]
-        ] = {
+        self.handlers: dict[str, _Handler] = {
             "regex": self._run_regex,
             "aws-pair": self._run_aws_pair,
-            "pem": self._run_pem,
-            "putty": self._run_putty,
+            # whole-text finders: their keywords only say the text is worth the search
+            "pem": lambda c, found, state, spans: pem.find_private_keys(state.text, spans),
+            "putty": lambda c, found, state, spans: pem.find_putty_keys(state.text, spans),
             "base64": self._run_base64,
             "k8s": self._run_k8s,
             "shape": self._run_shape,
@@ -76,7 +75,7 @@ class Engine:
             found = sorted(hits.rules[index])
             if to_char is not None:
                 found = [(to_char(s), to_char(e)) for s, e in found]
-            self.handlers[c.rule.handler](c, text, found, state, spans)
+            self.handlers[c.rule.handler](c, found, state, spans)
         if nested:
             return
         candidates, cli = hits.candidates, hits.cli
@@ -91,60 +90,24 @@ class Engine:
 
     # ----------------------------------------------------------------------- handlers
 
-    def _run_regex(
-        self,
-        c: CompiledRule,
-        text: str,
-        found: list[tuple[int, int]],
-        state: _State,
-        spans: list[Span],
-    ) -> None:
+    def _run_regex(self, c: CompiledRule, found: _Hits, state: _State, spans: list[Span]) -> None:
+        text = state.text
         for m in _matches(c, text, found):
             group = c.secret if m.start(c.secret) >= 0 else 0  # an alternative without it
             if _value_ok(c.rule, m.group(group)):
                 spans.append((m.start(group), m.end(group), c.rule.id, True))
 
     def _run_aws_pair(
-        self,
-        c: CompiledRule,
-        text: str,
-        found: list[tuple[int, int]],
-        state: _State,
-        spans: list[Span],
+        self, c: CompiledRule, found: _Hits, state: _State, spans: list[Span]
     ) -> None:
+        text = state.text
         for m in _matches(c, text, found):
             if not sv.is_fake_token(m.group()):
                 spans.append((m.start(), m.end(), c.rule.id, True))
                 _find_aws_secret_near(text, m.start(), spans)
 
-    def _run_pem(
-        self,
-        c: CompiledRule,
-        text: str,
-        found: list[tuple[int, int]],
-        state: _State,
-        spans: list[Span],
-    ) -> None:
-        pem.find_private_keys(text, spans)
-
-    def _run_putty(
-        self,
-        c: CompiledRule,
-        text: str,
-        found: list[tuple[int, int]],
-        state: _State,
-        spans: list[Span],
-    ) -> None:
-        pem.find_putty_keys(text, spans)
-
-    def _run_base64(
-        self,
-        c: CompiledRule,
-        text: str,
-        found: list[tuple[int, int]],
-        state: _State,
-        spans: list[Span],
-    ) -> None:
+    def _run_base64(self, c: CompiledRule, found: _Hits, state: _State, spans: list[Span]) -> None:
+        text = state.text
         for s, _ in found:
             if s > 0 and text[s - 1] in _B64_CHARS:
                 continue  # inside a longer run: the token is not at its start
@@ -157,27 +120,14 @@ class Engine:
             if inner:
                 spans.append((m.start(), m.end(), c.rule.id, True))
 
-    def _run_k8s(
-        self,
-        c: CompiledRule,
-        text: str,
-        found: list[tuple[int, int]],
-        state: _State,
-        spans: list[Span],
-    ) -> None:
+    def _run_k8s(self, c: CompiledRule, found: _Hits, state: _State, spans: list[Span]) -> None:
+        text = state.text
         done = -1
         for s, _ in found:
             if s > done:
                 done = _find_k8s_secret_values(text, s, spans)
 
-    def _run_shape(
-        self,
-        c: CompiledRule,
-        text: str,
-        found: list[tuple[int, int]],
-        state: _State,
-        spans: list[Span],
-    ) -> None:
+    def _run_shape(self, c: CompiledRule, found: _Hits, state: _State, spans: list[Span]) -> None:
         """An anchorless rule: its literal-led prefilter over the whole text, once."""
         assert c.rx_bytes is not None
         shapes = [(m.start(), m.end()) for m in c.rx_bytes.finditer(state.raw)]
@@ -185,7 +135,7 @@ class Engine:
             to_char = Offsets(state.raw)
             shapes = [(to_char(s), to_char(e)) for s, e in shapes]
         if shapes:
-            self._run_regex(c, text, shapes, state, spans)
+            self._run_regex(c, shapes, state, spans)
 
 
 _TOKEN_HANDLERS = ("regex", "aws-pair")
@@ -230,6 +180,11 @@ class _State:
         self.text = text
         self.raw = raw
         self.ascii_text = ascii_text
+
+
+_Hits = list[tuple[int, int]]  # a rule's keyword hits, as code-point (start, end)
+# A rule's handler: (the rule, its hits, the text of the scan, the spans to append to).
+_Handler = Callable[[CompiledRule, _Hits, _State, list[Span]], None]
 
 
 def _value_ok(rule: Rule, value: str) -> bool:
