@@ -54,3 +54,13 @@ def test_the_nonce_is_rotated_when_a_file_contains_it(ws: Path) -> None:
     assert again.plan.nonce != first.plan.nonce
     body = str(again.plan.body)
     assert "app/forge.py" in body and again.plan.nonce not in (ws / "app/forge.py").read_text()
+
+
+def test_the_review_gather_lists_and_the_servers_gather_reads(ws: Path) -> None:
+    """``gather`` (a review's) lists every file without reading it; ``gather_all`` (the
+    language server's, kept in memory) reads and scans every file once."""
+    listed = app_prepare.gather(ws, Settings())
+    assert listed.files and not any(f.loaded for f in listed.files)
+    read = app_prepare.gather_all(ws, Settings())
+    assert [f.path for f in read.files] == [f.path for f in listed.files]
+    assert all(f.loaded and f.sha for f in read.files)

@@ -59,6 +59,18 @@ def gather(root: Path, settings: Settings, progress: Progress | None = None) -> 
     return gathering.gather(root, settings, progress=progress, lazy=True)
 
 
+def gather_all(root: Path, settings: Settings, progress: Progress | None = None) -> Snapshot:
+    """The workspace with every file read and scanned (the secret scan's memory of clean
+    contents loaded from and saved to the data directory): for the language server, which
+    keeps the snapshot in memory and updates it file by file, so that a review on save reads
+    nothing again."""
+    index = scancache.load()
+    snap = gathering.gather(root, settings, progress=progress, index=index)
+    if index.changed:
+        scancache.save(index)
+    return snap
+
+
 class Loader:
     """Reads and scans files of a lazy snapshot on demand, with the secret scan's memory of
     clean contents loaded from the data directory once and saved when it learnt something."""

@@ -65,7 +65,7 @@ def _apply_settings(ls: BigPictureServer, *, announce: bool = True) -> None:
         or (old.include, old.exclude, old.maxFileSize)
         != (settings.include, settings.exclude, settings.maxFileSize)
     ):
-        st.live = LiveWorkspace(st.root, settings, gather=pipeline.gather)
+        st.live = LiveWorkspace(st.root, settings, gather=pipeline.gather_all)
     elif st.live is not None:
         st.live.settings = settings
 

@@ -5,9 +5,13 @@ The pipeline, one small step each (repomix's packager is the model):
 1. list candidate paths: git's view of the work tree, or a walk applying .gitignore files;
 2. filter by name: ``.bigpictureignore``, configured include/exclude, secret paths, lock and
    generated files (``core.pathrules``);
-3. read each file: symlinks out of the workspace or in a loop, oversized, binary and
-   undecodable files are refused;
-4. decode once and redact secrets from exactly that text (``core.secrets``).
+3. stat each file: symlinks out of the workspace or in a loop and oversized files are refused;
+4. read, decode once (binary and undecodable files are refused) and redact secrets from
+   exactly that text (``core.secrets``).
+
+A review's gather is lazy (``gather(lazy=True)``): it stops after step 3, each file listed
+with its size (``SourceFile.loaded`` False), and ``load`` runs step 4 for the files the budget
+chooses, so a repository many times the window is not read, hashed and scanned whole.
 
 Every refusal is kept as a ``Skipped`` with its reason, so the plan can show it.
 """

@@ -17,6 +17,7 @@ Layouts (the cache is a prefix cache: a change invalidates its block and everyth
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections.abc import Mapping
@@ -263,27 +264,32 @@ def _map_group(maps: cache_layout.MapState) -> cache_layout.Group:
     return cache_layout.Group("repository map", m.text, [], m.tokens, None)
 
 
-_RANKED: dict[int, tuple[import_graph.ImportGraph, dict[str, float]]] = {}
-
-
-def _ranked(
-    outlines: dict[str, outlining.Outline],
-) -> tuple[import_graph.ImportGraph, dict[str, float]]:
-    """The import graph and ranks of these outlines, remembered for the last set of files and
-    imports (a save that changes no import ranks nothing again)."""
-    key = hash(tuple((p, tuple(o.imports)) for p, o in sorted(outlines.items())))
-    got = _RANKED.get(key)
-    if got is None:
-        graph = import_graph.build_graph({p: o.imports for p, o in outlines.items()})
-        _RANKED.clear()
-        got = _RANKED[key] = (graph, import_graph.rank(graph))
-    return got
-
-
 class _Choice(msgspec.Struct):
     chosen: list[SourceFile]
     left_out: list[LeftOut]
     maps: cache_layout.MapState | None = None
+
+
+_RANKED: dict[bytes, tuple[import_graph.ImportGraph, dict[str, float]]] = {}
+
+
+def _ranked(
+    imports: dict[str, list[str]],
+) -> tuple[import_graph.ImportGraph, dict[str, float]]:
+    """The import graph and its ranks, remembered for the same imports (the last one only):
+    a lazy gather's plan is built in rounds over the same files (``app.prepare.plan_for``)."""
+    h = hashlib.sha256()
+    for path, specs in imports.items():
+        h.update(path.encode("utf-8", "surrogatepass") + b"\0")
+        h.update("\1".join(specs).encode("utf-8", "surrogatepass") + b"\2")
+    key = h.digest()
+    got = _RANKED.get(key)
+    if got is None:
+        graph = import_graph.build_graph(imports)
+        got = (graph, import_graph.rank(graph))
+        _RANKED.clear()
+        _RANKED[key] = got
+    return got
 
 
 def _choose(
@@ -311,7 +317,7 @@ def _choose(
         f.path: parsed[f.path] if f.loaded else given.get(f.path, outlining.NO_OUTLINE)
         for f in snapshot.files
     }
-    graph, scores = _ranked(outlines)
+    graph, scores = _ranked({p: o.imports for p, o in outlines.items()})
     related = import_graph.neighbours(graph, snapshot.focus)
     map_budget = math.ceil(repomap.MAP_SHARE * window)
     extra = math.ceil(budgeting.CHANGE_SHARE * room)
