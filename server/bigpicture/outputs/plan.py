@@ -139,6 +139,30 @@ def _policy_lines(plan: Plan) -> list[str]:
     return [*out, ""]
 
 
+def _cost_lines(plan: Plan, *, verify: bool) -> list[str]:
+    """The estimated cost of a first and a repeat review, with Batch, and of the verification
+    pass."""
+    out: list[str] = []
+    add = out.append
+    c = plan.cost
+    add(
+        f"Estimated cost: first review {_usd(c.first)} (writes the cache), repeat "
+        f"{_usd(c.repeat)} (reads it), without caching {_usd(c.no_cache)}"
+    )
+    add(
+        f"With Batch (half price): first {_usd(c.batch_first)}, repeat {_usd(c.batch_repeat)}"
+        f"; assuming {_n(c.output_tokens_assumed)} output tokens"
+    )
+    if verify:
+        add(
+            f"Verification pass (on): about {_usd(c.verify)} more, after the review (a second "
+            "request on the same cached prefix that keeps only the findings it confirms)"
+        )
+    else:
+        add(f"Verification pass (--verify, off for this run): about {_usd(c.verify)} more")
+    return out
+
+
 def render_text(plan: Plan, *, max_list: int = 50, verify: bool = False) -> str:
     out: list[str] = []
     add = out.append
@@ -203,20 +227,5 @@ def render_text(plan: Plan, *, max_list: int = 50, verify: bool = False) -> str:
         files = f"{_n(seg.files)} files, " if seg.files else ""
         add(f"  {i}. {seg.name:<40} {files}{_n(seg.tokens)} tokens{mark}")
     add("")
-    c = plan.cost
-    add(
-        f"Estimated cost: first review {_usd(c.first)} (writes the cache), repeat "
-        f"{_usd(c.repeat)} (reads it), without caching {_usd(c.no_cache)}"
-    )
-    add(
-        f"With Batch (half price): first {_usd(c.batch_first)}, repeat {_usd(c.batch_repeat)}"
-        f"; assuming {_n(c.output_tokens_assumed)} output tokens"
-    )
-    if verify:
-        add(
-            f"Verification pass (on): about {_usd(c.verify)} more, after the review (a second "
-            "request on the same cached prefix that keeps only the findings it confirms)"
-        )
-    else:
-        add(f"Verification pass (--verify, off for this run): about {_usd(c.verify)} more")
+    out.extend(_cost_lines(plan, verify=verify))
     return "\n".join(out) + "\n"
