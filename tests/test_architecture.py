@@ -127,3 +127,46 @@ def test_every_test_folder_is_a_package():
         ]:
             if any(sub.glob("test_*.py")) or sub == folder:
                 assert (sub / "__init__.py").is_file(), f"{sub.relative_to(ROOT)} lacks __init__.py"
+
+
+def _private_uses(tree: ast.Module) -> list[str]:
+    """``module._name`` and ``from bigpicture.x import _name`` in one module's syntax tree:
+    another module's private name used here."""
+    aliases: set[str] = set()
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("bigpicture"):
+            for a in node.names:
+                if a.name.startswith("_") and not a.name.startswith("__"):
+                    found.append(f"from {node.module} import {a.name}")
+                elif (
+                    (PACKAGE.parent / (node.module or "").replace(".", "/") / a.name)
+                    .with_suffix(".py")
+                    .is_file()
+                ):
+                    aliases.add(a.asname or a.name)  # a module of the package
+        elif isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name.startswith("bigpicture"):
+                    aliases.add(a.asname or a.name.split(".")[0])
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in aliases
+            and node.attr.startswith("_")
+            and not node.attr.startswith("__")
+        ):
+            found.append(f"{node.value.id}.{node.attr}")
+    return found
+
+
+def test_no_module_uses_another_modules_private_names():
+    """A name with a leading underscore is its module's own: another module that needs it
+    means the name should be public (and documented) or the code is in the wrong place."""
+    used = {}
+    for p in sorted(PACKAGE.rglob("*.py")):
+        got = _private_uses(ast.parse(p.read_text(encoding="utf-8")))
+        if got:
+            used[p.relative_to(PACKAGE).as_posix()] = got
+    assert not used, f"private names used across modules: {used}"

@@ -82,12 +82,7 @@ def cmd_review(args: argparse.Namespace) -> int:
             staged=args.staged,
         )
     except NothingToReview as e:
-        console.say(str(e))
-        for fmt, output in outputs:
-            doc = formats.render_nothing(fmt, str(e), kind=kind, model=settings.model)
-            if doc is not None:
-                console.write(doc, output)
-        return console.EXIT_OK
+        return console.nothing_to_review(str(e), outputs, kind=kind, model=settings.model)
     if args.count:
         if not has_key:
             if settings.provider != "anthropic":

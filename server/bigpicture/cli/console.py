@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from bigpicture.core.models import ReviewResult, severity_rank
+from bigpicture.outputs import formats
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -77,6 +78,19 @@ def write(text: str, output: str | None) -> None:
     else:
         sys.stdout.write(text)
         sys.stdout.flush()
+
+
+def nothing_to_review(
+    message: str, outputs: Iterable[tuple[str, str | None]], *, kind: str, model: str
+) -> int:
+    """Say there is nothing to review, and write that in each output format that can say it
+    (a SARIF run with no results, say): exit 0."""
+    say(message)
+    for fmt, output in outputs:
+        doc = formats.render_nothing(fmt, message, kind=kind, model=model)
+        if doc is not None:
+            write(doc, output)
+    return EXIT_OK
 
 
 def review_exit(results: Iterable[ReviewResult], fail_on: str | None) -> int:

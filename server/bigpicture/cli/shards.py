@@ -73,12 +73,7 @@ def cmd_full(
     try:
         ps = prepare(root, settings, args, kind, progress)
     except NothingToReview as e:
-        console.say(str(e))
-        for fmt, output in outputs:
-            doc = formats.render_nothing(fmt, str(e), kind=kind, model=settings.model)
-            if doc is not None:
-                console.write(doc, output)
-        return console.EXIT_OK
+        return console.nothing_to_review(str(e), outputs, kind=kind, model=settings.model)
     if args.dry_run or not has_key:
         if not has_key and not args.dry_run:
             console.say("ANTHROPIC_API_KEY is not set: showing the plan only, nothing sent")

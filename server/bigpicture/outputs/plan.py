@@ -30,15 +30,15 @@ import msgspec
 from bigpicture.core.request.plan import Plan
 
 
-def _camel(obj: Any) -> Any:
+def camel(obj: Any) -> Any:
     if isinstance(obj, dict):
         out = {}
         for k, v in obj.items():
             parts = k.split("_")
-            out[parts[0] + "".join(p.title() for p in parts[1:])] = _camel(v)
+            out[parts[0] + "".join(p.title() for p in parts[1:])] = camel(v)
         return out
     if isinstance(obj, list):
-        return [_camel(v) for v in obj]
+        return [camel(v) for v in obj]
     return obj
 
 
@@ -50,7 +50,7 @@ def to_dict(plan: Plan, *, verify: bool = False) -> dict[str, Any]:
     raw.pop("cache_base", None)
     raw.pop("cache_generation", None)
     raw.pop("nonce", None)  # a secret of this machine: CI artifacts must not carry it
-    return {"version": 1, **_camel(raw), "verification": verify}
+    return {"version": 1, **camel(raw), "verification": verify}
 
 
 def render_json(plan: Plan, *, verify: bool = False) -> str:
@@ -58,15 +58,15 @@ def render_json(plan: Plan, *, verify: bool = False) -> str:
     return msgspec.json.format(data, indent=2).decode() + "\n"
 
 
-def _n(x: int) -> str:
+def number(x: int) -> str:
     return f"{x:,}"
 
 
-def _usd(x: float) -> str:
+def usd(x: float) -> str:
     return f"${x:,.4f}" if x < 1 else f"${x:,.2f}"
 
 
-def _listing(add: Callable[[str], None], title: str, lines: list[str], max_list: int) -> None:
+def listing(add: Callable[[str], None], title: str, lines: list[str], max_list: int) -> None:
     """A titled list of at most ``max_list`` lines, saying how many more JSON holds."""
     if not lines:
         return
@@ -84,7 +84,7 @@ def _sent_lines(plan: Plan, max_list: int) -> list[str]:
     its files and tokens. JSON always lists every file."""
     if len(plan.files) <= max_list:
         width = max((len(f.path) for f in plan.files), default=0)
-        return [f"{f.path:<{width}}  {_n(f.tokens):>9} tokens" for f in plan.files]
+        return [f"{f.path:<{width}}  {number(f.tokens):>9} tokens" for f in plan.files]
     groups: dict[str, list[int]] = {}  # folder -> [files, tokens]
     depth = 3
     for depth in (3, 2, 1):
@@ -100,12 +100,12 @@ def _sent_lines(plan: Plan, max_list: int) -> list[str]:
     ordered = sorted(groups.items(), key=lambda kv: (-kv[1][1], kv[0]))
     width = max(len(k) for k in groups)
     lines = [
-        f"{folder:<{width}}  {_n(n):>6} {'file ' if n == 1 else 'files'} {_n(t):>11} tokens"
+        f"{folder:<{width}}  {number(n):>6} {'file ' if n == 1 else 'files'} {number(t):>11} tokens"
         for folder, (n, t) in ordered
     ]
     if len(lines) > max_list:
         rest = ordered[max_list:]
-        more = f"... and {len(rest)} more folders ({_n(sum(n for _, (n, _t) in rest))} files)"
+        more = f"... and {len(rest)} more folders ({number(sum(n for _, (n, _t) in rest))} files)"
         lines = [*lines[:max_list], more]
     deeper = "its subfolders" if depth == 1 else f"subfolders below {depth} levels"
     return [*lines, f"(by folder, counting {deeper} in it; --format json lists every file)"]
@@ -118,7 +118,7 @@ def _policy_lines(plan: Plan) -> list[str]:
         return []
     parts = []
     if pol.text:
-        parts.append(f".bigpicture/REVIEW.md ({_n(pol.size)} bytes, in the cached prefix)")
+        parts.append(f".bigpicture/REVIEW.md ({number(pol.size)} bytes, in the cached prefix)")
     if pol.paths:
         parts.append("paths " + ", ".join(f'"{r.pattern}" {r.rule}' for r in pol.paths))
     if pol.severity_overrides:
@@ -135,7 +135,7 @@ def _policy_lines(plan: Plan) -> list[str]:
         )
     ignored = sum(1 for s in plan.skipped if s.detail.startswith("review policy:"))
     if ignored:
-        out.append(f"  {_n(ignored)} files ignored by the policy (listed under Never sent)")
+        out.append(f"  {number(ignored)} files ignored by the policy (listed under Never sent)")
     return [*out, ""]
 
 
@@ -146,20 +146,20 @@ def _cost_lines(plan: Plan, *, verify: bool) -> list[str]:
     add = out.append
     c = plan.cost
     add(
-        f"Estimated cost: first review {_usd(c.first)} (writes the cache), repeat "
-        f"{_usd(c.repeat)} (reads it), without caching {_usd(c.no_cache)}"
+        f"Estimated cost: first review {usd(c.first)} (writes the cache), repeat "
+        f"{usd(c.repeat)} (reads it), without caching {usd(c.no_cache)}"
     )
     add(
-        f"With Batch (half price): first {_usd(c.batch_first)}, repeat {_usd(c.batch_repeat)}"
-        f"; assuming {_n(c.output_tokens_assumed)} output tokens"
+        f"With Batch (half price): first {usd(c.batch_first)}, repeat {usd(c.batch_repeat)}"
+        f"; assuming {number(c.output_tokens_assumed)} output tokens"
     )
     if verify:
         add(
-            f"Verification pass (on): about {_usd(c.verify)} more, after the review (a second "
+            f"Verification pass (on): about {usd(c.verify)} more, after the review (a second "
             "request on the same cached prefix that keeps only the findings it confirms)"
         )
     else:
-        add(f"Verification pass (--verify, off for this run): about {_usd(c.verify)} more")
+        add(f"Verification pass (--verify, off for this run): about {usd(c.verify)} more")
     return out
 
 
@@ -188,28 +188,28 @@ def render_text(plan: Plan, *, max_list: int = 50, verify: bool = False) -> str:
         add(f"In focus: {plan.focus[0]}")
         add("")
     file_tokens = sum(f.tokens for f in plan.files)
-    add(f"Files sent: {_n(len(plan.files))} ({_n(file_tokens)} tokens, estimated)")
+    add(f"Files sent: {number(len(plan.files))} ({number(file_tokens)} tokens, estimated)")
     for line in _sent_lines(plan, max_list):
         add(f"  {line}")
     add("")
-    tok = f"Input: {_n(plan.input_tokens)} tokens estimated"
+    tok = f"Input: {number(plan.input_tokens)} tokens estimated"
     if plan.exact_input_tokens is not None:
-        tok += f", {_n(plan.exact_input_tokens)} counted by the API"
+        tok += f", {number(plan.exact_input_tokens)} counted by the API"
     add(tok)
     add(
-        f"Window: {_n(plan.window)} tokens; room for files {_n(plan.budget)}; "
-        f"max output {_n(plan.max_output)}; pricing tier {plan.cost.tier}"
+        f"Window: {number(plan.window)} tokens; room for files {number(plan.budget)}; "
+        f"max output {number(plan.max_output)}; pricing tier {plan.cost.tier}"
         + (f"; beta {', '.join(plan.betas)}" if plan.betas else "")
     )
     add("")
-    _listing(
+    listing(
         add,
         f"Left out to fit the window ({len(plan.left_out)}; shown in outline only, in the "
         "repository map):",
-        [f"{lo.path} ({_n(lo.tokens)} tokens) {lo.reason}" for lo in plan.left_out],
+        [f"{lo.path} ({number(lo.tokens)} tokens) {lo.reason}" for lo in plan.left_out],
         max_list,
     )
-    _listing(
+    listing(
         add,
         f"Never sent ({len(plan.skipped)}):",
         [f"{s.path:<40} {s.reason:<16} {s.detail}" for s in plan.skipped],
@@ -224,8 +224,8 @@ def render_text(plan: Plan, *, max_list: int = 50, verify: bool = False) -> str:
     add(f"Cache layout ({bps} of 4 breakpoints, TTL {plan.cache_ttl}):")
     for i, seg in enumerate(plan.segments, 1):
         mark = "  <- cache breakpoint" if seg.breakpoint else ""
-        files = f"{_n(seg.files)} files, " if seg.files else ""
-        add(f"  {i}. {seg.name:<40} {files}{_n(seg.tokens)} tokens{mark}")
+        files = f"{number(seg.files)} files, " if seg.files else ""
+        add(f"  {i}. {seg.name:<40} {files}{number(seg.tokens)} tokens{mark}")
     add("")
     out.extend(_cost_lines(plan, verify=verify))
     return "\n".join(out) + "\n"

@@ -26,7 +26,7 @@ import msgspec
 
 from bigpicture.core.models import Skipped
 from bigpicture.core.request.shards import ShardPlan
-from bigpicture.outputs.plan import _camel, _listing, _n, _usd
+from bigpicture.outputs.plan import camel, listing, number, usd
 
 
 def to_dict(
@@ -58,15 +58,15 @@ def to_dict(
                 "fileTokens": s.tokens,
                 "inputTokens": p.input_tokens,
                 "estimatedCost": round(c, 6),
-                "segments": _camel(msgspec.to_builtins(p.segments)),
+                "segments": camel(msgspec.to_builtins(p.segments)),
             }
             for s, p, c in zip(sp.shards, sp.plans, costs, strict=True)
         ],
-        "leftOut": _camel(msgspec.to_builtins(sp.left_out)),
-        "skipped": _camel(msgspec.to_builtins(skipped)),
-        "redactions": _camel(msgspec.to_builtins(redactions)),
+        "leftOut": camel(msgspec.to_builtins(sp.left_out)),
+        "skipped": camel(msgspec.to_builtins(skipped)),
+        "redactions": camel(msgspec.to_builtins(redactions)),
         "diffBase": first.diff_base,
-        "diffFiles": _camel(msgspec.to_builtins(first.diff_files)),
+        "diffFiles": camel(msgspec.to_builtins(first.diff_files)),
         "warnings": list(first.warnings),
     }
 
@@ -101,8 +101,8 @@ def render_text(
     add("")
     files = sum(len(s.files) for s in sp.shards)
     add(
-        f"{len(sp.shards)} shards, {_n(files)} files whole, each shard at most "
-        f"{_n(sp.room)} tokens of files"
+        f"{len(sp.shards)} shards, {number(files)} files whole, each shard at most "
+        f"{number(sp.room)} tokens of files"
     )
     add(f"Rule: {sp.rule}")
     cached = (
@@ -110,30 +110,30 @@ def render_text(
         if sp.prefix_cached
         else ("under the model's cache minimum: not cached")
     )
-    add(f"Shared prefix (instructions, tools, map): {_n(sp.prefix_tokens)} tokens, {cached}")
+    add(f"Shared prefix (instructions, tools, map): {number(sp.prefix_tokens)} tokens, {cached}")
     add("")
     for s, p, c in zip(sp.shards, sp.plans, costs, strict=True):
         first = s.files[0] + (f" ... {s.files[-1]}" if len(s.files) > 1 else "")
         add(
-            f"  shard {s.index:>3}: {_n(len(s.files)):>6} files {_n(s.tokens):>11} tokens, "
-            f"input {_n(p.input_tokens):>11}, estimated {_usd(c)}  ({first})"
+            f"  shard {s.index:>3}: {number(len(s.files)):>6} files {number(s.tokens):>11} tokens, "
+            f"input {number(p.input_tokens):>11}, estimated {usd(c)}  ({first})"
         )
     add("")
-    _listing(
+    listing(
         add,
         f"Left out: larger than a shard ({len(sp.left_out)}):",
-        [f"{lo.path} ({_n(lo.tokens)} tokens) {lo.reason}" for lo in sp.left_out],
+        [f"{lo.path} ({number(lo.tokens)} tokens) {lo.reason}" for lo in sp.left_out],
         max_list,
     )
-    _listing(
+    listing(
         add,
         f"Never sent ({len(skipped)}):",
         [f"{x.path:<40} {x.reason:<16} {x.detail}" for x in skipped],
         max_list,
     )
-    add(f"Input: {_n(sp.input_tokens)} tokens estimated, in {len(sp.shards)} requests")
+    add(f"Input: {number(sp.input_tokens)} tokens estimated, in {len(sp.shards)} requests")
     add(
-        f"Estimated total cost: {_usd(sum(costs))} (every shard; the limit `maxCostPerReview` "
-        f"applies to this total); with Batch (--batch, half price) {_usd(sum(batch_costs))}"
+        f"Estimated total cost: {usd(sum(costs))} (every shard; the limit `maxCostPerReview` "
+        f"applies to this total); with Batch (--batch, half price) {usd(sum(batch_costs))}"
     )
     return "\n".join(out) + "\n"

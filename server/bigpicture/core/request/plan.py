@@ -150,7 +150,7 @@ class NotLoaded(Exception):
         self.paths = paths
 
 
-class _Head(msgspec.Struct):
+class RequestHead(msgspec.Struct):
     """The parts of the request that do not depend on which files are chosen."""
 
     system: str
@@ -161,9 +161,9 @@ class _Head(msgspec.Struct):
     fixed_tokens: int  # the head, the diff, the closing request and message framing
 
 
-def _head(
+def request_head(
     snapshot: Snapshot, kind: str, nonce: str, thinking: bool, scale: float, settings: Settings
-) -> _Head:
+) -> RequestHead:
     tool = tool_definition()
     system = prompt.system_prompt(nonce)
     policy = prompt.policy_text(snapshot.policy, nonce)
@@ -192,10 +192,10 @@ def _head(
         + tokens.estimate(probe, "doc")
         + 64  # message framing
     )
-    return _Head(system, policy, tool, diff_text, head, fixed)
+    return RequestHead(system, policy, tool, diff_text, head, fixed)
 
 
-def _room(info: ModelInfo, max_output: int, head: _Head) -> int:
+def _room(info: ModelInfo, max_output: int, head: RequestHead) -> int:
     """Tokens left for repository files; ``BudgetError`` when there are none."""
     window = info.context_window
     room = window - max_output - math.ceil(window * budgeting.SAFETY_MARGIN) - head.fixed_tokens
@@ -353,7 +353,7 @@ def _choose(
     return _Choice(chosen, left_out, maps)
 
 
-def _segments(
+def segments_of(
     groups: list[cache_layout.Group], head_tokens: int, min_cache_tokens: int
 ) -> tuple[list[Segment], list[PlannedFile], list[dict[str, Any]]]:
     """The segments, files and content blocks of the repository part, with cache breakpoints
@@ -381,8 +381,8 @@ def _segments(
     return segments, planned, blocks
 
 
-def _body(
-    info: ModelInfo, max_output: int, head: _Head, blocks: list[dict[str, Any]], thinking: int
+def body_of(
+    info: ModelInfo, max_output: int, head: RequestHead, blocks: list[dict[str, Any]], thinking: int
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "model": info.id,
@@ -400,7 +400,7 @@ def _body(
     return body
 
 
-def _cost(
+def estimate_cost(
     info: ModelInfo, segments: list[Segment], max_output: int, thinking: int, ttl: str
 ) -> CostEstimate:
     input_tokens = sum(s.tokens for s in segments)
@@ -443,13 +443,13 @@ def needs_beta(info: ModelInfo, input_tokens: int) -> bool:
     return info.needs_beta(math.ceil(input_tokens * (1 + BETA_MARGIN)))
 
 
-def _nothing_to_send(snapshot: Snapshot) -> NothingToReview:
+def nothing_to_send(snapshot: Snapshot) -> NothingToReview:
     never = len(snapshot.skipped)
     why = f" ({never} files are never sent: see the plan)" if never else ""
     return NothingToReview(f"nothing to review: the workspace has no file that can be sent{why}")
 
 
-def _max_output(settings: Settings, info: ModelInfo) -> int:
+def checked_max_output(settings: Settings, info: ModelInfo) -> int:
     max_output = max_output_tokens(settings, info)
     thinking = settings.thinkingBudget or 0
     if thinking and thinking >= max_output:
@@ -486,7 +486,7 @@ def _volatile(
     snapshot: Snapshot,
     kind: str,
     nonce: str,
-    head: _Head,
+    head: RequestHead,
     deleted: list[str],
     choice: _Choice,
     thinking: bool,
@@ -543,11 +543,11 @@ def build(
     registry = registry or Registry(settings.models)
     info, warning = registry.get(settings.model)
     ttl, thinking = settings.cacheTtl, settings.thinkingBudget or 0
-    max_output = _max_output(settings, info)
+    max_output = checked_max_output(settings, info)
     if not snapshot.files:
-        raise _nothing_to_send(snapshot)
+        raise nothing_to_send(snapshot)
     sizes = file_tokens(snapshot, token_scale)
-    head = _head(snapshot, kind, nonce, bool(thinking), token_scale, settings)
+    head = request_head(snapshot, kind, nonce, bool(thinking), token_scale, settings)
     room = _room(info, max_output, head)
     window = info.context_window
     choice = _choose(snapshot, sizes, room, window, base, nonce, outline_cache, kind, outlines)
@@ -557,7 +557,7 @@ def build(
         layout, chosen, sizes, base, room, snapshot=snapshot, nonce=nonce, ttl=ttl,
         model=info.id, now=now, maps=choice.maps,
     )  # fmt: skip
-    segments, planned, blocks = _segments(groups, head.head_tokens, info.min_cache_tokens)
+    segments, planned, blocks = segments_of(groups, head.head_tokens, info.min_cache_tokens)
     diff = snapshot.diff
     segment, block = _volatile(
         snapshot, kind, nonce, head, deleted, choice, bool(thinking), settings
@@ -584,14 +584,14 @@ def build(
         budget=room,
         max_output=max_output,
         segments=segments,
-        cost=_cost(info, segments, max_output, thinking, ttl),
+        cost=estimate_cost(info, segments, max_output, thinking, ttl),
         cache_ttl=ttl,
         betas=[BETA_1M] if needs_beta(info, input_tokens) else [],
         warnings=[warning] if warning else [],
         diff_base=diff.base if diff else None,
         diff_files=list(diff.files) if diff else [],
         policy=snapshot.policy,
-        body=_body(info, max_output, head, blocks, thinking),
+        body=body_of(info, max_output, head, blocks, thinking),
     )
 
 

@@ -215,7 +215,7 @@ def _shard_plan(
     kind: str,
     nonce: str,
     shared: tuple[str, int],
-    head: planning._Head,
+    head: planning.RequestHead,
     shard: Shard,
     count: int,
     sizes: dict[str, int],
@@ -229,7 +229,9 @@ def _shard_plan(
         cache_layout.Group("map (shared by every shard)", shared[0], [], shared[1], ttl),
         cache_layout.group(f"shard {shard.index} of {count}", files, sizes, nonce, None),
     ]
-    segments, planned, blocks = planning._segments(groups, head.head_tokens, info.min_cache_tokens)
+    segments, planned, blocks = planning.segments_of(
+        groups, head.head_tokens, info.min_cache_tokens
+    )
     diff = snapshot.diff
     request = request_text(
         kind,
@@ -261,12 +263,12 @@ def _shard_plan(
         budget=room,
         max_output=max_output,
         segments=segments,
-        cost=planning._cost(info, segments, max_output, thinking, ttl),
+        cost=planning.estimate_cost(info, segments, max_output, thinking, ttl),
         cache_ttl=ttl,
         betas=[BETA_1M] if planning.needs_beta(info, input_tokens) else [],
         diff_base=diff.base if diff else None,
         diff_files=list(diff.files) if diff else [],
-        body=planning._body(info, max_output, head, blocks, thinking),
+        body=planning.body_of(info, max_output, head, blocks, thinking),
     )
 
 
@@ -284,16 +286,11 @@ def build(
     registry = registry or Registry(settings.models)
     info, warning = registry.get(settings.model)
     thinking = settings.thinkingBudget or 0
-    max_output = planning.max_output_tokens(settings, info)
-    if thinking and thinking >= max_output:
-        raise BudgetError(
-            f"thinking budget {thinking} leaves no room for the findings within the model's "
-            f"{info.max_output} output tokens; lower the `thinkingBudget` setting"
-        )
+    max_output = planning.checked_max_output(settings, info)
     if not snapshot.files:
-        raise planning._nothing_to_send(snapshot)
+        raise planning.nothing_to_send(snapshot)
     sizes = planning.file_tokens(snapshot)
-    head = planning._head(snapshot, kind, nonce, bool(thinking), 1.0, settings)
+    head = planning.request_head(snapshot, kind, nonce, bool(thinking), 1.0, settings)
     shared_text = render_map(snapshot.files, nonce) + head.diff_text
     shared_tokens = tokens.estimate(shared_text, "source")
     probe = request_text(
