@@ -32,7 +32,8 @@ def fake(monkeypatch):
 
 
 def review(capsys, root: Path, *args: str) -> tuple[int, str, str]:
-    code = main(["review", str(root), "-q", "--no-cache", *args])
+    # --no-verify: each case scripts one reply per review (SARIF would verify by default)
+    code = main(["review", str(root), "-q", "--no-cache", "--no-verify", *args])
     out = capsys.readouterr()
     return code, out.out, out.err
 

@@ -113,7 +113,7 @@ async def test_cancel_stops_every_shard(big, fake, tmp_path):
         assert "may be billed" in summary["message"]
         # every shard's request was given up: none is left waiting on the fake
         for h in held:
-            assert await asyncio.to_thread(lambda h=h: h.disconnected.wait(10))
+            assert await asyncio.to_thread(lambda h=h: h.disconnected.wait(30))
     finally:
         release.set()
         await s.client.shutdown_session()

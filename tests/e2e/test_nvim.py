@@ -462,7 +462,7 @@ def test_messages_never_prompt_and_a_failed_review_keeps_its_findings(
     retried = data["retried"]
     assert retried["last"]["status"] == "ok" and retried["last"]["kind"] == "file", retried
     assert re.fullmatch(
-        r"BigPicture: file review: 0 findings, \$\d+\.\d{4}", retried["messages"][2]
+        r"BigPicture: file review: 0 findings, \$\d+\.\d{4}(, \d+% cached)?", retried["messages"][2]
     )
     assert len(retried["messages"]) == 3, retried["messages"]
     requests = backend.fake.messages_requests()
@@ -557,7 +557,7 @@ def test_a_review_started_while_one_runs_says_it_replaced_it(nvim, workspace, ba
         held.release.set()
     said = notes(data)
     assert said[0] == "BigPicture: cancelled the running workspace review to start this one"
-    assert re.fullmatch(r"BigPicture: file review: 0 findings, \$\d+\.\d{4}", said[1]), said
+    assert re.fullmatch(r"BigPicture: file review: 0 findings, \$\d+\.\d{4}(, \d+% cached)?", said[1]), said
     assert len(said) == 2, said  # no "workspace review cancelled" on top
     assert data["status_running"].startswith("BigPicture: ")
     assert data["last"]["kind"] == "file" and data["last"]["status"] == "ok"
