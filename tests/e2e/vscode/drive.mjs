@@ -562,6 +562,9 @@ try {
       await pick.waitFor({ state: 'hidden' });
       const note = sidebar.locator('.message').filter({ hasText: 'Filtered' }).first();
       await note.waitFor({ state: 'visible' });
+      // the note can show before the tree has redrawn its rows: wait for the hidden one to go
+      // (a filter that never hides it fails this step by the timeout)
+      await rows.filter({ hasText: want.hiddenRow }).first().waitFor({ state: 'hidden' });
       const filtered = {
         offered,
         message: (await note.innerText()).trim(),
